@@ -1,0 +1,3 @@
+from auroractl.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""Per-invocation state set by the root callback (global options) and helpers to use it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from auroractl import config, output
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from auroractl.runner import Options
+
+
+@dataclass
+class Globals:
+    dsn: str | None = None
+    profile: str | None = None
+    lock_timeout: str | None = None
+    statement_timeout: str | None = None
+
+
+_globals = Globals()
+
+
+def configure(**values: object) -> None:
+    global _globals
+    _globals = Globals(**values)  # type: ignore[arg-type]
+
+
+def settings() -> config.Settings:
+    s = config.load()
+    overrides = {
+        k: v
+        for k, v in (
+            ("lock_timeout", _globals.lock_timeout),
+            ("statement_timeout", _globals.statement_timeout),
+        )
+        if v
+    }
+    return replace(s, **overrides) if overrides else s
+
+
+def target(s: config.Settings | None = None) -> config.Target:
+    return config.resolve_target(s or settings(), _globals.dsn, _globals.profile)
+
+
+@contextlib.contextmanager
+def connect() -> Iterator[psycopg.Connection]:
+    """Connect to the resolved target; say so on stderr when it is the sandbox."""
+    from auroractl import db
+
+    s = settings()
+    t = target(s)
+    if t.is_sandbox:
+        output.info(f"No target configured: using the local sandbox ({db.endpoint(t)}).")
+    with db.connect(t, s) as conn:
+        yield conn
+
+
+def runner_options(dry_run: bool, yes: bool, fmt: str) -> Options:
+    from auroractl import db
+    from auroractl.runner import Options
+
+    s = settings()
+    return Options(
+        dry_run=dry_run,
+        yes=yes,
+        fmt=fmt,
+        target_label=db.describe(target(s)),
+        lock_retries=s.lock_retries,
+    )

@@ -1,0 +1,36 @@
+"""auroractl config: show where commands connect and with which settings."""
+
+from __future__ import annotations
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import Format, FormatOpt
+
+app = typer.Typer(help="Show the resolved target and settings.", no_args_is_help=True)
+
+
+@app.command()
+def show(fmt: FormatOpt = Format.table) -> None:
+    """Print the resolved target (password masked), its source and the session settings.
+
+    Example:
+        auroractl --profile prod config show --format json
+    """
+    from auroractl import db
+
+    s = _context.settings()
+    t = _context.target(s)
+    data = {
+        "source": t.source,
+        "config_file": str(s.path) if s.path else None,
+        **{f"conn.{k}": v for k, v in db.masked(t).items()},
+        "cluster_id": t.cluster_id,
+        "region": t.profile.region if t.profile else None,
+        "lock_timeout": s.lock_timeout,
+        "statement_timeout": s.statement_timeout,
+        "lock_retries": s.lock_retries,
+        "profiles": sorted(s.profiles),
+    }
+    output.pairs(data, fmt.value)

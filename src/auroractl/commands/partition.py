@@ -1,0 +1,185 @@
+"""auroractl partition: yearly/monthly/tenant partitions, kept ahead and retired safely."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, TableOpt, YesOpt
+
+app = typer.Typer(
+    help="Create, keep ahead, inspect and retire table partitions.", no_args_is_help=True
+)
+
+
+def _apply(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    from auroractl import runner
+
+    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    for note in plan.notes:
+        output.info(f"Note: {note}")
+    if outcome.status == "dry-run":
+        return
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    else:
+        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
+        output.info(
+            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
+            f"ledger #{outcome.ledger_id})"
+        )
+
+
+@app.command()
+def status(
+    table: Annotated[str, typer.Argument(help="Partitioned table.")] = "contratos",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show partitions, bounds, rows, size, gaps, rows in DEFAULT and coverage ahead.
+
+    Example:
+        auroractl partition status contratos --format json
+    """
+    from auroractl.ops import partition as ops
+
+    with _context.connect() as conn:
+        st = ops.status(conn, table)
+    if fmt != Format.table:
+        output.render(st if fmt == Format.json else list(st.partitions), fmt.value)
+        return
+    output.render(
+        [
+            {
+                "partition": p.name,
+                "kind": p.kind,
+                "from": p.lower,
+                "to": p.upper,
+                "values": ", ".join(map(str, p.values)) or None,
+                "rows (est.)": p.rows_estimate,
+                "size": _size(p.bytes),
+            }
+            for p in st.partitions
+        ],
+        title=f"{st.table}: {st.strategy} on {st.key} ({st.key_type})",
+    )
+    lines = []
+    if st.default_partition:
+        lines.append(f"rows in DEFAULT ({st.default_partition}): {st.default_rows:,}")
+    if st.covered_until is not None:
+        lines.append(f"covered until: {st.covered_until}")
+    if st.periods_ahead is not None:
+        lines.append(
+            f"current {st.interval} covered: {'yes' if st.current_period_covered else 'NO'}"
+            f"; {st.interval}s covered ahead: {st.periods_ahead}"
+        )
+    lines += [f"gap: {lo} .. {hi}" for lo, hi in st.gaps]
+    lines += [f"overlap: {a} / {b}" for a, b in st.overlaps]
+    for line in lines:
+        output.stdout().print(line, markup=False)
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+@app.command()
+def create(
+    year: Annotated[
+        int | None, typer.Option("--year", help="Yearly partition (1900-2200).")
+    ] = None,
+    month: Annotated[
+        str | None, typer.Option("--month", help="Monthly partition, YYYY-MM.")
+    ] = None,
+    tenant: Annotated[
+        int | None, typer.Option("--tenant", help="LIST partition for one empresa_id.")
+    ] = None,
+    table: TableOpt = "contratos",
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Create one partition; rows of it waiting in DEFAULT move in, in the same transaction.
+
+    Idempotent: an existing identical partition is reported and nothing changes.
+
+    Example:
+        auroractl partition create --year 2026
+        auroractl partition create --month 2026-03 --table audit_log --dry-run
+    """
+    from auroractl.ops import partition as ops
+
+    with _context.connect() as conn:
+        plan, _ = ops.plan_create(conn, table, year=year, month=month, tenant=tenant)
+        _apply(conn, plan, dry_run, yes, fmt)
+
+
+@app.command()
+def ensure(
+    ahead: Annotated[
+        int, typer.Option("--ahead", help="Periods to cover after the current one.")
+    ] = 1,
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", "-t", help="Only this table (repeatable). Default: --all."),
+    ] = None,
+    all_tables: Annotated[
+        bool, typer.Option("--all", help="Every yearly/monthly RANGE-partitioned table.")
+    ] = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Create whatever partitions are missing through the current period + --ahead.
+
+    Idempotent and cron-friendly: run it daily.
+
+    Example:
+        auroractl partition ensure --ahead 2 --yes
+    """
+    from auroractl.errors import InvalidInput
+    from auroractl.ops import partition as ops
+
+    if table and all_tables:
+        raise InvalidInput("give --table or --all, not both")
+    with _context.connect() as conn:
+        plan, _ = ops.plan_ensure(conn, table or None, ahead)
+        _apply(conn, plan, dry_run, yes, fmt)
+
+
+@app.command()
+def detach(
+    before: Annotated[
+        int, typer.Option("--before", help="Detach partitions ending by Jan 1 of this year.")
+    ],
+    table: TableOpt = "contratos",
+    archive_schema: Annotated[
+        str | None,
+        typer.Option("--archive-schema", help="Move detached partitions into this schema."),
+    ] = None,
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Drop detached partitions (deletes data).")
+    ] = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Retention: detach old partitions (CONCURRENTLY when possible); data stays unless --drop.
+
+    Example:
+        auroractl partition detach --before 2020 --archive-schema archive --yes
+    """
+    from auroractl.ops import partition as ops
+
+    with _context.connect() as conn:
+        plan = ops.plan_detach(conn, table, before, archive_schema=archive_schema, drop=drop)
+        _apply(conn, plan, dry_run, yes, fmt)

@@ -1,0 +1,89 @@
+"""auroractl sandbox: the local PostgreSQL used when no target is configured."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import Format, FormatOpt, YesOpt
+from auroractl.errors import Refused
+
+app = typer.Typer(
+    help="Local PostgreSQL with the demo schema and data (no AWS needed).", no_args_is_help=True
+)
+
+ScaleOpt = Annotated[
+    float,
+    typer.Option(
+        "--scale",
+        "-s",
+        help="Data volume; 1 = 50 empresas, 200k alunos, 100k contratos, 250k usuarios.",
+    ),
+]
+
+
+def _show(status, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    data = output.to_jsonable(status)
+    if fmt != Format.json:
+        data.update({f"rows.{k}": v for k, v in (data.pop("rows") or {}).items()})
+    output.pairs(data, fmt.value)
+
+
+@app.command()
+def up(scale: ScaleOpt = 1.0, fmt: FormatOpt = Format.table) -> None:
+    """Create and start the sandbox; load the demo data the first time.
+
+    Example:
+        auroractl sandbox up --scale 1
+    """
+    from auroractl.ops import sandbox as ops
+
+    output.info("Starting the sandbox (first run: initdb + demo data load)...")
+    _show(ops.up(_context.settings(), scale), fmt)
+
+
+@app.command()
+def down(
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete its data directory.")] = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Stop the sandbox (its data stays unless --purge --yes).
+
+    Example:
+        auroractl sandbox down
+    """
+    from auroractl.ops import sandbox as ops
+
+    if purge and not yes:
+        raise Refused("--purge deletes the sandbox data directory: pass --yes as well")
+    _show(ops.down(_context.settings(), purge), fmt)
+
+
+@app.command()
+def status(fmt: FormatOpt = Format.table) -> None:
+    """Show whether the sandbox runs, where, and its table sizes.
+
+    Example:
+        auroractl sandbox status --format json
+    """
+    from auroractl.ops import sandbox as ops
+
+    _show(ops.status(_context.settings()), fmt)
+
+
+@app.command()
+def reset(scale: ScaleOpt = 1.0, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+    """Drop the demo database and load it again (destructive: needs --yes).
+
+    Example:
+        auroractl sandbox reset --scale 0.1 --yes
+    """
+    from auroractl.ops import sandbox as ops
+
+    if not yes:
+        raise Refused("reset drops the sandbox database: pass --yes")
+    _show(ops.reset(_context.settings(), scale), fmt)

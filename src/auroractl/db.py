@@ -1,0 +1,126 @@
+"""Connections: one place that knows about DSNs, profiles, secrets and session settings."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from auroractl.config import Settings, Target
+from auroractl.errors import ConnectionFailed, InvalidInput
+
+if TYPE_CHECKING:
+    import psycopg
+
+_DURATION = re.compile(r"^\d+(us|ms|s|min|h|d)?$")
+
+
+def check_duration(value: str, what: str) -> str:
+    """Timeouts end up in libpq ``options``: accept only PostgreSQL duration syntax."""
+    if not _DURATION.match(value.strip()):
+        raise InvalidInput(f"{what} {value!r} is not a duration like 2s, 500ms or 5min")
+    return value.strip()
+
+
+def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:
+    """Open a connection to ``target`` with auroractl's session settings.
+
+    Autocommit by default: reads see fresh data and hold no locks, and changes go
+    through ``runner.apply``, which opens its own transactions.
+    """
+    import psycopg
+
+    lock = check_duration(settings.lock_timeout, "lock_timeout")
+    stmt = check_duration(settings.statement_timeout, "statement_timeout")
+    kwargs: dict[str, Any] = {
+        "application_name": "auroractl",
+        "connect_timeout": 10,
+        # UTC so that timestamptz partition bounds read and render the same everywhere.
+        "options": f"-c lock_timeout={lock} -c statement_timeout={stmt} -c TimeZone=UTC",
+    }
+    kwargs.update(_credentials(target))
+    try:
+        conn = psycopg.connect(target.conninfo, autocommit=autocommit, **kwargs)
+    except psycopg.OperationalError as exc:
+        hint = "start it with: auroractl sandbox up" if target.is_sandbox else None
+        raise ConnectionFailed(
+            f"cannot connect to {describe(target)}: {one_line(exc)}", hint=hint
+        ) from None
+    return conn
+
+
+def _credentials(target: Target) -> dict[str, Any]:
+    """Password (and user) from the profile's source; libpq handles PGPASSWORD/.pgpass."""
+    import os
+
+    from auroractl import aws
+
+    p = target.profile
+    if p is None:
+        return {}
+    if p.password_env:
+        if p.password_env not in os.environ:
+            raise InvalidInput(
+                f"profile {p.name!r}: environment variable {p.password_env} is unset"
+            )
+        return {"password": os.environ[p.password_env]}
+    if p.secret_arn:
+        user, password = aws.secret_credentials(p.secret_arn, p.region, p.endpoint_url)
+        return {"password": password, **({"user": user} if user and not p.user else {})}
+    if p.iam:
+        params = conninfo_params(target)
+        host, user = params.get("host"), params.get("user")
+        if not host or not user:
+            raise InvalidInput(f"profile {p.name!r}: iam = true needs host and user")
+        port = int(params.get("port") or 5432)
+        return {"password": aws.iam_token(host, port, user, p.region, p.endpoint_url)}
+    return {}
+
+
+def conninfo_params(target: Target) -> dict[str, str]:
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return {k: str(v) for k, v in conninfo_to_dict(target.conninfo).items()}
+    except Exception as exc:
+        raise InvalidInput(
+            f"malformed connection string from {target.source}: {one_line(exc)}"
+        ) from None
+
+
+def describe(target: Target) -> str:
+    """source (host:port/dbname as user); the password is never included."""
+    return f"{target.source} ({endpoint(target)})"
+
+
+def endpoint(target: Target) -> str:
+    """host:port/dbname as user."""
+    import os
+
+    params = conninfo_params(target)
+    host = params.get("host") or os.environ.get("PGHOST") or "localhost"
+    port = params.get("port") or os.environ.get("PGPORT") or "5432"
+    dbname = params.get("dbname") or os.environ.get("PGDATABASE") or "(default db)"
+    user = params.get("user") or os.environ.get("PGUSER")
+    who = f" as {user}" if user else ""
+    return f"{host}:{port}/{dbname}{who}"
+
+
+def masked(target: Target) -> dict[str, str]:
+    """Resolved connection parameters for display, password masked."""
+    params = conninfo_params(target)
+    if "password" in params:
+        params["password"] = "****"
+    p = target.profile
+    if p and (p.secret_arn or p.iam or p.password_env):
+        params["password"] = (
+            f"(Secrets Manager {p.secret_arn})"
+            if p.secret_arn
+            else "(IAM auth token)"
+            if p.iam
+            else f"(from ${p.password_env})"
+        )
+    return params
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:400]

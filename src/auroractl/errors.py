@@ -1,0 +1,75 @@
+"""Error hierarchy: every failure a user can see is one of these, with its exit code.
+
+ops raise them; ``cli`` turns them (and stray psycopg / botocore errors) into one
+line on stderr. Messages must never contain secrets.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in the README.
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PRECONDITION = 3
+EXIT_REFUSED = 4
+EXIT_CONNECTION = 5
+EXIT_LOCK_TIMEOUT = 6
+EXIT_DATABASE = 7
+EXIT_AWS = 8
+EXIT_INTERRUPTED = 130
+
+
+class AuroraCtlError(Exception):
+    """Base class; ``str(exc)`` is the one-line message shown to the user."""
+
+    exit_code = EXIT_DATABASE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class CheckFailed(AuroraCtlError):
+    """A verification ran and found problems."""
+
+    exit_code = EXIT_CHECK_FAILED
+
+
+class InvalidInput(AuroraCtlError):
+    """The user's input is malformed or out of range (year 1899, id 'abc')."""
+
+    exit_code = EXIT_USAGE
+
+
+class NotFound(InvalidInput):
+    """A named object (table, profile, partition) does not exist."""
+
+
+class Precondition(AuroraCtlError):
+    """The target is not in a state the operation needs (extension missing, not partitioned)."""
+
+    exit_code = EXIT_PRECONDITION
+
+
+class Refused(AuroraCtlError):
+    """A change was not confirmed (no TTY and no --yes) or is unsafe."""
+
+    exit_code = EXIT_REFUSED
+
+
+class ConnectionFailed(AuroraCtlError):
+    """The database could not be reached or the sandbox could not start."""
+
+    exit_code = EXIT_CONNECTION
+
+
+class LockTimeout(AuroraCtlError):
+    """A lock could not be taken within lock_timeout after all retries."""
+
+    exit_code = EXIT_LOCK_TIMEOUT
+
+
+class AwsError(AuroraCtlError):
+    """An AWS API call failed."""
+
+    exit_code = EXIT_AWS

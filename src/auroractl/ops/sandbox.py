@@ -1,0 +1,182 @@
+"""The local sandbox: a PostgreSQL cluster with the demo schema and deterministic data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from auroractl import templates
+from auroractl.config import Settings
+from auroractl.errors import InvalidInput
+from auroractl.sandbox import ADMIN_ROLE, DBNAME, SUPERUSER, LocalCluster, default_dir
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Row counts at --scale 1.
+BASE_ROWS = {
+    "empresas": 50,
+    "escolas": 1_000,
+    "alunos": 200_000,
+    "professores": 20_000,
+    "usuarios": 250_000,
+    "ai_preferences": 25_000,
+    "contratos": 100_000,
+    "contratos_default": 500,  # this year's contracts, waiting in DEFAULT for their partition
+}
+DEMO_TABLES = (
+    "empresas",
+    "escolas",
+    "alunos",
+    "professores",
+    "usuarios",
+    "ai_preferences",
+    "contratos",
+)
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    directory: str
+    port: int
+    initialized: bool
+    running: bool
+    dsn: str
+    server_version: str | None = None
+    loaded_seconds: float | None = None
+    rows: dict[str, int] | None = None
+
+
+def cluster(settings: Settings) -> LocalCluster:
+    return LocalCluster(default_dir(settings), settings.sandbox_port)
+
+
+def row_counts(scale: float, today: dt.date | None = None) -> dict[str, int]:
+    if not 0 < scale <= 100:
+        raise InvalidInput(f"--scale {scale} is out of range (0 < scale <= 100)")
+    counts = {k: max(1, round(v * scale)) for k, v in BASE_ROWS.items()}
+    counts["escolas"] = max(counts["escolas"], counts["empresas"])
+    today = today or dt.date.today()
+    counts["current_year"] = today.year
+    counts["days_elapsed"] = max(1, (today - dt.date(today.year, 1, 1)).days)
+    return counts
+
+
+def superuser_connect(c: LocalCluster, dbname: str = "postgres") -> psycopg.Connection:
+    import psycopg
+
+    return psycopg.connect(
+        c.conninfo(dbname=dbname, user=SUPERUSER), autocommit=True, application_name="auroractl"
+    )
+
+
+def bootstrap(c: LocalCluster, dbname: str = DBNAME) -> bool:
+    """Roles, the application database (owned by the admin role) and extensions.
+
+    Returns True when the database was created now.
+    """
+    from psycopg import sql
+
+    with superuser_connect(c) as conn:
+        existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
+        conn.execute(templates.render("sandbox/roles.sql.j2", existing=existing, admin=ADMIN_ROLE))
+        created = (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone()
+            is None
+        )
+        if created:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(dbname), sql.Identifier(ADMIN_ROLE)
+                )
+            )
+    with superuser_connect(c, dbname) as conn:
+        conn.execute(templates.load("sandbox/extensions.sql"))
+    return created
+
+
+def load_demo(conn: psycopg.Connection, scale: float) -> float:
+    """Create the demo schema and data in ``conn``'s database; returns seconds taken."""
+    counts = row_counts(scale)
+    started = time.monotonic()
+    with conn.transaction():
+        conn.execute(templates.load("sandbox/schema.sql"))
+        conn.execute(templates.render("sandbox/data.sql.j2", **counts))
+        conn.execute(templates.load("sandbox/constraints.sql"))
+    conn.execute("ANALYZE")
+    return time.monotonic() - started
+
+
+def has_demo(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass('public.empresas') IS NOT NULL").fetchone()[0]
+
+
+def up(settings: Settings, scale: float = 1.0) -> SandboxStatus:
+    """Create (if needed) and start the sandbox, and load the demo data once."""
+    row_counts(scale)  # validate before touching anything
+    c = cluster(settings)
+    c.init()
+    c.start()
+    bootstrap(c)
+    import psycopg
+
+    with psycopg.connect(c.conninfo(), autocommit=True) as conn:
+        seconds = None if has_demo(conn) else load_demo(conn, scale)
+    return status(settings, loaded_seconds=seconds)
+
+
+def reset(settings: Settings, scale: float = 1.0) -> SandboxStatus:
+    """Drop and recreate the demo database."""
+    from psycopg import sql
+
+    row_counts(scale)
+    c = cluster(settings)
+    c.init()
+    c.start()
+    with superuser_connect(c) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
+        )
+    return up(settings, scale)
+
+
+def down(settings: Settings, purge: bool = False) -> SandboxStatus:
+    c = cluster(settings)
+    if purge:
+        c.destroy()
+    else:
+        c.stop()
+    return status(settings)
+
+
+def status(settings: Settings, loaded_seconds: float | None = None) -> SandboxStatus:
+    import psycopg
+
+    c = cluster(settings)
+    running = c.is_running()
+    version, rows = None, None
+    if running:
+        try:
+            with psycopg.connect(c.conninfo(), autocommit=True, connect_timeout=5) as conn:
+                version = conn.execute("SHOW server_version").fetchone()[0]
+                if has_demo(conn):
+                    rows = {
+                        t: conn.execute(
+                            templates.render("sandbox/count.sql.j2", table=t)
+                        ).fetchone()[0]
+                        for t in DEMO_TABLES
+                    }
+        except psycopg.Error:
+            pass
+    return SandboxStatus(
+        str(c.root),
+        c.port,
+        c.initialized,
+        running,
+        c.conninfo(),
+        version,
+        None if loaded_seconds is None else round(loaded_seconds, 2),
+        rows,
+    )

@@ -1,0 +1,198 @@
+"""Rendering: data to stdout (table | json | csv), messages and progress to stderr."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import decimal
+import functools
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from auroractl.runner import Plan
+
+FORMATS = ("table", "json", "csv")
+_quiet = False
+
+
+def set_quiet(value: bool) -> None:
+    global _quiet
+    _quiet = value
+
+
+@functools.cache
+def _console(stderr: bool):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output (cron, files, less) gets wide rows instead of 80-column folding.
+    width = None if stream.isatty() else 200
+    return Console(stderr=stderr, highlight=False, soft_wrap=stderr, width=width)
+
+
+def stdout():
+    return _console(False)
+
+
+def stderr():
+    return _console(True)
+
+
+def info(message: str) -> None:
+    """A status line on stderr (suppressed by --quiet)."""
+    if not _quiet:
+        stderr().print(message, markup=False)
+
+
+def warn(message: str) -> None:
+    stderr().print(f"Warning: {message}", style="yellow", markup=False)
+
+
+def error(message: str) -> None:
+    stderr().print(f"Error: {message}", style="bold red", markup=False)
+
+
+def to_jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+def json_text(data: Any) -> str:
+    return json.dumps(to_jsonable(data), indent=2, ensure_ascii=False)
+
+
+def _rows(data: Any) -> tuple[list[str], list[list[Any]]]:
+    items = data if isinstance(data, list | tuple) else [data]
+    items = [to_jsonable(i) for i in items]
+    columns: list[str] = []
+    for item in items:
+        for key in item if isinstance(item, dict) else ["value"]:
+            if key not in columns:
+                columns.append(key)
+    rows = [[(i.get(c) if isinstance(i, dict) else i) for c in columns] for i in items]
+    return columns, rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render(
+    data: Any, fmt: str = "table", title: str | None = None, columns: Sequence[str] | None = None
+) -> None:
+    """Print a dataclass / dict / list of them in the chosen format."""
+    if fmt == "json":
+        sys.stdout.write(json_text(data) + "\n")
+        return
+    cols, rows = _rows(data)
+    if columns:
+        index = [cols.index(c) for c in columns if c in cols]
+        cols, rows = [cols[i] for i in index], [[r[i] for i in index] for r in rows]
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(cols)
+        writer.writerows([[_cell(v) if isinstance(v, list | dict) else v for v in r] for r in rows])
+        return
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(v) for v in r))
+    stdout().print(table)
+
+
+def pairs(data: dict[str, Any], fmt: str = "table") -> None:
+    """A key/value listing (settings, status), values shown verbatim."""
+    if fmt == "json":
+        render(data, "json")
+        return
+    render(
+        [
+            {"key": k, "value": v if isinstance(v, str | None) else json.dumps(to_jsonable(v))}
+            for k, v in data.items()
+        ],
+        fmt,
+    )
+
+
+def plan(p: Plan, fmt: str = "table") -> None:
+    """Print a plan (dry-run): highlighted SQL on a terminal, plain SQL otherwise."""
+    if fmt == "json":
+        render(
+            {
+                "command": p.command,
+                "summary": p.summary,
+                "notes": list(p.notes),
+                "steps": [
+                    {"sql": s.sql, "autocommit": s.autocommit, "comment": s.comment}
+                    for s in p.steps
+                ],
+            },
+            "json",
+        )
+        return
+    lines = [f"-- {p.summary}"] + [f"-- note: {n}" for n in p.notes]
+    for s in p.steps:
+        lines.append("")
+        if s.comment:
+            lines.append(f"-- {s.comment}")
+        if s.autocommit:
+            lines.append("-- (autocommit: runs outside a transaction)")
+        lines.append(s.sql.rstrip().rstrip(";") + ";")
+    text = "\n".join(lines)
+    if stdout().is_terminal:
+        from rich.syntax import Syntax
+
+        stdout().print(Syntax(text, "sql", theme="ansi_dark", word_wrap=True))
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def confirm_plan(p: Plan, target_label: str) -> bool:
+    """Show the plan on stderr and ask for confirmation on the terminal."""
+    from rich.prompt import Confirm
+    from rich.syntax import Syntax
+
+    stderr().print(Syntax(p.sql_text(), "sql", theme="ansi_dark", word_wrap=True))
+    return Confirm.ask(
+        f"Apply {len(p.steps)} statement(s) to {target_label}?", console=stderr(), default=False
+    )
+
+
+def progress_enabled() -> bool:
+    return not _quiet and sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def track(iterable: Iterable[Any], total: int | None, description: str) -> Iterable[Any]:
+    """A progress bar with rate and ETA on stderr; plain iteration under --quiet / no TTY."""
+    if not progress_enabled():
+        return iterable
+    from rich.progress import track as rich_track
+
+    return rich_track(
+        iterable, total=total, description=description, console=stderr(), transient=True
+    )
