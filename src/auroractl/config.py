@@ -103,7 +103,7 @@ def load(path: Path | None = None) -> Settings:
         statement_timeout=env.get(
             "AURORACTL_STATEMENT_TIMEOUT", core.get("statement_timeout", "30min")
         ),
-        lock_retries=int(core.get("lock_retries", 5)),
+        lock_retries=int(env.get("AURORACTL_LOCK_RETRIES", core.get("lock_retries", 5))),
         default_profile=core.get("default_profile"),
         profiles=profiles,
         sandbox_dir=env.get("AURORACTL_SANDBOX_DIR", sandbox.get("dir")),

@@ -7,6 +7,7 @@ and freezing production) and recorded in ``auroractl.operations``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import sys
@@ -159,21 +160,40 @@ def _run_with_retries(
         except psycopg.errors.LockNotAvailable:
             relations = tuple(dict.fromkeys(r for s in steps for r in s.locks))
             if attempt == max_retries:
-                raise LockTimeout(_timeout_message(conn, relations, attempt + 1)) from None
+                raise lock_timeout_error(conn, relations, attempt + 1) from None
             time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
-def _timeout_message(conn: psycopg.Connection, relations: tuple[str, ...], attempts: int) -> str:
+@contextlib.contextmanager
+def naming_blockers(conn: psycopg.Connection, *relations: str) -> Iterator[None]:
+    """Turn a lock wait beyond lock_timeout inside the block into a LockTimeout naming
+    the session that holds the lock (on ``relations`` or their partitions)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.errors.LockNotAvailable:
+        raise lock_timeout_error(conn, relations) from None
+
+
+def lock_timeout_error(
+    conn: psycopg.Connection, relations: tuple[str, ...], attempts: int = 1
+) -> LockTimeout:
+    """A LockTimeout naming the session that holds a lock on ``relations``."""
     what = ", ".join(relations) or "a relation"
     lock_timeout = conn.execute("SHOW lock_timeout").fetchone()[0]
     msg = f"could not lock {what} within lock_timeout {lock_timeout} after {attempts} attempts"
+    rows = []
     if relations:
-        rows = conn.execute(templates.load("runner/blockers.sql"), [list(relations)]).fetchall()
+        with contextlib.suppress(Exception):  # naming the blocker is best effort
+            rows = conn.execute(
+                templates.load("runner/blockers.sql"), [list(relations)] * 2
+            ).fetchall()
         if rows:
             pid, state, query = rows[0]
             msg += f": blocked by pid {pid} ({state}: {' '.join((query or '').split())[:120]})"
-    return msg
+    return LockTimeout(msg)
 
 
 def ensure_ledger(conn: psycopg.Connection) -> None:

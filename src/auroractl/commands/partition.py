@@ -118,6 +118,7 @@ def create(
     """
     from auroractl.ops import partition as ops
 
+    ops.validate_create(year, month, tenant)
     with _context.connect() as conn:
         plan, _ = ops.plan_create(conn, table, year=year, month=month, tenant=tenant)
         _apply(conn, plan, dry_run, yes, fmt)
@@ -180,6 +181,7 @@ def detach(
     """
     from auroractl.ops import partition as ops
 
+    ops.check_year(before)
     with _context.connect() as conn:
         plan = ops.plan_detach(conn, table, before, archive_schema=archive_schema, drop=drop)
         _apply(conn, plan, dry_run, yes, fmt)

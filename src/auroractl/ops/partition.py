@@ -160,7 +160,10 @@ def parent(conn: psycopg.Connection, table: str) -> Parent:
             f'"{schema}.{name}" is partitioned by an expression or several '
             "columns; auroractl manages single-column keys only"
         )
-    rows = conn.execute(templates.load("partition/partitions.sql"), {"oid": oid}).fetchall()
+    from auroractl import runner
+
+    with runner.naming_blockers(conn, f"{schema}.{name}"):
+        rows = conn.execute(templates.load("partition/partitions.sql"), {"oid": oid}).fetchall()
     parts = tuple(_partition(r, key_types[0]) for r in rows)
     return Parent(oid, schema, name, STRATEGIES[strat], keys[0], key_types[0], today, parts)
 
@@ -257,8 +260,11 @@ def _period_start(d: dt.date, interval: str) -> dt.date:
     return dt.date(d.year, 1, 1) if interval == "year" else dt.date(d.year, d.month, 1)
 
 
-def _count(conn: psycopg.Connection, template: str, **ctx: Any) -> int:
-    return conn.execute(templates.render(template, **ctx)).fetchone()[0]
+def _count(conn: psycopg.Connection, template: str, label: str, **ctx: Any) -> int:
+    from auroractl import runner
+
+    with runner.naming_blockers(conn, label):
+        return conn.execute(templates.render(template, **ctx)).fetchone()[0]
 
 
 # ---------------------------------------------------------------- status
@@ -269,7 +275,7 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
     default = p.default
     default_rows = None
     if default:
-        default_rows = _count(conn, "partition/count.sql.j2", table=default.qualified)
+        default_rows = _count(conn, "partition/count.sql.j2", default.name, table=default.qualified)
     gaps, overlaps = [], []
     ranges = p.ranges
     for a, b in itertools.pairwise(ranges):
@@ -333,6 +339,18 @@ def check_year(year: int) -> int:
     return year
 
 
+def validate_create(year: int | None, month: str | None, tenant: int | None) -> dt.date | None:
+    """Check the period arguments before touching the database; returns the month start."""
+    given = [x for x in (year, month, tenant) if x is not None]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of --year, --month or --tenant")
+    if year is not None:
+        check_year(year)
+    if tenant is not None and tenant < 1:
+        raise InvalidInput(f"--tenant {tenant} must be a positive id")
+    return parse_month(month) if month is not None else None
+
+
 def plan_create(
     conn: psycopg.Connection,
     table: str,
@@ -342,12 +360,7 @@ def plan_create(
     tenant: int | None = None,
 ) -> tuple[Plan, NewPartition]:
     """Plan one partition: a year or month (RANGE on a date/timestamp) or a tenant (LIST)."""
-    given = [x for x in (year, month, tenant) if x is not None]
-    if len(given) != 1:
-        raise InvalidInput("give exactly one of --year, --month or --tenant")
-    if year is not None:
-        check_year(year)
-    start = parse_month(month) if month is not None else None
+    start = validate_create(year, month, tenant)
     p = parent(conn, table)
     command = (
         "partition create "
@@ -367,19 +380,26 @@ def plan_create(
     if new.exists:
         return Plan(command, f"{new.partition} already exists ({new.bound}): nothing to do"), new
     default = p.default
-    if default:
-        rows = _count(
-            conn,
-            "partition/count_in_bounds.sql.j2",
-            default=default.qualified,
-            predicate=_predicate(p, new),
-        )
-        new = replace(new, rows_to_move=rows)
+    new = _with_rows_to_move(conn, p, new)
     steps = _create_steps(conn, p, new, txn=new.partition)
     summary = f"create {new.partition} {new.bound}"
     if default:
         summary += f", moving {new.rows_to_move:,} row(s) out of {default.name}"
     return Plan(command, summary, tuple(steps)), new
+
+
+def _with_rows_to_move(conn: psycopg.Connection, p: Parent, new: NewPartition) -> NewPartition:
+    """How many rows of the new partition's range sit in DEFAULT now."""
+    if p.default is None:
+        return new
+    rows = _count(
+        conn,
+        "partition/count_in_bounds.sql.j2",
+        p.default.name,
+        default=p.default.qualified,
+        predicate=_predicate(p, new),
+    )
+    return replace(new, rows_to_move=rows)
 
 
 def _new_range(p: Parent, *, year: int | None, month_start: dt.date | None) -> NewPartition:
@@ -437,8 +457,6 @@ def _new_range(p: Parent, *, year: int | None, month_start: dt.date | None) -> N
 
 
 def _new_list(p: Parent, tenant: int) -> NewPartition:
-    if tenant < 1:
-        raise InvalidInput(f"--tenant {tenant} must be a positive id")
     if p.strategy != "list":
         raise Precondition(
             f'"{p.label}" is {p.strategy}-partitioned, not LIST: --tenant '
@@ -604,14 +622,7 @@ def plan_ensure(
             year = start.year if interval == "year" else None
             month = f"{start.year}-{start.month:02d}" if interval == "month" else None
             new = _new_range(p, year=year, month_start=start if month else None)
-            if p.default:
-                rows = _count(
-                    conn,
-                    "partition/count_in_bounds.sql.j2",
-                    default=p.default.qualified,
-                    predicate=_predicate(p, new),
-                )
-                new = replace(new, rows_to_move=rows)
+            new = _with_rows_to_move(conn, p, new)
             steps += _create_steps(conn, p, new, txn=new.partition)
             created.append(new)
             start = _add(start, interval)

@@ -1,0 +1,52 @@
+"""The sandbox through the CLI: a second real cluster in a temp dir, tiny scale."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from auroractl.sandbox import free_port
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch):
+    parent = Path(tempfile.mkdtemp(prefix="auroractl-sandbox-"))
+    parent.chmod(0o755)  # the server's OS user (postgres, when we are root) must traverse it
+    root = parent / "sb"
+    monkeypatch.setenv("AURORACTL_SANDBOX_DIR", str(root))
+    monkeypatch.setenv("AURORACTL_SANDBOX_PORT", str(free_port()))
+    return root
+
+
+def test_sandbox_lifecycle_and_default_target(cli, sandbox_env):
+    down = cli("partition", "status")
+    assert down.exit_code == 5 and "sandbox up" in down.stderr  # not running: says how to start
+    try:
+        up = cli("sandbox", "up", "--scale", "0.01", "--format", "json")
+        assert up.exit_code == 0, up.stderr
+        data = json.loads(up.stdout)
+        assert data["running"] and data["rows"]["alunos"] == 2000
+        assert data["rows"]["contratos"] == 1000 + 5
+        # Without any target, commands use the sandbox and say so on stderr.
+        status = cli("partition", "status", "--format", "json")
+        assert status.exit_code == 0, status.stderr
+        assert "using the local sandbox" in status.stderr
+        assert json.loads(status.stdout)["default_rows"] == 5
+        # Idempotent: a second `up` keeps the data.
+        again = json.loads(cli("sandbox", "up", "--format", "json").stdout)
+        assert again["loaded_seconds"] is None and again["rows"] == data["rows"]
+        assert cli("sandbox", "reset").exit_code == 4  # destructive: needs --yes
+        stopped = cli("sandbox", "down", "--format", "json")
+        assert json.loads(stopped.stdout)["running"] is False
+    finally:
+        cli("sandbox", "down", "--purge", "--yes")
+    assert not sandbox_env.exists()
+
+
+def test_bad_scale_is_rejected(cli, sandbox_env):
+    result = cli("sandbox", "up", "--scale", "0")
+    assert result.exit_code == 2 and "--scale" in result.stderr
+    assert not sandbox_env.exists()

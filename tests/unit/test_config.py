@@ -1,0 +1,96 @@
+"""Target precedence and profile handling (no database needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auroractl import config, db
+from auroractl.errors import InvalidInput, NotFound
+
+TOML = """
+[auroractl]
+lock_timeout = "3s"
+default_profile = "staging"
+
+[profiles.staging]
+host = "staging.example"
+dbname = "escola"
+user = "dba"
+
+[profiles.prod]
+host = "prod.cluster-abc.us-east-1.rds.amazonaws.com"
+port = 5432
+dbname = "escola"
+user = "dba"
+cluster_id = "prod"
+region = "us-east-1"
+secret_arn = "arn:aws:secretsmanager:us-east-1:123:secret:prod"
+"""
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> config.Settings:
+    (tmp_path / "auroractl.toml").write_text(TOML)
+    return config.load()
+
+
+def test_config_file_in_working_directory_is_found(settings):
+    assert settings.lock_timeout == "3s"
+    assert set(settings.profiles) == {"staging", "prod"}
+
+
+def test_dsn_beats_everything(settings, monkeypatch):
+    monkeypatch.setenv("AURORACTL_DSN", "host=env")
+    monkeypatch.setenv("PGHOST", "pghost")
+    t = config.resolve_target(settings, dsn="host=flag", profile="prod")
+    assert (t.source, t.conninfo) == ("--dsn", "host=flag")
+
+
+def test_env_dsn_beats_profile(settings, monkeypatch):
+    monkeypatch.setenv("AURORACTL_DSN", "host=env")
+    assert config.resolve_target(settings, profile="prod").source == "AURORACTL_DSN"
+
+
+def test_profile_flag_beats_default_profile_and_pg_vars(settings, monkeypatch):
+    monkeypatch.setenv("PGHOST", "pghost")
+    t = config.resolve_target(settings, profile="prod")
+    assert t.source == "profile prod" and t.cluster_id == "prod"
+    assert "host=prod.cluster-abc" in t.conninfo
+    assert config.resolve_target(settings).source == "profile staging"  # default_profile
+
+
+def test_pg_vars_beat_sandbox(monkeypatch):
+    monkeypatch.setenv("PGHOST", "pghost")
+    assert config.resolve_target(config.load()).source == "PG* environment"
+    monkeypatch.delenv("PGHOST")
+    t = config.resolve_target(config.load())
+    assert t.is_sandbox and "port=54329" in t.conninfo
+
+
+def test_unknown_profile(settings):
+    with pytest.raises(NotFound, match="profile 'nope' is not defined"):
+        config.resolve_target(settings, profile="nope")
+
+
+def test_password_in_config_file_is_rejected(tmp_path):
+    (tmp_path / "auroractl.toml").write_text('[profiles.x]\nhost = "h"\npassword = "s3cret"\n')
+    with pytest.raises(InvalidInput) as exc:
+        config.load()
+    assert "s3cret" not in str(exc.value)
+
+
+def test_masked_never_shows_a_password(settings):
+    t = config.resolve_target(settings, dsn="postgresql://dba:s3cret@h:5432/escola")
+    shown = db.masked(t)
+    assert shown["password"] == "****" and "s3cret" not in str(shown)
+    assert "s3cret" not in db.describe(t)
+    prod = config.resolve_target(settings, profile="prod")
+    assert db.masked(prod)["password"].startswith("(Secrets Manager")
+
+
+def test_timeouts_are_validated():
+    assert db.check_duration("500ms", "lock_timeout") == "500ms"
+    with pytest.raises(InvalidInput):
+        db.check_duration("2s -c search_path=evil", "lock_timeout")
