@@ -55,9 +55,9 @@ def environment():
     return env
 
 
-def render(name: str, **context: Any) -> str:
+def render(template: str, /, **context: Any) -> str:
     """Render ``sql_templates/<name>`` and strip surrounding whitespace."""
-    return environment().get_template(name).render(**context).strip()
+    return environment().get_template(template).render(**context).strip()
 
 
 def load(name: str) -> str:

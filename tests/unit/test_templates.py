@@ -48,7 +48,13 @@ CONTEXTS: dict[str, dict] = {
     },
     "partition/drop.sql.j2": {"partition": None},
     "partition/drop_bound_check.sql.j2": {"partition": None},
-    "partition/lock_default.sql.j2": {"default": None},
+    "partition/lock_parent.sql.j2": {"parent": None},
+    "partition/add_foreign_key.sql.j2": {
+        "partition": None,
+        "name": "fk",
+        "constraint_def": "FOREIGN KEY (a) REFERENCES b(id)",
+    },
+    "partition/validate_constraint.sql.j2": {"partition": None, "name": "fk"},
     "partition/move.sql.j2": {
         "default": None,
         "partition": None,

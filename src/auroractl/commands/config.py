@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import typer
-
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt
+from auroractl.commands._options import Format, FormatOpt, group
 
-app = typer.Typer(help="Show the resolved target and settings.", no_args_is_help=True)
+app = group("Show the resolved target and settings.")
 
 
 @app.command()

@@ -8,11 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, TableOpt, YesOpt
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, TableOpt, YesOpt, group
 
-app = typer.Typer(
-    help="Create, keep ahead, inspect and retire table partitions.", no_args_is_help=True
-)
+app = group("Create, keep ahead, inspect and retire table partitions.")
 
 
 def _apply(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]

@@ -8,12 +8,10 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt, YesOpt
+from auroractl.commands._options import Format, FormatOpt, YesOpt, group
 from auroractl.errors import Refused
 
-app = typer.Typer(
-    help="Local PostgreSQL with the demo schema and data (no AWS needed).", no_args_is_help=True
-)
+app = group("Local PostgreSQL with the demo schema and data (no AWS needed).")
 
 ScaleOpt = Annotated[
     float,

@@ -517,62 +517,71 @@ def _predicate(p: Parent, new: NewPartition) -> str:
 
 
 def _create_steps(conn: psycopg.Connection, p: Parent, new: NewPartition, txn: str) -> list[Step]:
-    """Lock DEFAULT, create standalone, move rows, index, attach, drop helper CHECK, analyze."""
+    """One transaction: build the partition beside the parent, then attach it.
+
+    The bulk of the work (moving rows out of DEFAULT, building indexes, validating
+    foreign keys) runs while the application keeps writing. Only the end holds a lock
+    that makes writers of the parent wait: moving the rows that arrived meanwhile and
+    ATTACH. Writers wait *before* tuple routing, so none of them is routed to DEFAULT
+    and then rejected by its new constraint; readers never wait on the parent.
+    """
     part = new.qualified
     predicate = _predicate(p, new)
     default = p.default
     locks = (p.label, *(d.name for d in [default] if d))
     steps: list[Step] = []
 
-    def add(sql: str, comment: str = "") -> None:
-        steps.append(Step(sql, comment=comment, locks=locks, txn=txn))
+    def add(template: str, comment: str = "", **ctx: Any) -> None:
+        steps.append(
+            Step(
+                templates.render(template, partition=part, **ctx),
+                comment=comment,
+                locks=locks,
+                txn=txn,
+            )
+        )
 
-    if default:
-        add(
-            templates.render("partition/lock_default.sql.j2", default=default.qualified),
-            "keep rows from slipping into DEFAULT while it is drained",
-        )
-    add(
-        templates.render(
-            "partition/create.sql.j2", partition=part, parent=p.qualified, predicate=predicate
-        )
-    )
+    add("partition/create.sql.j2", parent=p.qualified, predicate=predicate)
+    columns = [r[0] for r in conn.execute(templates.load("partition/columns.sql"), {"oid": p.oid})]
+    move = {
+        "default": default.qualified if default else None,
+        "predicate": predicate,
+        "columns": columns,
+    }
     if default and new.rows_to_move:
-        columns = [
-            r[0] for r in conn.execute(templates.load("partition/columns.sql"), {"oid": p.oid})
-        ]
         add(
-            templates.render(
-                "partition/move.sql.j2",
-                default=default.qualified,
-                partition=part,
-                predicate=predicate,
-                columns=columns,
-            ),
+            "partition/move.sql.j2",
             f"move {new.rows_to_move:,} row(s) out of {default.name}",
+            **move,
         )
     for name, is_constraint, constraint_def, unique, tail in conn.execute(
         templates.load("partition/indexes.sql"), {"oid": p.oid}
     ):
         if is_constraint:
-            add(
-                templates.render(
-                    "partition/add_constraint.sql.j2", partition=part, constraint_def=constraint_def
-                ),
-                f"like {name}",
-            )
+            add("partition/add_constraint.sql.j2", f"like {name}", constraint_def=constraint_def)
         elif tail:
-            add(
-                templates.render(
-                    "partition/add_index.sql.j2", partition=part, unique=unique, index_tail=tail
-                ),
-                f"like {name}",
-            )
+            add("partition/add_index.sql.j2", f"like {name}", unique=unique, index_tail=tail)
+    for name, constraint_def in conn.execute(
+        templates.load("partition/foreign_keys.sql"), {"oid": p.oid}
+    ):
+        # Validated here so that ATTACH adopts it instead of validating under its lock.
+        add(
+            "partition/add_foreign_key.sql.j2",
+            f"like {name}",
+            name=name,
+            constraint_def=constraint_def,
+        )
+        add("partition/validate_constraint.sql.j2", name=name)
+    if default:
+        add(
+            "partition/lock_parent.sql.j2",
+            "writers of the parent wait from here to COMMIT; readers do not",
+            parent=p.qualified,
+        )
+        add("partition/move.sql.j2", "rows that reached DEFAULT during the bulk move", **move)
     bound = templates.render("partition/_bound.sql.j2", **_bounds_ctx(new))
-    add(
-        templates.render("partition/attach.sql.j2", parent=p.qualified, partition=part, bound=bound)
-    )
-    add(templates.render("partition/drop_bound_check.sql.j2", partition=part))
+    add("partition/attach.sql.j2", parent=p.qualified, bound=bound)
+    add("partition/drop_bound_check.sql.j2")
     steps.append(
         Step(
             templates.render("partition/analyze.sql.j2", table=part),
