@@ -115,96 +115,93 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
+    schemas = {"a": False, "ax": False, "pf": True, "pp": True, "px": True}  # name: partman?
     with throwaway_cluster() as c, superuser_connect(c, "bench") as su:
         su.execute("CREATE SCHEMA partman")
         su.execute("CREATE EXTENSION pg_partman SCHEMA partman")
         dsn = c.conninfo("bench", user="postgres")
-        for schema, partman in (
-            ("a", False),
-            ("ax", False),
-            ("pf", True),
-            ("pp", True),
-            ("px", True),
-        ):
+        for schema, partman in schemas.items():
             build(su, schema, args.rows, partman)
         print(
-            f"DEFAULT holds {args.rows:,} rows of 2027 in each of 3 identical tables",
+            f"DEFAULT holds {args.rows:,} rows of 2027 in each of {len(schemas)} identical tables",
             file=sys.stderr,
         )
-        cli = Path(sys.executable).parent / "auroractl"
         env = {**os.environ, "AURORACTL_DSN": dsn}
+
+        def auroractl(schema: str):  # type: ignore[no-untyped-def]
+            cmd = [
+                str(Path(sys.executable).parent / "auroractl"),
+                "partition",
+                "create",
+                "--year",
+                "2027",
+                "--table",
+                f"{schema}.contratos",
+                "--yes",
+            ]
+            return lambda: subprocess.run(cmd, env=env, check=True, capture_output=True)
+
+        def partman(sql: str):  # type: ignore[no-untyped-def]
+            return lambda: su.execute(sql)
+
+        # Throughput runs share one load: a writer of 2026 rows (an existing partition).
+        # The "+2027 writes" runs add a writer of rows that belong to the new partition:
+        # partman does not hold them off, so its ATTACH fails.
         results = {
-            "auroractl partition create": run(
-                dsn,
-                "a",
-                lambda: subprocess.run(
-                    [
-                        str(cli),
-                        "partition",
-                        "create",
-                        "--year",
-                        "2027",
-                        "--table",
-                        "a.contratos",
-                        "--yes",
-                    ],
-                    env=env,
-                    check=True,
-                    capture_output=True,
-                ),
-            ),
-            # partman does not lock DEFAULT: a concurrent 2027 insert makes its ATTACH fail,
-            # so its throughput runs have only the 2026 inserter; the last run shows why.
+            "auroractl partition create": run(dsn, "a", auroractl("a"), with_incoming=False),
             "partman.partition_data_time": run(
                 dsn,
                 "pf",
-                lambda: su.execute(
-                    "SELECT partman.partition_data_time('pf.contratos', p_batch_count := 10)"
-                ),
+                partman("SELECT partman.partition_data_time('pf.contratos', p_batch_count := 10)"),
                 with_incoming=False,
             ),
             "partman.partition_data_proc": run(
                 dsn,
                 "pp",
-                lambda: su.execute("CALL partman.partition_data_proc('pp.contratos', p_wait := 0)"),
+                partman("CALL partman.partition_data_proc('pp.contratos', p_wait := 0)"),
                 with_incoming=False,
             ),
+            "auroractl partition create +2027 writes": run(dsn, "ax", auroractl("ax")),
             "partman.partition_data_time +2027 writes": run(
                 dsn,
                 "px",
-                lambda: su.execute(
-                    "SELECT partman.partition_data_time('px.contratos', p_batch_count := 10)"
-                ),
+                partman("SELECT partman.partition_data_time('px.contratos', p_batch_count := 10)"),
             ),
         }
         for schema in ("a", "ax", "pf", "pp"):
             left = su.execute(
-                f"SELECT count(*) FROM {schema}.contratos_default WHERE data_inicio >= '2027-01-01'"
+                f"SELECT count(*) FROM ONLY {schema}.contratos_default "
+                "WHERE data_inicio >= '2027-01-01'"
             ).fetchone()[0]
             assert left == 0, f"{schema}: {left} rows of 2027 left in DEFAULT"
-    ours = args.rows / results["auroractl partition create"]["seconds"]
+    report(results, args.rows)
+
+
+def report(results: dict, rows: int) -> None:
+    ours = rows / results["auroractl partition create"]["seconds"]
     print(
-        f"\n{'method':40} {'seconds':>8} {'rows/s':>10} {'x auroractl':>12} "
+        f"\n{'method':42} {'seconds':>8} {'rows/s':>10} {'speed-up':>12} "
         f"{'stall 2026':>11} {'p99 2026':>9} {'stall 2027':>11}"
     )
     for name, r in results.items():
         if r["failure"]:
-            print(f"{name:40} FAILED after {r['seconds']:.2f}s: {r['failure']}")
+            print(f"{name:42} FAILED after {r['seconds']:.2f}s: {r['failure'][:90]}")
             continue
-        rate = args.rows / r["seconds"]
+        rate = rows / r["seconds"]
         incoming = (
-            "  (none)" if r["stall_incoming"] is None else f"{r['stall_incoming'] * 1000:9.0f}ms"
+            "     (none)" if r["stall_incoming"] is None else f"{r['stall_incoming'] * 1000:9.0f}ms"
         )
         print(
-            f"{name:40} {r['seconds']:8.2f} {rate:10,.0f} {ours / rate:11.2f}x "
+            f"{name:42} {r['seconds']:8.2f} {rate:10,.0f} {ours / rate:11.2f}x "
             f"{r['stall_existing'] * 1000:9.0f}ms {r['p99_existing'] * 1000:7.0f}ms "
             f"{incoming}"
         )
         for e in sorted(set(r["errors"]))[:3]:
-            print(f"    inserter error: {e}")
+            print(f"    inserter error: {e[:100]}")
     print(
         "\nstall = longest single-row INSERT into the parent during the run; 2026 rows go "
-        "to an existing partition, 2027 rows to the partition being created."
+        "to an existing partition, 2027 rows to the partition being created. "
+        "rows/s of auroractl include its process start-up."
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -10,7 +11,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -196,3 +197,15 @@ def track(iterable: Iterable[Any], total: int | None, description: str) -> Itera
     return rich_track(
         iterable, total=total, description=description, console=stderr(), transient=True
     )
+
+
+@contextlib.contextmanager
+def status(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner with elapsed time on stderr for long single steps; silent when piped.
+
+    Yields a function that replaces the message."""
+    if not progress_enabled():
+        yield lambda _message: None
+        return
+    with stderr().status(message) as live:
+        yield lambda text: live.update(text)

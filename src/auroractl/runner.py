@@ -122,8 +122,16 @@ def apply(
     retries = 0
     error: BaseException | None = None
     try:
-        for autocommit, steps in groups(plan):
-            retries += _run_with_retries(conn, steps, autocommit, opts.lock_retries)
+        with output.status(plan.summary) as show:
+            total, done = len(plan.steps), 0
+            for autocommit, steps in groups(plan):
+
+                def on_step(i: int, step: Step, base: int = done) -> None:
+                    what = step.comment or step.sql.strip().splitlines()[-1][:60]
+                    show(f"[{base + i + 1}/{total}] {what}")
+
+                retries += _run_with_retries(conn, steps, autocommit, opts.lock_retries, on_step)
+                done += len(steps)
     except BaseException as exc:
         error = exc
         raise
@@ -143,7 +151,11 @@ def apply(
 
 
 def _run_with_retries(
-    conn: psycopg.Connection, steps: tuple[Step, ...], autocommit: bool, max_retries: int
+    conn: psycopg.Connection,
+    steps: tuple[Step, ...],
+    autocommit: bool,
+    max_retries: int,
+    on_step: Callable[[int, Step], None] = lambda i, s: None,
 ) -> int:
     """Run a group; on lock timeout roll back, back off and retry. Returns the retry count."""
     import psycopg.errors
@@ -151,10 +163,12 @@ def _run_with_retries(
     for attempt in range(max_retries + 1):
         try:
             if autocommit:
+                on_step(0, steps[0])
                 conn.execute(steps[0].sql, steps[0].params)
             else:
                 with conn.transaction():
-                    for step in steps:
+                    for i, step in enumerate(steps):
+                        on_step(i, step)
                         conn.execute(step.sql, step.params)
             return attempt
         except psycopg.errors.LockNotAvailable:

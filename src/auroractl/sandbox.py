@@ -46,7 +46,16 @@ def is_root() -> bool:
 
 
 def find_bindir() -> Path:
-    """pg_config --bindir, then PATH, then the newest /usr/lib/postgresql/*/bin."""
+    """AURORACTL_PG_BINDIR, else pg_config --bindir, PATH, the newest /usr/lib/postgresql/*/bin."""
+    install = (
+        "install them, e.g. `apt-get install postgresql-15` or `brew install "
+        "postgresql@15`, or point auroractl at a server with --dsn"
+    )
+    explicit = os.environ.get("AURORACTL_PG_BINDIR")
+    if explicit:
+        if (Path(explicit) / "initdb").is_file() and (Path(explicit) / "pg_ctl").is_file():
+            return Path(explicit)
+        raise Precondition(f"AURORACTL_PG_BINDIR={explicit} has no initdb/pg_ctl: {install}")
     pg_config = shutil.which("pg_config")
     candidates: list[Path] = []
     if pg_config:
@@ -73,10 +82,7 @@ def find_bindir() -> Path:
     for c in candidates:
         if (c / "initdb").is_file() and (c / "pg_ctl").is_file():
             return c
-    raise Precondition(
-        "no PostgreSQL server binaries found (initdb, pg_ctl): install them, e.g. "
-        "`apt-get install postgresql-15` or `brew install postgresql@15`, or pass --dsn"
-    )
+    raise Precondition(f"no PostgreSQL server binaries found (initdb, pg_ctl): {install}")
 
 
 def default_dir(settings: Settings) -> Path:

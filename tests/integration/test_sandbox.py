@@ -50,3 +50,13 @@ def test_bad_scale_is_rejected(cli, sandbox_env):
     result = cli("sandbox", "up", "--scale", "0")
     assert result.exit_code == 2 and "--scale" in result.stderr
     assert not sandbox_env.exists()
+
+
+def test_missing_server_binaries_is_one_clear_error(cli, sandbox_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("AURORACTL_PG_BINDIR", str(tmp_path))  # a directory without initdb
+    result = cli("sandbox", "up", "--scale", "0.01")
+    assert result.exit_code == 3
+    assert "has no initdb/pg_ctl" in result.stderr and "apt-get install postgresql-15" in (
+        result.stderr
+    )
+    assert not sandbox_env.exists()
