@@ -3,99 +3,61 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
 import re
 
 import pglast
 import pytest
 
 from auroractl import templates
+from tests.unit import template_contexts
 
 HOSTILE = ['a"b', "x; drop table y", "Ünïcode name", "select"]
 
-# Context for each template; identifiers are hostile, values typed like real ones.
-CONTEXTS: dict[str, dict] = {
-    "partition/_predicate.sql.j2": {
-        "key": None,
-        "lower": dt.date(2026, 1, 1),
-        "upper": dt.date(2027, 1, 1),
-    },
-    "partition/_bound.sql.j2": {"lower": dt.date(2026, 1, 1), "upper": dt.date(2027, 1, 1)},
-    "partition/add_constraint.sql.j2": {
-        "partition": None,
-        "constraint_def": "PRIMARY KEY (id, data_inicio)",
-    },
-    "partition/add_index.sql.j2": {
-        "partition": None,
-        "unique": False,
-        "index_tail": "USING btree (empresa_id)",
-    },
-    "partition/analyze.sql.j2": {"table": None},
-    "partition/archive.sql.j2": {"partition": None, "schema": None},
-    "partition/attach.sql.j2": {
-        "parent": None,
-        "partition": None,
-        "bound": "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
-    },
-    "partition/count.sql.j2": {"table": None},
-    "partition/count_in_bounds.sql.j2": {"default": None, "predicate": "true"},
-    "partition/create.sql.j2": {"partition": None, "parent": None, "predicate": "true"},
-    "partition/create_schema.sql.j2": {"schema": None},
-    "partition/detach.sql.j2": {
-        "parent": None,
-        "partition": None,
-        "concurrently": True,
-        "finalize": False,
-    },
-    "partition/drop.sql.j2": {"partition": None},
-    "partition/drop_bound_check.sql.j2": {"partition": None},
-    "partition/lock_parent.sql.j2": {"parent": None},
-    "partition/add_foreign_key.sql.j2": {
-        "partition": None,
-        "name": "fk",
-        "constraint_def": "FOREIGN KEY (a) REFERENCES b(id)",
-    },
-    "partition/validate_constraint.sql.j2": {"partition": None, "name": "fk"},
-    "partition/move.sql.j2": {
-        "default": None,
-        "partition": None,
-        "predicate": "true",
-        "columns": None,
-    },
-    "sandbox/count.sql.j2": {"table": None},
-    "sandbox/roles.sql.j2": {"existing": set(), "admin": None},
-    "sandbox/data.sql.j2": {
-        "empresas": 2,
-        "escolas": 3,
-        "alunos": 4,
-        "professores": 5,
-        "usuarios": 6,
-        "ai_preferences": 7,
-        "contratos": 8,
-        "contratos_default": 9,
-        "current_year": 2026,
-        "days_elapsed": 300,
-    },
+
+def _collect() -> tuple[dict[str, dict], dict[str, str], set[str]]:
+    contexts: dict[str, dict] = {}
+    wrappers: dict[str, str] = {}
+    multi: set[str] = set()
+    for info in pkgutil.iter_modules(template_contexts.__path__):
+        module = importlib.import_module(f"{template_contexts.__name__}.{info.name}")
+        contexts.update(module.CONTEXTS)
+        wrappers.update(getattr(module, "WRAPPERS", {}))
+        multi |= set(getattr(module, "MULTI_STATEMENT", ()))
+    return contexts, wrappers, multi
+
+
+CONTEXTS, WRAPPERS, MULTI_STATEMENT = _collect()
+
+
+# Keys whose None stands for a bare (unqualified) identifier; "columns" for a list of them;
+# any other None stands for a schema-qualified name.
+BARE_KEYS = {
+    "schema",
+    "key",
+    "admin",
+    "name",
+    "role",
+    "column",
+    "policy",
+    "function",
+    "trigger",
+    "index",
+    "constraint",
 }
-# Fragments are parsed inside the statement they are made for.
-WRAPPERS = {
-    "partition/_predicate.sql.j2": "SELECT 1 FROM t WHERE {}",
-    "partition/_bound.sql.j2": "ALTER TABLE t ATTACH PARTITION p {}",
-}
-MULTI_STATEMENT = {"sandbox/roles.sql.j2", "sandbox/data.sql.j2"}
 
 
 def fill(context: dict, name: str) -> dict:
-    """Replace None placeholders with a hostile identifier (qualified for tables)."""
+    """Replace None placeholders with a hostile identifier."""
     out = {}
     for key, value in context.items():
-        if value is None:
-            out[key] = (
-                [name, name]
-                if key == "columns"
-                else (name if key in ("schema", "key", "admin") else ("public", name))
-            )
-        else:
+        if value is not None:
             out[key] = value
+        elif key == "columns":
+            out[key] = [name, name]
+        else:
+            out[key] = name if key in BARE_KEYS else ("public", name)
     return out
 
 
