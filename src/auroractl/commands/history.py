@@ -27,4 +27,10 @@ def history(
 
     with _context.connect() as conn:
         rows = ops.history(conn, limit, command)
-    output.render(rows, fmt.value, title="auroractl.operations")
+    # The table view keeps to what fits a terminal; json/csv carry every field.
+    columns = (
+        None
+        if fmt != Format.table
+        else ("id", "finished_at", "duration_ms", "db_user", "command", "outcome", "error")
+    )
+    output.render(rows, fmt.value, title="auroractl.operations", columns=columns)
