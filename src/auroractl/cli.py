@@ -10,7 +10,10 @@ from typer.core import TyperGroup
 
 from auroractl import __version__, output
 from auroractl.commands import _context, history, partition
+from auroractl.commands import cache as cache_cmd
 from auroractl.commands import config as config_cmd
+from auroractl.commands import matview as matview_cmd
+from auroractl.commands import schedule as schedule_cmd
 from auroractl.commands import sandbox as sandbox_cmd
 from auroractl.errors import (
     EXIT_AWS,
@@ -70,6 +73,9 @@ app = typer.Typer(
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(partition.app, name="partition")
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(matview_cmd.app, name="matview")
+app.add_typer(schedule_cmd.app, name="schedule")
+app.add_typer(cache_cmd.app, name="cache")
 app.command("history")(history.history)
 
 

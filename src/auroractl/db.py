@@ -76,6 +76,15 @@ def _credentials(target: Target) -> dict[str, Any]:
     return {}
 
 
+def with_dbname(target: Target, dbname: str) -> Target:
+    """The same server and credentials, another database (e.g. where pg_cron lives)."""
+    from dataclasses import replace
+
+    from psycopg.conninfo import make_conninfo
+
+    return replace(target, conninfo=make_conninfo(target.conninfo, dbname=dbname))
+
+
 def conninfo_params(target: Target) -> dict[str, str]:
     from psycopg.conninfo import conninfo_to_dict
 

@@ -149,7 +149,12 @@ def plan(p: Plan, fmt: str = "table") -> None:
                 "summary": p.summary,
                 "notes": list(p.notes),
                 "steps": [
-                    {"sql": s.sql, "autocommit": s.autocommit, "comment": s.comment}
+                    {
+                        "sql": s.sql,
+                        "params": s.params,
+                        "autocommit": s.autocommit,
+                        "comment": s.comment,
+                    }
                     for s in p.steps
                 ],
             },
@@ -163,6 +168,8 @@ def plan(p: Plan, fmt: str = "table") -> None:
             lines.append(f"-- {s.comment}")
         if s.autocommit:
             lines.append("-- (autocommit: runs outside a transaction)")
+        if isinstance(s.params, dict):
+            lines += [f"--   {k} = {v!r}" for k, v in s.params.items()]
         lines.append(s.sql.rstrip().rstrip(";") + ";")
     text = "\n".join(lines)
     if stdout().is_terminal:

@@ -49,12 +49,15 @@ def target(s: config.Settings | None = None) -> config.Target:
 
 
 @contextlib.contextmanager
-def connect() -> Iterator[psycopg.Connection]:
-    """Connect to the resolved target; say so on stderr when it is the sandbox."""
+def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
+    """Connect to the resolved target (or another database on the same server);
+    say so on stderr when it is the sandbox."""
     from auroractl import db
 
     s = settings()
     t = target(s)
+    if dbname:
+        t = db.with_dbname(t, dbname)
     if t.is_sandbox:
         output.info(f"No target configured: using the local sandbox ({db.endpoint(t)}).")
     with db.connect(t, s) as conn:

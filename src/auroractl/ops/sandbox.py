@@ -94,6 +94,9 @@ def bootstrap(c: LocalCluster, dbname: str = DBNAME) -> bool:
             )
     with superuser_connect(c, dbname) as conn:
         conn.execute(templates.load("sandbox/extensions.sql"))
+        cron_db = conn.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
+        if cron_db == dbname:  # pg_cron is preloaded and lives here, as on Aurora
+            conn.execute(templates.render("sandbox/cron.sql.j2", admin=ADMIN_ROLE))
     return created
 
 

@@ -17,3 +17,5 @@ CONTEXTS = {
     },
 }
 MULTI_STATEMENT = {"sandbox/roles.sql.j2", "sandbox/data.sql.j2"}
+CONTEXTS["sandbox/cron.sql.j2"] = {"admin": None}
+MULTI_STATEMENT.add("sandbox/cron.sql.j2")

@@ -1,0 +1,70 @@
+"""auroractl cache: what to cache, and the dashboard published to Redis / ElastiCache."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import Format, FormatOpt, group
+
+app = group("Query-cache candidates from pg_stat_statements; publish dashboards to Redis.")
+
+
+@app.command()
+def candidates(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many statements.")] = 20,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Read-only statements ranked by database time a cache would save (calls x mean).
+
+    Shows buffer hit ratio, the tables each reads and how often those change.
+
+    Example:
+        auroractl cache candidates --limit 10 --format json
+    """
+    from auroractl.ops import cache
+
+    with _context.connect() as conn:
+        rows = cache.candidates(conn, limit)
+    columns = (
+        None
+        if fmt != Format.table
+        else ("calls", "total_ms", "mean_ms", "hit_ratio", "tables", "table_writes", "query")
+    )
+    output.render(rows, fmt.value, columns=columns)
+
+
+@app.command()
+def publish(
+    name: Annotated[str, typer.Argument(help="Only `dashboard` for now.")] = "dashboard",
+    redis_url: Annotated[
+        str,
+        typer.Option(
+            "--redis",
+            help="redis://host:6379/0 (password via AURORACTL_REDIS_URL, not argv).",
+            envvar="AURORACTL_REDIS_URL",
+        ),
+    ] = "redis://127.0.0.1:6379/0",
+    ttl: Annotated[int | None, typer.Option("--ttl", help="Key TTL in seconds.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Write each empresa's dashboard row to Redis as `dashboard:empresa:<id>` (JSON),
+    replacing the previous set atomically.
+
+    Example:
+        auroractl cache publish dashboard --redis redis://127.0.0.1:6379/0 --ttl 86400
+    """
+    from auroractl.errors import InvalidInput
+    from auroractl.ops import cache, matview
+
+    if name != "dashboard":
+        raise InvalidInput("only the dashboard can be published for now")
+    with _context.connect() as conn:
+        view = matview.resolve(conn, name, matview.specs(_context.settings().section("matviews")))
+        result = cache.publish(
+            cache.dashboard_rows(conn, view), redis_url, ttl, f"{view[0]}.{view[1]}"
+        )
+    output.render(result, fmt.value)

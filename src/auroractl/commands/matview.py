@@ -1,0 +1,179 @@
+"""auroractl matview: materialized dashboards, refreshed safely and on schedule."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group("Materialized views: create, refresh (optionally CONCURRENTLY), status, drop.")
+
+NameArg = Annotated[str, typer.Argument(help="`dashboard`, a [matviews] alias, or a view name.")]
+
+
+def _specs():  # type: ignore[no-untyped-def]
+    from auroractl.ops import matview as ops
+
+    return ops.specs(_context.settings().section("matviews"))
+
+
+@app.command()
+def create(
+    name: NameArg = "dashboard",
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Create a known materialized view and the unique index CONCURRENTLY refresh needs.
+
+    `dashboard` is mv_dashboard_empresa (id, nome, total_escolas, total_alunos,
+    receita_total), aggregating each child table before joining.
+
+    Example:
+        auroractl matview create dashboard --yes
+    """
+    from auroractl import runner
+    from auroractl.errors import NotFound
+    from auroractl.ops import matview as ops
+
+    known = _specs()
+    if name not in known:
+        raise NotFound(
+            f"no matview definition named {name!r} (known: {', '.join(known)}); "
+            "declare it under [matviews.NAME] in auroractl.toml"
+        )
+    with _context.connect() as conn:
+        plan = ops.plan_create(conn, known[name])
+        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    _done(outcome, fmt)
+
+
+def _done(outcome, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    if outcome.status == "dry-run":
+        return
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    else:
+        output.info(
+            outcome.summary
+            if outcome.status == "nothing-to-do"
+            else f"Done: {outcome.summary} ({outcome.duration_s:.2f}s)"
+        )
+
+
+@app.command()
+def refresh(
+    name: Annotated[str | None, typer.Argument(help="View (or alias); omit with --all.")] = None,
+    all_views: Annotated[bool, typer.Option("--all", help="Every materialized view.")] = False,
+    concurrently: Annotated[
+        bool, typer.Option("--concurrently", help="Readers keep reading during the refresh.")
+    ] = False,
+    publish_redis: Annotated[
+        str | None,
+        typer.Option(
+            "--publish-redis",
+            help="Then publish the dashboard to this Redis URL.",
+            envvar="AURORACTL_REDIS_URL",
+        ),
+    ] = None,
+    ttl: Annotated[int | None, typer.Option("--ttl", help="Redis key TTL in seconds.")] = None,
+    dry_run: DryRunOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Refresh materialized views under lock and statement timeouts, logging rows and time.
+
+    Refreshing recomputes derived data only, so it asks no confirmation (cron-friendly).
+
+    Example:
+        auroractl matview refresh dashboard --concurrently --publish-redis redis://cache:6379/0
+    """
+    import datetime as dt
+
+    from auroractl import runner
+    from auroractl.errors import InvalidInput
+    from auroractl.ops import cache
+    from auroractl.ops import matview as ops
+
+    if bool(name) == all_views:
+        raise InvalidInput("give a view name or --all")
+    known = _specs()
+    results = []
+    with _context.connect() as conn:
+        views = ops.all_views(conn) if all_views else [ops.resolve(conn, name, known)]
+        opts = _context.runner_options(dry_run, True, fmt.value)
+        for view in views:
+            plan = ops.plan_refresh(conn, view, concurrently)
+            started = dt.datetime.now(dt.UTC)
+            outcome = runner.apply(conn, plan, opts)
+            if outcome.status == "applied":
+                results.append(
+                    ops.record_refresh(conn, view, concurrently, started, outcome.duration_s)
+                )
+        if publish_redis and not dry_run:
+            view = ops.resolve(conn, "dashboard", known)
+            published = cache.publish(
+                cache.dashboard_rows(conn, view), publish_redis, ttl, f"{view[0]}.{view[1]}"
+            )
+            output.info(
+                f"Published {published.keys} key(s) to Redis ({published.removed} stale removed)."
+            )
+    if not dry_run:
+        output.render(results, fmt.value)
+
+
+@app.command()
+def status(fmt: FormatOpt = Format.table) -> None:
+    """Materialized views: populated, size, rows, unique index, last refresh, staleness, schedule.
+
+    Staleness thresholds: [matview] warn_after_hours (26) and crit_after_hours (50).
+    Exits 1 when any view is CRIT.
+
+    Example:
+        auroractl matview status --format json
+    """
+    from auroractl.ops import matview as ops
+
+    with _context.connect() as conn:
+        commands = _scheduled_commands(conn)
+        rows = ops.status(conn, _context.settings().section("matview"), commands)
+    output.render(rows, fmt.value)
+    if any(r.staleness == "CRIT" for r in rows):
+        raise typer.Exit(1)
+
+
+def _scheduled_commands(conn) -> list[str] | None:  # type: ignore[no-untyped-def]
+    """pg_cron job commands targeting this database, or None when pg_cron is unreachable."""
+    import psycopg
+
+    from auroractl.errors import AuroraCtlError
+    from auroractl.ops import schedule
+
+    try:
+        cron_db = schedule.cron_database(conn)
+        here = conn.info.dbname
+        with _context.connect(cron_db if cron_db != here else None) as cron_conn:
+            return [j.command for j in schedule.list_jobs(cron_conn) if j.database == here]
+    except (AuroraCtlError, psycopg.Error):
+        return None
+
+
+@app.command()
+def drop(
+    name: NameArg, dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table
+) -> None:
+    """Drop a materialized view (needs --yes or a confirmation on a terminal).
+
+    Example:
+        auroractl matview drop dashboard --yes
+    """
+    from auroractl import runner
+    from auroractl.ops import matview as ops
+
+    with _context.connect() as conn:
+        plan = ops.plan_drop(conn, ops.resolve(conn, name, _specs()))
+        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    _done(outcome, fmt)

@@ -1,0 +1,249 @@
+"""Materialized views: the dashboard of requirements 2.2 and any declared in config."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+DASHBOARD = "dashboard"
+DEFAULT_WARN_HOURS = 26.0  # a daily refresh that missed one run
+DEFAULT_CRIT_HOURS = 50.0
+
+
+@dataclass(frozen=True)
+class MatviewSpec:
+    """A view auroractl knows how to create: built-in ``dashboard`` or from config."""
+
+    alias: str
+    schema: str
+    name: str
+    query: str
+    unique_key: tuple[str, ...]
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class MatviewStatus:
+    name: str
+    populated: bool
+    bytes: int
+    rows: int
+    rows_exact: bool
+    has_unique_index: bool
+    last_refresh: dt.datetime | None
+    last_duration_ms: int | None
+    age_hours: float | None
+    staleness: str  # OK | WARN | CRIT | NEVER
+    scheduled: bool | None  # None: pg_cron not reachable from here
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    matview: str
+    concurrently: bool
+    duration_ms: int
+    row_count: int
+
+
+def specs(config: dict[str, Any]) -> dict[str, MatviewSpec]:
+    """Built-in dashboard plus ``[matviews.<alias>]`` entries (name, query_file, unique_key)."""
+    out = {
+        DASHBOARD: MatviewSpec(
+            DASHBOARD,
+            "public",
+            "mv_dashboard_empresa",
+            templates.load("matview/dashboard.sql"),
+            ("id",),
+        )
+    }
+    for alias, body in config.items():
+        if not isinstance(body, dict) or not {"name", "query_file", "unique_key"} <= set(body):
+            raise InvalidInput(f"[matviews.{alias}] needs name, query_file and unique_key")
+        schema, _, name = body["name"].rpartition(".")
+        path = Path(body["query_file"]).expanduser()
+        try:
+            query = path.read_text(encoding="utf-8").strip().rstrip(";")
+        except OSError as exc:
+            raise InvalidInput(f"[matviews.{alias}] query_file: {exc}") from None
+        out[alias] = MatviewSpec(alias, schema or "public", name, query, tuple(body["unique_key"]))
+    return out
+
+
+def resolve(conn: psycopg.Connection, name: str, known: dict[str, MatviewSpec]) -> tuple[str, str]:
+    """(schema, name) of an existing materialized view given an alias or a (qualified) name."""
+    import psycopg
+
+    candidate = known[name].label if name in known else name
+    try:
+        row = conn.execute(
+            "SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)",
+            [candidate],
+        ).fetchone()
+    except psycopg.errors.InvalidName:
+        row = None
+    if not row:
+        raise NotFound(
+            f'materialized view "{candidate}" does not exist'
+            + (f" (create it: auroractl matview create {name})" if name in known else "")
+        )
+    if row[2] != "m":
+        raise Precondition(f'"{row[0]}.{row[1]}" is not a materialized view')
+    return (row[0], row[1])
+
+
+def plan_create(conn: psycopg.Connection, spec: MatviewSpec) -> Plan:
+    exists = conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL", [templates.ident(spec.qualified)]
+    ).fetchone()[0]
+    command = f"matview create {spec.alias}"
+    if exists:
+        return Plan(command, f"{spec.label} already exists: nothing to do")
+    index = f"{spec.name}_key"
+    steps = (
+        Step(
+            templates.render("matview/create.sql.j2", view=spec.qualified, query=spec.query),
+            comment="computes the view now (WITH DATA)",
+            txn="create",
+        ),
+        Step(
+            templates.render(
+                "matview/unique_index.sql.j2",
+                index=index,
+                view=spec.qualified,
+                columns=list(spec.unique_key),
+            ),
+            txn="create",
+        ),
+    )
+    return Plan(
+        command, f"create {spec.label} with unique index on ({', '.join(spec.unique_key)})", steps
+    )
+
+
+def plan_refresh(conn: psycopg.Connection, view: tuple[str, str], concurrently: bool) -> Plan:
+    label = f"{view[0]}.{view[1]}"
+    if concurrently:
+        st = next(r for r in _catalog(conn) if r["name"] == label)
+        if not st["ispopulated"]:
+            raise Precondition(
+                f"{label} was never populated: REFRESH CONCURRENTLY needs a "
+                "first plain refresh (run without --concurrently)"
+            )
+        if not st["has_unique_index"]:
+            raise Precondition(
+                f"{label} has no unique index on plain columns covering all "
+                "rows, which REFRESH CONCURRENTLY needs"
+            )
+    sql = templates.render("matview/refresh.sql.j2", view=view, concurrently=concurrently)
+    note = (
+        "readers keep reading the old contents meanwhile"
+        if concurrently
+        else "readers of the view wait until it finishes"
+    )
+    return Plan(
+        f"matview refresh {label}" + (" --concurrently" if concurrently else ""),
+        f"refresh {label}",
+        (Step(sql, comment=note, locks=(label,)),),
+    )
+
+
+def record_refresh(
+    conn: psycopg.Connection,
+    view: tuple[str, str],
+    concurrently: bool,
+    started_at: dt.datetime,
+    duration_s: float,
+) -> RefreshResult:
+    """Count the refreshed rows and log the refresh in auroractl.matview_refreshes."""
+    label = f"{view[0]}.{view[1]}"
+    rows = conn.execute(templates.render("matview/count.sql.j2", view=view)).fetchone()[0]
+    conn.execute(templates.load("matview/log_table.sql"))
+    result = RefreshResult(label, concurrently, int(duration_s * 1000), rows)
+    conn.execute(
+        templates.load("matview/log_refresh.sql"),
+        {
+            "matview": label,
+            "started_at": started_at,
+            "duration_ms": result.duration_ms,
+            "row_count": rows,
+            "concurrent": concurrently,
+        },
+    )
+    return result
+
+
+def _catalog(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(templates.load("matview/status.sql")).fetchall()
+
+
+def all_views(conn: psycopg.Connection) -> list[tuple[str, str]]:
+    return [(r["schemaname"], r["matviewname"]) for r in _catalog(conn)]
+
+
+def status(
+    conn: psycopg.Connection, config: dict[str, Any], scheduled_commands: list[str] | None
+) -> list[MatviewStatus]:
+    """Every materialized view; ``scheduled_commands`` are pg_cron job commands (or None)."""
+    warn = float(config.get("warn_after_hours", DEFAULT_WARN_HOURS))
+    crit = float(config.get("crit_after_hours", DEFAULT_CRIT_HOURS))
+    last: dict[str, tuple] = {}
+    if conn.execute("SELECT to_regclass('auroractl.matview_refreshes') IS NOT NULL").fetchone()[0]:
+        last = {r[0]: r for r in conn.execute(templates.load("matview/last_refreshes.sql"))}
+    now = conn.execute("SELECT now()").fetchone()[0]
+    out = []
+    for r in _catalog(conn):
+        logged = last.get(r["name"])
+        age = (now - logged[1]).total_seconds() / 3600 if logged else None
+        staleness = (
+            "NEVER" if age is None else "CRIT" if age >= crit else "WARN" if age >= warn else "OK"
+        )
+        scheduled = (
+            None
+            if scheduled_commands is None
+            else any(r["matviewname"] in cmd for cmd in scheduled_commands)
+        )
+        out.append(
+            MatviewStatus(
+                r["name"],
+                r["ispopulated"],
+                r["bytes"],
+                logged[3] if logged else r["rows_estimate"],
+                logged is not None,
+                r["has_unique_index"],
+                logged[1] if logged else None,
+                logged[2] if logged else None,
+                None if age is None else round(age, 2),
+                staleness,
+                scheduled,
+            )
+        )
+    return out
+
+
+def plan_drop(conn: psycopg.Connection, view: tuple[str, str]) -> Plan:
+    label = f"{view[0]}.{view[1]}"
+    return Plan(
+        f"matview drop {label}",
+        f"drop {label}",
+        (Step(templates.render("matview/drop.sql.j2", view=view), locks=(label,)),),
+    )

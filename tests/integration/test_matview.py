@@ -1,0 +1,252 @@
+"""matview / schedule / cache against a real PostgreSQL (pg_cron) and a real redis-server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from auroractl.ops import sandbox as sandbox_ops
+from auroractl.sandbox import free_port
+from tests.conftest import superuser
+
+SEED_QUERY = """SELECT e.id, SUM(c.valor_total) FROM empresas e
+LEFT JOIN escolas es ON es.empresa_id = e.id LEFT JOIN alunos a ON a.empresa_id = e.id
+LEFT JOIN contratos c ON c.empresa_id = e.id GROUP BY e.id ORDER BY e.id"""
+
+
+@pytest.fixture
+def fanout(conn):
+    """A second empresa with 3 escolas, 4 alunos and 2 contratos: the seed's joins fan out."""
+    conn.execute("INSERT INTO empresas (id, nome, cnpj) VALUES (900, 'Fan-out', '00000900000191')")
+    conn.execute(
+        "INSERT INTO escolas (id, empresa_id, nome) SELECT 9000 + i, 900, 'E' "
+        "FROM generate_series(1, 3) i"
+    )
+    conn.execute(
+        "INSERT INTO alunos (id, empresa_id, escola_id, nome, matricula) "
+        "SELECT 90000 + i, 900, 9001, 'A', 'X' || i FROM generate_series(1, 4) i"
+    )
+    conn.execute(
+        "INSERT INTO contratos (empresa_id, aluno_id, numero, data_inicio, valor_total) "
+        "VALUES (900, 90001, 'F1', '2024-05-01', 100.50), "
+        "(900, 90002, 'F2', '2025-05-01', 200.25)"
+    )
+    return conn
+
+
+def test_dashboard_totals_are_right_where_the_seed_query_is_wrong(cli, dsn, fanout):
+    assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
+    rows = {
+        r[0]: r[1:]
+        for r in fanout.execute(
+            "SELECT id, total_escolas, total_alunos, receita_total FROM mv_dashboard_empresa"
+        )
+    }
+    for empresa_id, (escolas, alunos, receita) in rows.items():
+        expected = fanout.execute(
+            """SELECT (SELECT count(*) FROM escolas WHERE empresa_id = %(e)s),
+                      (SELECT count(*) FROM alunos WHERE empresa_id = %(e)s),
+                      (SELECT coalesce(sum(valor_total), 0) FROM contratos
+                       WHERE empresa_id = %(e)s)""",
+            {"e": empresa_id},
+        ).fetchone()
+        assert (escolas, alunos, receita) == expected
+    assert rows[900] == (3, 4, Decimal("300.75"))
+    seed = dict(fanout.execute(SEED_QUERY).fetchall())
+    assert seed[900] == Decimal("300.75") * 3 * 4  # the seed multiplies by the fan-out
+    # A unique index exists, so CONCURRENTLY works; creating again is a no-op.
+    again = cli("matview", "create", "dashboard", "--yes")
+    assert again.exit_code == 0 and "already exists" in again.stderr
+
+
+def test_refresh_logs_rows_and_status_reports_it(cli, dsn, fanout):
+    cli("matview", "create", "dashboard", "--yes")
+    fanout.execute("INSERT INTO empresas (id, nome, cnpj) VALUES (901, 'Nova', '00000901000191')")
+    result = cli("matview", "refresh", "dashboard", "--concurrently", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    [refreshed] = json.loads(result.stdout)
+    total = fanout.execute("SELECT count(*) FROM empresas").fetchone()[0]
+    assert refreshed["row_count"] == total and refreshed["concurrently"] is True
+    assert fanout.execute("SELECT count(*) FROM mv_dashboard_empresa").fetchone()[0] == total
+    status = json.loads(cli("matview", "status", "--format", "json").stdout)
+    [dash] = [s for s in status if s["name"] == "public.mv_dashboard_empresa"]
+    assert dash["rows"] == total and dash["rows_exact"] and dash["has_unique_index"]
+    assert dash["staleness"] == "OK" and dash["populated"]
+
+
+def test_concurrently_refuses_without_unique_index_or_population(cli, dsn, conn):
+    conn.execute("CREATE MATERIALIZED VIEW mv_sem_indice AS SELECT id FROM empresas")
+    r = cli("matview", "refresh", "mv_sem_indice", "--concurrently")
+    assert r.exit_code == 3 and "unique index" in r.stderr
+    conn.execute("CREATE MATERIALIZED VIEW mv_vazia AS SELECT id FROM empresas WITH NO DATA")
+    conn.execute("CREATE UNIQUE INDEX ON mv_vazia (id)")
+    r = cli("matview", "refresh", "mv_vazia", "--concurrently")
+    assert r.exit_code == 3 and "never populated" in r.stderr
+    assert cli("matview", "refresh", "mv_vazia").exit_code == 0
+    assert cli("matview", "refresh", "nao_existe").exit_code == 2
+
+
+def test_concurrent_refresh_lets_readers_proceed(cli, dsn, conn):
+    cli("matview", "create", "dashboard", "--yes")
+    with psycopg.connect(dsn) as reader:  # a reader inside an open transaction
+        reader.execute("SELECT count(*) FROM mv_dashboard_empresa").fetchone()
+        pid = reader.info.backend_pid
+        concurrent = cli(
+            "--lock-timeout", "300ms", "matview", "refresh", "dashboard", "--concurrently"
+        )
+        plain = cli("--lock-timeout", "300ms", "matview", "refresh", "dashboard")
+        reader.rollback()
+    assert concurrent.exit_code == 0, concurrent.stderr
+    assert plain.exit_code == 6 and f"blocked by pid {pid}" in plain.stderr
+
+
+# ------------------------------------------------------------------ pg_cron
+
+
+@pytest.fixture
+def cron(cluster, dsn):
+    """pg_cron's own database (cron.database_name = escola), as on Aurora's `postgres`."""
+    with superuser(cluster) as su:
+        name = su.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
+    if not name:
+        pytest.skip("pg_cron is not installed (Debian package postgresql-15-cron)")
+    sandbox_ops.bootstrap(cluster, name)
+    with superuser(cluster, name) as su:
+        su.execute("DELETE FROM cron.job")
+        yield su
+
+
+def test_schedule_add_list_run_remove(cli, dsn, dbname, conn, cron):
+    cli("matview", "create", "dashboard", "--yes")
+    add = cli(
+        "schedule",
+        "add",
+        "refresh-dashboard",
+        "--cron",
+        "0 2 * * *",
+        "--matview",
+        "dashboard",
+        "--yes",
+    )
+    assert add.exit_code == 0, add.stderr
+    assert "UTC" in add.stderr
+    again = cli(
+        "schedule",
+        "add",
+        "refresh-dashboard",
+        "--cron",
+        "0 2 * * *",
+        "--matview",
+        "dashboard",
+        "--yes",
+    )
+    assert again.exit_code == 0
+    jobs = cron.execute("SELECT jobname, schedule, command, database FROM cron.job").fetchall()
+    assert len(jobs) == 1
+    name, schedule, command, database = jobs[0]
+    assert (name, schedule, database) == ("refresh-dashboard", "0 2 * * *", dbname)
+    # Run the job's command as pg_cron would, in the application database.
+    conn.execute("INSERT INTO empresas (id, nome, cnpj) VALUES (950, 'J', '00000950000191')")
+    conn.execute(command)
+    assert conn.execute("SELECT 1 FROM mv_dashboard_empresa WHERE id = 950").fetchone()
+    listed = json.loads(cli("schedule", "list", "--format", "json").stdout)
+    assert listed[0]["name"] == "refresh-dashboard"
+    assert [t[11:16] for t in listed[0]["next_runs_utc"]] == ["02:00"] * 3
+    status = json.loads(cli("matview", "status", "--format", "json").stdout)
+    assert status[0]["scheduled"] is True
+    assert cli("schedule", "runs", "--format", "json").exit_code == 0
+    assert cli("schedule", "remove", "refresh-dashboard", "--yes").exit_code == 0
+    assert cron.execute("SELECT count(*) FROM cron.job").fetchone()[0] == 0
+    assert cli("schedule", "remove", "refresh-dashboard", "--yes").exit_code == 2
+
+
+def test_bad_cron_expression_is_refused_before_connecting(cli):
+    r = cli(
+        "--dsn",
+        "host=127.0.0.1 port=1",
+        "schedule",
+        "add",
+        "x",
+        "--cron",
+        "61 2 * * *",
+        "--sql",
+        "SELECT 1",
+    )
+    assert r.exit_code == 2 and "not a 5-field cron expression" in r.stderr
+
+
+# ------------------------------------------------------------------ redis
+
+
+@pytest.fixture(scope="module")
+def redis_url():
+    server = shutil.which("redis-server")
+    if not server:
+        pytest.skip("redis-server is not installed (Debian package redis-server)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_publish_replaces_the_dashboard_set_atomically(cli, dsn, fanout, redis_url):
+    import redis
+
+    r = redis.Redis.from_url(redis_url)
+    r.flushdb()
+    r.set("dashboard:empresa:424242", "stale")
+    r.set("other:key", "kept")
+    cli("matview", "create", "dashboard", "--yes")
+    result = cli(
+        "matview",
+        "refresh",
+        "dashboard",
+        "--concurrently",
+        "--publish-redis",
+        redis_url,
+        "--ttl",
+        "3600",
+    )
+    assert result.exit_code == 0, result.stderr
+    rows = fanout.execute(
+        "SELECT id, total_alunos, receita_total FROM mv_dashboard_empresa"
+    ).fetchall()
+    keys = {k.decode() for k in r.scan_iter("dashboard:empresa:*")}
+    assert keys == {f"dashboard:empresa:{i}" for i, _, _ in rows}
+    for i, alunos, receita in rows:
+        doc = json.loads(r.get(f"dashboard:empresa:{i}"))
+        assert doc["total_alunos"] == alunos and Decimal(str(doc["receita_total"])) == receita
+        assert 0 < r.ttl(f"dashboard:empresa:{i}") <= 3600
+    assert r.get("other:key") == b"kept"
+    again = json.loads(
+        cli("cache", "publish", "dashboard", "--redis", redis_url, "--format", "json").stdout
+    )
+    assert again["keys"] == len(rows) and again["removed"] == 0
+
+
+def test_cache_candidates_rank_read_only_statements(cli, dsn, conn):
+    for _ in range(30):
+        conn.execute("SELECT count(*) FROM alunos WHERE empresa_id = %s", [1]).fetchone()
+    data = json.loads(cli("cache", "candidates", "--limit", "50", "--format", "json").stdout)
+    [hit] = [c for c in data if "FROM alunos WHERE empresa_id" in c["query"]]
+    assert hit["calls"] >= 30 and hit["tables"] == ["alunos"]
+    assert all(not c["query"].lower().startswith(("insert", "update", "delete")) for c in data)
