@@ -13,8 +13,8 @@ from auroractl.commands import _context, history, partition
 from auroractl.commands import cache as cache_cmd
 from auroractl.commands import config as config_cmd
 from auroractl.commands import matview as matview_cmd
-from auroractl.commands import schedule as schedule_cmd
 from auroractl.commands import sandbox as sandbox_cmd
+from auroractl.commands import schedule as schedule_cmd
 from auroractl.errors import (
     EXIT_AWS,
     EXIT_DATABASE,
