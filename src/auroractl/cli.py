@@ -10,11 +10,17 @@ from typer.core import TyperGroup
 
 from auroractl import __version__, output
 from auroractl.commands import _context, history, partition
+from auroractl.commands import alarms as alarms_cmd
 from auroractl.commands import cache as cache_cmd
 from auroractl.commands import config as config_cmd
+from auroractl.commands import graphql as graphql_cmd
+from auroractl.commands import health as health_cmd
 from auroractl.commands import matview as matview_cmd
+from auroractl.commands import metrics as metrics_cmd
+from auroractl.commands import params as params_cmd
 from auroractl.commands import sandbox as sandbox_cmd
 from auroractl.commands import schedule as schedule_cmd
+from auroractl.commands import webhooks as webhooks_cmd
 from auroractl.errors import (
     EXIT_AWS,
     EXIT_DATABASE,
@@ -76,7 +82,14 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(matview_cmd.app, name="matview")
 app.add_typer(schedule_cmd.app, name="schedule")
 app.add_typer(cache_cmd.app, name="cache")
+app.add_typer(webhooks_cmd.app, name="webhooks")
+app.add_typer(graphql_cmd.app, name="graphql")
 app.command("history")(history.history)
+app.command("health")(health_cmd.health)
+app.command("top-queries")(health_cmd.top_queries)
+app.add_typer(params_cmd.app, name="params")
+app.add_typer(alarms_cmd.app, name="alarms")
+app.add_typer(metrics_cmd.app, name="metrics")
 
 
 def _version(value: bool) -> None:

@@ -118,11 +118,13 @@ def render(
         return
     from rich.table import Table
 
+    from rich.text import Text
+
     table = Table(title=title, title_justify="left", show_edge=False)
     for c in cols:
         table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(_cell(v) for v in r))
+    for r in rows:  # Text: values are data, never rich markup ("[...]" must survive)
+        table.add_row(*(Text(_cell(v)) for v in r))
     stdout().print(table)
 
 

@@ -164,11 +164,11 @@ def parent(conn: psycopg.Connection, table: str) -> Parent:
 
     with runner.naming_blockers(conn, f"{schema}.{name}"):
         rows = conn.execute(templates.load("partition/partitions.sql"), {"oid": oid}).fetchall()
-    parts = tuple(_partition(r, key_types[0]) for r in rows)
+    parts = tuple(partition_info(r, key_types[0]) for r in rows)
     return Parent(oid, schema, name, STRATEGIES[strat], keys[0], key_types[0], today, parts)
 
 
-def _partition(row: tuple, key_type: str) -> PartitionInfo:
+def partition_info(row: tuple, key_type: str) -> PartitionInfo:
     schema, name, bound, rows, size, pending = row
     label = f"{schema}.{name}"
     common = {
@@ -230,7 +230,7 @@ def _value(text: str, key_type: str) -> Any:
         return text
 
 
-def _as_date(value: Any) -> dt.date | None:
+def as_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
@@ -238,25 +238,25 @@ def _as_date(value: Any) -> dt.date | None:
 
 def interval_of(p: Parent) -> str | None:
     """year / month when every range partition spans exactly one aligned period."""
-    spans = [(_as_date(r.lower), _as_date(r.upper)) for r in p.ranges]
+    spans = [(as_date(r.lower), as_date(r.upper)) for r in p.ranges]
     spans = [(lo, hi) for lo, hi in spans if lo and hi]
     if not spans:
         return None
-    if all(lo.month == 1 and lo.day == 1 and hi == _add(lo, "year") for lo, hi in spans):
+    if all(lo.month == 1 and lo.day == 1 and hi == add_period(lo, "year") for lo, hi in spans):
         return "year"
-    if all(lo.day == 1 and hi == _add(lo, "month") for lo, hi in spans):
+    if all(lo.day == 1 and hi == add_period(lo, "month") for lo, hi in spans):
         return "month"
     return "mixed"
 
 
-def _add(d: dt.date, interval: str, n: int = 1) -> dt.date:
+def add_period(d: dt.date, interval: str, n: int = 1) -> dt.date:
     if interval == "year":
         return dt.date(d.year + n, 1, 1)
     months = d.year * 12 + (d.month - 1) + n
     return dt.date(months // 12, months % 12 + 1, 1)
 
 
-def _period_start(d: dt.date, interval: str) -> dt.date:
+def period_start(d: dt.date, interval: str) -> dt.date:
     return dt.date(d.year, 1, 1) if interval == "year" else dt.date(d.year, d.month, 1)
 
 
@@ -288,19 +288,19 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
     covered_until = ranges[-1].upper if ranges else None
     current, ahead = None, None
     if interval in ("year", "month") and covered_until is not None:
-        start = _period_start(p.today, interval)
+        start = period_start(p.today, interval)
         covering = [
             r
             for r in ranges
-            if _as_date(r.lower) and _as_date(r.lower) <= start < _as_date(r.upper)
+            if as_date(r.lower) and as_date(r.lower) <= start < as_date(r.upper)
         ]
         current = bool(covering)
         ahead = 0
-        nxt = _add(start, interval)
-        starts = {_as_date(r.lower) for r in ranges}
+        nxt = add_period(start, interval)
+        starts = {as_date(r.lower) for r in ranges}
         while nxt in starts:
             ahead += 1
-            nxt = _add(nxt, interval)
+            nxt = add_period(nxt, interval)
     return PartitionStatus(
         p.label,
         p.strategy,
@@ -420,13 +420,13 @@ def _new_range(p: Parent, *, year: int | None, month_start: dt.date | None) -> N
         )
     lower = dt.date(year, 1, 1) if year is not None else month_start
     assert lower is not None
-    upper = _add(lower, wanted)
+    upper = add_period(lower, wanted)
     suffix = f"{lower.year}" if wanted == "year" else f"{lower.year}_{lower.month:02d}"
     name = f"{p.name}_{suffix}"
     lo, hi = _typed(lower, p.key_type), _typed(upper, p.key_type)
     bound = f"FOR VALUES FROM ('{lower.isoformat()}') TO ('{upper.isoformat()}')"
     for r in p.ranges:
-        r_lo, r_hi = _as_date(r.lower), _as_date(r.upper)
+        r_lo, r_hi = as_date(r.lower), as_date(r.upper)
         if r_lo == lower and r_hi == upper:
             return NewPartition(
                 p.label,
@@ -621,11 +621,11 @@ def plan_ensure(
                 f"{p.label}: not yearly/monthly RANGE partitions ({interval or p.strategy})"
             )
             continue
-        last = _as_date(p.ranges[-1].upper)
+        last = as_date(p.ranges[-1].upper)
         if last is None:
             skipped.append(f"{p.label}: newest partition is unbounded (MAXVALUE)")
             continue
-        target = _add(_period_start(p.today, interval), interval, ahead + 1)
+        target = add_period(period_start(p.today, interval), interval, ahead + 1)
         start = last
         while start < target:
             year = start.year if interval == "year" else None
@@ -634,7 +634,7 @@ def plan_ensure(
             new = _with_rows_to_move(conn, p, new)
             steps += _create_steps(conn, p, new, txn=new.partition)
             created.append(new)
-            start = _add(start, interval)
+            start = add_period(start, interval)
     summary = (
         f"create {len(created)} partition(s): " + ", ".join(c.partition for c in created)
         if created
@@ -669,7 +669,7 @@ def plan_detach(
     if p.strategy != "range" or not p.temporal:
         raise Precondition(f'"{p.label}" is not RANGE-partitioned on a date/timestamp')
     cutoff = dt.date(before, 1, 1)
-    old = [r for r in p.ranges if _as_date(r.upper) is not None and _as_date(r.upper) <= cutoff]
+    old = [r for r in p.ranges if as_date(r.upper) is not None and as_date(r.upper) <= cutoff]
     # DETACH CONCURRENTLY is refused when a DEFAULT partition exists: fall back to a
     # plain DETACH (brief ACCESS EXCLUSIVE on the parent) under lock_timeout + retries.
     concurrently = p.default is None

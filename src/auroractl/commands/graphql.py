@@ -1,0 +1,72 @@
+"""auroractl graphql: is the schema safe to expose through PostGraphile?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import Format, FormatOpt, group
+
+app = group("GraphQL (PostGraphile) readiness checks.")
+
+
+@app.command()
+def check(
+    schema: Annotated[
+        list[str] | None,
+        typer.Option("--schema", help="Exposed schema (repeatable; default public)."),
+    ] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help="Role PostGraphile runs as (default: [rls] app_role or application_user).",
+        ),
+    ] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Per table: primary key, indexed foreign keys, RLS on tenant tables, the role's
+    grants, exposed personal data; prints the PostGraphile command line and smart-comment
+    suggestions. Exits 1 on blocking findings.
+
+    Example:
+        auroractl graphql check --schema public --role application_user
+    """
+    from auroractl.ops import graphql as ops
+    from auroractl.ops import webhooks
+
+    s = _context.settings()
+    app_role = role or s.section("rls").get("app_role", "application_user")
+    personal = tuple(s.section("webhooks").get("exclude_columns", webhooks.DEFAULT_EXCLUDED))
+    with _context.connect() as conn:
+        result = ops.check(conn, schema or ["public"], app_role, personal)
+    if fmt == Format.json:
+        output.render(result, "json")
+    else:
+        output.render(
+            [
+                {
+                    "table": t.table,
+                    "pk": t.has_primary_key,
+                    "rls": t.rls,
+                    "grants": ",".join(t.app_privileges or ()) or "-",
+                    "blocking": "; ".join(t.blocking),
+                    "warnings": "; ".join(t.warnings),
+                }
+                for t in result.tables
+            ],
+            fmt.value,
+            title=f"PostGraphile as {app_role}",
+        )
+        if not result.role_exists:
+            output.warn(
+                f"role {app_role} does not exist: create it (auroractl rls enable) or pass --role"
+            )
+        output.info(f"Command line: {result.command_line}")
+        for line in result.suggestions:
+            output.info(f"Suggestion: {line}")
+    if result.blocking:
+        raise typer.Exit(1)

@@ -1,0 +1,55 @@
+"""auroractl metrics: the business metrics view (seed 5.1)."""
+
+from __future__ import annotations
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group("Business metrics view v_metricas_negocio: create it, show today's numbers.")
+
+
+@app.command()
+def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+    """Create or update the business metrics view (CREATE OR REPLACE VIEW, via a plan).
+
+    Idempotent: an up-to-date view is reported and nothing changes. Configured by
+    [metrics] in auroractl.toml (schema, view, table, timezone, cohort_days).
+
+    Example:
+        auroractl metrics apply --dry-run
+        auroractl metrics apply --yes
+    """
+    from auroractl import runner
+    from auroractl.ops import metrics as ops
+
+    cfg = ops.config(_context.settings().section("metrics"))
+    with _context.connect() as conn:
+        plan = ops.plan(conn, cfg)
+        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    if outcome.status == "dry-run":
+        return  # the printed plan carries its notes
+    for note in plan.notes:
+        output.info(f"Note: {note}")
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    else:
+        output.info(f"Done: {plan.summary} (ledger #{outcome.ledger_id})")
+
+
+@app.command()
+def show(fmt: FormatOpt = Format.table) -> None:
+    """Show today's business metrics: new users, active users, hours to first access.
+
+    Example:
+        auroractl metrics show
+        auroractl metrics show --format json
+    """
+    from auroractl.ops import metrics as ops
+
+    cfg = ops.config(_context.settings().section("metrics"))
+    with _context.connect() as conn:
+        row = ops.show(conn, cfg)
+    output.render(row, fmt.value, title=f"{cfg.schema}.{cfg.view}")

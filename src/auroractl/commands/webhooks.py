@@ -1,0 +1,176 @@
+"""auroractl webhooks: events from database changes, delivered by a dispatcher."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group("Webhooks from database events: outbox, subscriptions, dispatcher.")
+
+
+def _apply(plan, dry_run: bool, yes: bool, fmt: Format, conn) -> None:  # type: ignore[no-untyped-def]
+    from auroractl import runner
+
+    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    if outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    elif outcome.status == "applied":
+        output.info(f"Done: {plan.summary}")
+
+
+@app.command()
+def install(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+    """Create the outbox (webhook_events), subscriptions and criar_webhook_event().
+
+    Example:
+        auroractl webhooks install --yes
+    """
+    from auroractl.ops import webhooks as ops
+
+    with _context.connect() as conn:
+        _apply(ops.plan_install(conn), dry_run, yes, fmt, conn)
+
+
+@app.command()
+def subscribe(
+    event: Annotated[str, typer.Argument(help="Event type, e.g. novo_aluno.")],
+    table: Annotated[str, typer.Option("--table", "-t", help="Table whose changes emit it.")],
+    url: Annotated[str, typer.Option("--url", help="Endpoint receiving POSTs.")],
+    on: Annotated[
+        list[str] | None,
+        typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
+    ] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option("--secret-env", help="Environment variable holding the HMAC signing secret."),
+    ] = None,
+    include_personal: Annotated[
+        bool, typer.Option("--include-personal", help="Keep personal-data columns in payloads.")
+    ] = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Attach the outbox trigger to a table and store the subscription (idempotent).
+
+    Payload: event, table, operation, timestamp and the row as JSON, without personal-data
+    columns unless --include-personal. The secret stays out of the database: only the
+    name of the environment variable the dispatcher reads is stored.
+
+    Example:
+        auroractl webhooks subscribe novo_aluno --table alunos --on insert \\
+            --url https://hooks.example/alunos --secret-env HOOK_SECRET --yes
+    """
+    from auroractl.ops import webhooks as ops
+
+    excluded = tuple(
+        _context.settings().section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED)
+    )
+    ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
+    with _context.connect() as conn:
+        plan = ops.plan_subscribe(
+            conn, event, table, ops_list, url, secret_env, include_personal, excluded
+        )
+        _apply(plan, dry_run, yes, fmt, conn)
+
+
+@app.command()
+def dispatch(
+    once: Annotated[
+        bool, typer.Option("--once/--loop", help="Drain due events and exit, or keep polling.")
+    ] = True,
+    batch: Annotated[int, typer.Option("--batch", help="Events claimed per round.")] = 50,
+    concurrency: Annotated[int, typer.Option("--concurrency", help="Parallel POSTs.")] = 4,
+    lease: Annotated[float, typer.Option("--lease", help="Seconds a claim lasts.")] = 60.0,
+    max_attempts: Annotated[int, typer.Option("--max-attempts", help="Then: failed.")] = 8,
+    base_backoff: Annotated[
+        float,
+        typer.Option("--base-backoff", help="First retry delay, seconds (doubles, with jitter)."),
+    ] = 5.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Read timeout, seconds.")] = 15.0,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Deliver due events (a worker for cron or a service manager; asks for no --yes).
+
+    Several dispatchers may run at once. Ctrl-C / SIGTERM finish the in-flight batch and
+    exit cleanly; a dispatcher killed mid-delivery leaves its events to be sent again
+    after --lease seconds (same Idempotency-Key).
+
+    Example:
+        auroractl webhooks dispatch --loop --batch 100 --concurrency 8
+    """
+    import signal
+    import threading
+
+    from auroractl.ops import webhooks as ops
+
+    stop = threading.Event()
+
+    def request_stop(signum, frame):  # type: ignore[no-untyped-def]
+        output.info("Stopping after the in-flight batch...")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    settings = ops.DispatchSettings(
+        batch=batch,
+        concurrency=concurrency,
+        lease_s=lease,
+        max_attempts=max_attempts,
+        base_backoff_s=base_backoff,
+        read_timeout_s=timeout,
+    )
+    try:
+        with _context.connect() as conn:
+            report = ops.dispatch(conn, settings, loop=not once, stop=stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    output.pairs(output.to_jsonable(report), fmt.value)
+
+
+@app.command()
+def status(fmt: FormatOpt = Format.table) -> None:
+    """Events by type and status, oldest pending age, and failure reasons.
+
+    Example:
+        auroractl webhooks status --format json
+    """
+    from auroractl.ops import webhooks as ops
+
+    with _context.connect() as conn:
+        counts, failures = ops.status(conn)
+    if fmt == Format.json:
+        output.render({"events": counts, "failures": failures}, "json")
+        return
+    output.render(counts, fmt.value, title="webhook_events")
+    if failures:
+        output.render(failures, fmt.value, title="failure reasons")
+
+
+@app.command()
+def retry(
+    failed: Annotated[bool, typer.Option("--failed", help="Re-queue dead letters.")] = False,
+    event_id: Annotated[int | None, typer.Option("--id", help="Only this event.")] = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Re-queue failed events (dead letters) for delivery.
+
+    Example:
+        auroractl webhooks retry --failed --id 42
+    """
+    from auroractl.errors import InvalidInput
+    from auroractl.ops import webhooks as ops
+
+    if not failed:
+        raise InvalidInput("say what to retry: --failed [--id N]")
+    with _context.connect() as conn:
+        if dry_run:
+            output.info(f"Would re-queue {ops.count_failed(conn, event_id)} failed event(s).")
+            return
+        n = ops.retry(conn, event_id)
+    output.info(f"Re-queued {n} failed event(s).")

@@ -1,0 +1,302 @@
+"""Webhooks: real INSERTs into alunos, a real local HTTP receiver, real dispatchers."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from auroractl.ops import webhooks
+
+SECRET = "test-signing-secret"
+
+
+class Receiver:
+    """Verifies signatures; can fail or stall chosen attempts; counts deliveries."""
+
+    def __init__(self) -> None:
+        self.deliveries: Counter[str] = Counter()  # idempotency key -> 2xx responses
+        self.attempts: Counter[str] = Counter()
+        self.bad_signatures = 0
+        self.fail_first = 0
+        self.stall_first = 0
+        self.stall_s = 0.0
+        self.delay_s = 0.0
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                key = self.headers["Idempotency-Key"]
+                expected = (
+                    "sha256="
+                    + hmac.new(
+                        SECRET.encode(),
+                        self.headers["X-Auroractl-Timestamp"].encode() + b"." + body,
+                        hashlib.sha256,
+                    ).hexdigest()
+                )
+                with receiver.lock:
+                    receiver.attempts[key] += 1
+                    n = receiver.attempts[key]
+                    if self.headers.get(webhooks.SIGNATURE_HEADER) != expected:
+                        receiver.bad_signatures += 1
+                if receiver.stall_first and n <= receiver.stall_first:
+                    time.sleep(receiver.stall_s)
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
+                status = 500 if n <= receiver.fail_first else 200
+                if status == 200:
+                    with receiver.lock:
+                        receiver.deliveries[key] += 1
+                try:
+                    self.send_response(status)
+                    self.end_headers()
+                except OSError:
+                    pass
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def subscribed(cli, dsn, conn, receiver, monkeypatch):
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    assert cli("webhooks", "install", "--yes").exit_code == 0
+    r = cli(
+        "webhooks",
+        "subscribe",
+        "novo_aluno",
+        "--table",
+        "alunos",
+        "--on",
+        "insert",
+        "--url",
+        receiver.url,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--yes",
+    )
+    assert r.exit_code == 0, r.stderr
+    return conn
+
+
+def insert_alunos(conn, n: int) -> None:
+    conn.execute(
+        "INSERT INTO alunos (empresa_id, escola_id, nome, matricula, email, "
+        "documento_identidade) SELECT 1, 1, 'Novo ' || i, 'W' || i, "
+        "'novo' || i || '@x.br', '123.456.789-0' || (i %% 10) "
+        "FROM generate_series(1, %s) i",
+        [n],
+    )
+
+
+def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
+    cli, subscribed, receiver
+):
+    assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
+    again = cli(
+        "webhooks",
+        "subscribe",
+        "novo_aluno",
+        "--table",
+        "alunos",
+        "--url",
+        receiver.url,
+        "--secret-env",
+        "HOOK_SECRET",
+        "--yes",
+    )
+    assert again.exit_code == 0
+    assert subscribed.execute("SELECT count(*) FROM webhook_subscriptions").fetchone()[0] == 1
+    insert_alunos(subscribed, 1)
+    subscribed.execute("UPDATE alunos SET nome = 'x' WHERE id = 1")  # not subscribed: no event
+    [(payload, secret_col)] = subscribed.execute(
+        "SELECT e.payload, s.secret_env FROM webhook_events e "
+        "JOIN webhook_subscriptions s ON s.id = e.subscription_id"
+    ).fetchall()
+    assert payload["event"] == "novo_aluno" and payload["operation"] == "insert"
+    assert payload["row"]["nome"] == "Novo 1"
+    assert "email" not in payload["row"] and "documento_identidade" not in payload["row"]
+    assert secret_col == "HOOK_SECRET"  # the name only: the secret is not in the database
+    assert SECRET not in json.dumps(payload)
+
+
+def test_rolled_back_insert_emits_nothing(subscribed):
+    with pytest.raises(RuntimeError), subscribed.transaction():
+        insert_alunos(subscribed, 1)
+        raise RuntimeError("rollback")
+    assert subscribed.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0
+
+
+def test_retries_with_backoff_then_delivers_signed(cli, subscribed, receiver):
+    receiver.fail_first = 2
+    insert_alunos(subscribed, 3)
+    for _ in range(3):
+        r = cli("webhooks", "dispatch", "--base-backoff", "0", "--format", "json")
+        assert r.exit_code == 0, r.stderr
+    assert receiver.bad_signatures == 0
+    assert sorted(receiver.deliveries.values()) == [1, 1, 1]
+    assert all(n == 3 for n in receiver.attempts.values())
+    rows = subscribed.execute("SELECT status, attempts FROM webhook_events").fetchall()
+    assert rows == [("delivered", 3)] * 3
+
+
+def test_timeout_counts_as_a_failed_attempt(cli, subscribed, receiver):
+    receiver.stall_first, receiver.stall_s = 1, 3.0
+    insert_alunos(subscribed, 1)
+    report = json.loads(
+        cli(
+            "webhooks", "dispatch", "--timeout", "0.5", "--base-backoff", "0", "--format", "json"
+        ).stdout
+    )
+    # --once drains what is due: the timed-out attempt is retried at once (no backoff here).
+    assert report["errors"] == {"timeout": 1} and report["delivered"] == 1
+    assert subscribed.execute(
+        "SELECT status, attempts, last_http_status FROM webhook_events"
+    ).fetchone() == ("delivered", 2, 200)
+
+
+def test_dead_letters_and_retry(cli, subscribed, receiver):
+    receiver.fail_first = 100
+    insert_alunos(subscribed, 2)
+    for _ in range(2):
+        cli("webhooks", "dispatch", "--max-attempts", "2", "--base-backoff", "0")
+    assert (
+        subscribed.execute(
+            "SELECT count(*) FROM webhook_events WHERE status = 'failed'"
+        ).fetchone()[0]
+        == 2
+    )
+    status = json.loads(cli("webhooks", "status", "--format", "json").stdout)
+    assert status["failures"] == [{"reason": "HTTP 500", "events": 2}]
+    receiver.fail_first = 0
+    assert cli("webhooks", "retry", "--failed").exit_code == 0
+    cli("webhooks", "dispatch", "--base-backoff", "0")
+    assert (
+        subscribed.execute(
+            "SELECT count(*) FROM webhook_events WHERE status = 'delivered'"
+        ).fetchone()[0]
+        == 2
+    )
+    assert cli("webhooks", "retry", "--failed", "--id", "999999").exit_code == 2
+
+
+def _dispatcher(dsn: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "AURORACTL_DSN": dsn, "HOOK_SECRET": SECRET}
+    return subprocess.Popen(
+        [sys.executable, "-m", "auroractl", "-q", "webhooks", "dispatch", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_two_dispatchers_deliver_each_event_exactly_once(subscribed, receiver, dsn):
+    insert_alunos(subscribed, 1000)
+    procs = [_dispatcher(dsn, "--batch", "20", "--concurrency", "4") for _ in range(2)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    assert len(receiver.deliveries) == 1000
+    assert set(receiver.deliveries.values()) == {1}
+    assert (
+        subscribed.execute(
+            "SELECT count(*) FROM webhook_events WHERE status = 'delivered'"
+        ).fetchone()[0]
+        == 1000
+    )
+
+
+def test_killed_dispatcher_events_are_delivered_after_the_lease(subscribed, receiver, dsn):
+    insert_alunos(subscribed, 20)
+    receiver.delay_s = 1.0
+    victim = _dispatcher(dsn, "--batch", "20", "--concurrency", "2", "--lease", "2")
+    deadline = time.monotonic() + 30
+    while not receiver.attempts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    receiver.delay_s = 0.0
+    claimed = subscribed.execute(
+        "SELECT count(*) FROM webhook_events WHERE status = 'delivering'"
+    ).fetchone()[0]
+    assert claimed > 0  # the dead dispatcher's claims
+    early = _dispatcher(dsn)  # before the lease expires: nothing is claimable
+    assert early.wait(timeout=60) == 0
+    assert (
+        subscribed.execute(
+            "SELECT count(*) FROM webhook_events WHERE status = 'delivering'"
+        ).fetchone()[0]
+        == claimed
+    )
+    time.sleep(2.5)
+    late = _dispatcher(dsn)
+    assert late.wait(timeout=60) == 0
+    assert (
+        subscribed.execute(
+            "SELECT count(*) FROM webhook_events WHERE status <> 'delivered'"
+        ).fetchone()[0]
+        == 0
+    )
+    assert len(receiver.deliveries) == 20  # every event arrived (at least once)
+
+
+def test_sigterm_finishes_the_in_flight_batch(subscribed, receiver, dsn):
+    insert_alunos(subscribed, 6)
+    receiver.delay_s = 0.5
+    proc = _dispatcher(dsn, "--loop", "--batch", "3", "--concurrency", "3")
+    deadline = time.monotonic() + 30
+    while not receiver.attempts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    states = dict(
+        subscribed.execute("SELECT status, count(*) FROM webhook_events GROUP BY 1").fetchall()
+    )
+    assert "delivering" not in states  # the batch in flight was settled before exiting
+    assert states.get("delivered", 0) >= 3
+
+
+def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, conn):
+    r = cli("graphql", "check", "--format", "json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    by_table = {t["table"]: t for t in data["tables"]}
+    assert by_table["public.alunos"]["rls"] == "off" and by_table["public.alunos"]["blocking"]
+    assert "documento_identidade" in by_table["public.usuarios"]["personal_exposed"]
+    assert by_table["public.empresas"]["blocking"] == []
+    conn.execute("CREATE TABLE sem_pk (x int)")
+    conn.execute("CREATE TABLE filho (id int PRIMARY KEY, pai int REFERENCES empresas)")
+    by_table = {
+        t["table"]: t
+        for t in json.loads(cli("graphql", "check", "--format", "json").stdout)["tables"]
+    }
+    assert any("primary key" in b for b in by_table["public.sem_pk"]["blocking"])
+    assert by_table["public.filho"]["unindexed_fks"] == ["filho_pai_fkey"]

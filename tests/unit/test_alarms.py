@@ -1,0 +1,52 @@
+"""alarms: config validation and the desired alarm set (no AWS needed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops import alarms as ops
+from auroractl.ops.cloudwatch import Member
+
+
+def test_defaults_name_everything_after_the_cluster():
+    cfg = ops.config({}, "prod")
+    assert cfg.prefix == "auroractl-prod-"
+    assert cfg.log_group == "/aws/rds/cluster/prod/postgresql"
+    assert cfg.filter_name == "auroractl-prod-slow-queries"
+
+
+@pytest.mark.parametrize(
+    "section",
+    [
+        {"connections_pct": 0},
+        {"acu_pct": 101},
+        {"free_local_storage_bytes": -1},
+        {"max_used_xids": 2**31},
+        {"sns_topic_arn": "my-topic"},
+        {"slow_query_ms": "5s"},
+        {"unknown_key": 1},
+    ],
+)
+def test_bad_config_is_invalid_input(section):
+    with pytest.raises(InvalidInput):
+        ops.config(section, "prod")
+
+
+def test_desired_alarms_per_instance_and_cluster():
+    cfg = ops.config({"sns_topic_arn": "arn:aws:sns:us-east-1:1:t"}, "prod")
+    members = [Member("prod-1", "WRITER"), Member("prod-2", "READER")]
+    specs, flt = ops.desired("prod", members, 189, cfg)
+    by_name = {s.name: s for s in specs}
+    assert len(specs) == 10
+    assert by_name["auroractl-prod-connections-prod-2"].threshold == 151  # 80% of 189
+    assert "auroractl-prod-max-used-xids-prod-1" in by_name
+    assert "auroractl-prod-max-used-xids-prod-2" not in by_name  # writer only
+    assert all(s.description.startswith("[auroractl cluster=prod]") for s in specs)
+    assert all(s.actions == ("arn:aws:sns:us-east-1:1:t",) for s in specs)
+    assert "duration_ms>5000" in flt.pattern and flt.namespace == "auroractl/prod"
+
+
+def test_alarms_without_a_cluster_are_a_precondition():
+    with pytest.raises(Precondition):
+        ops.require_cluster(None)
