@@ -46,9 +46,11 @@ def receiver(latency_s: float) -> tuple[ThreadingHTTPServer, list[int]]:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 128
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 256  # read at listen(): a class attribute, not set afterwards
+
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, count
 

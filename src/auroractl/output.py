@@ -117,7 +117,6 @@ def render(
         writer.writerows([[_cell(v) if isinstance(v, list | dict) else v for v in r] for r in rows])
         return
     from rich.table import Table
-
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", show_edge=False)
