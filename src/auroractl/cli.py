@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from auroractl import __version__, output
 from auroractl.commands import _context, history, partition
 from auroractl.commands import alarms as alarms_cmd
+from auroractl.commands import backup as backup_cmd
 from auroractl.commands import cache as cache_cmd
 from auroractl.commands import config as config_cmd
 from auroractl.commands import graphql as graphql_cmd
@@ -18,6 +19,7 @@ from auroractl.commands import health as health_cmd
 from auroractl.commands import matview as matview_cmd
 from auroractl.commands import metrics as metrics_cmd
 from auroractl.commands import params as params_cmd
+from auroractl.commands import restore_test as restore_test_cmd
 from auroractl.commands import sandbox as sandbox_cmd
 from auroractl.commands import schedule as schedule_cmd
 from auroractl.commands import webhooks as webhooks_cmd
@@ -87,6 +89,8 @@ app.add_typer(graphql_cmd.app, name="graphql")
 app.command("history")(history.history)
 app.command("health")(health_cmd.health)
 app.command("top-queries")(health_cmd.top_queries)
+app.add_typer(backup_cmd.app, name="backup")
+app.add_typer(restore_test_cmd.app, name="restore-test")
 app.add_typer(params_cmd.app, name="params")
 app.add_typer(alarms_cmd.app, name="alarms")
 app.add_typer(metrics_cmd.app, name="metrics")

@@ -290,9 +290,7 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
     if interval in ("year", "month") and covered_until is not None:
         start = period_start(p.today, interval)
         covering = [
-            r
-            for r in ranges
-            if as_date(r.lower) and as_date(r.lower) <= start < as_date(r.upper)
+            r for r in ranges if as_date(r.lower) and as_date(r.lower) <= start < as_date(r.upper)
         ]
         current = bool(covering)
         ahead = 0

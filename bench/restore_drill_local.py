@@ -1,0 +1,110 @@
+"""auroractl restore-test (local backend) vs a plain `pg_dump | psql` round trip.
+
+On a throwaway cluster with the sandbox schema at --scale S (5 = 250 empresas,
+1,000,000 alunos, 1,250,000 usuarios, 500,000 contratos):
+  - drill: ops.restore_test.local_drill (pg_dump -Fd -j N in an exported snapshot,
+    pg_restore -j N into a scratch database, verification: structure, exact row counts
+    of every table, checksums of usuarios and contratos, freshness; drop) split into
+    dump / restore / verification;
+  - plain: `pg_dump db | psql -d copy` into a fresh database (no verification).
+Targets (issue 6): drill total no slower than the plain round trip; verification under
+25% of the drill total.
+
+Usage: python bench/restore_drill_local.py [--scale 5] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _harness import throwaway_cluster
+from auroractl.ops import restore_test as rt
+from auroractl.ops import sandbox as sandbox_ops
+from auroractl.ops.drill_verify import Spec
+
+
+def plain_round_trip(c, dbname: str) -> float:  # type: ignore[no-untyped-def]
+    copy = "plain_copy"
+    with psycopg.connect(c.conninfo(dbname), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(copy)))
+        params = rt.connection_kwargs(conn)
+    env = rt.child_env(params)
+    started = time.monotonic()
+    dump = subprocess.Popen([str(c.bindir / "pg_dump"), dbname], stdout=subprocess.PIPE, env=env)
+    restore = subprocess.run(
+        [str(c.bindir / "psql"), "-q", "-o", os.devnull, "-d", copy],
+        stdin=dump.stdout,
+        env=env,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
+    dump.wait()
+    elapsed = time.monotonic() - started
+    if dump.returncode != 0 or restore.returncode != 0:
+        raise SystemExit(f"plain round trip failed: {dump.returncode} {restore.returncode}")
+    with psycopg.connect(c.conninfo(dbname), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(copy)))
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=5.0)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+
+    with throwaway_cluster("bench") as c:
+        with psycopg.connect(c.conninfo("bench"), autocommit=True) as conn:
+            print(f"loading the demo schema at scale {args.scale} ...", file=sys.stderr)
+            loaded = sandbox_ops.load_demo(conn, args.scale)
+            size = conn.execute("SELECT pg_size_pretty(pg_database_size('bench'))").fetchone()[0]
+            rows = conn.execute(
+                "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'public'"
+            ).fetchone()[0]
+            print(f"loaded {rows:,} rows ({size}) in {loaded:.1f}s", file=sys.stderr)
+            cfg = rt.DrillConfig(
+                jobs=args.jobs,
+                spec=Spec(
+                    critical_tables=("public.usuarios", "public.contratos"),
+                    freshness_columns=("public.usuarios.criado_em",),
+                ),
+            )
+            print("drill ...", file=sys.stderr)
+            report = rt.local_drill(conn, cfg, bindir=c.bindir)
+        print("plain pg_dump | psql ...", file=sys.stderr)
+        plain = plain_round_trip(c, "bench")
+
+    t = report.timings
+    total = report.rto_s
+    other = total - t["dump_s"] - t["restore_s"] - t["verify_s"]
+    print(
+        f"\nrestore drill, local backend, scale {args.scale} ({rows:,} rows, {size}), "
+        f"-j {args.jobs}, {os.cpu_count()} cores\n"
+    )
+    print(f"{'phase':<28}{'auroractl drill':>16}{'pg_dump | psql':>16}")
+    print(f"{'dump':<28}{t['dump_s']:>15.2f}s{'':>16}")
+    print(f"{'restore':<28}{t['restore_s']:>15.2f}s{'':>16}")
+    print(f"{'dump + restore':<28}{t['dump_s'] + t['restore_s']:>15.2f}s{plain:>15.2f}s")
+    print(f"{'verification':<28}{t['verify_s']:>15.2f}s{'(none)':>16}")
+    print(f"{'create/drop scratch, other':<28}{other:>15.2f}s{'':>16}")
+    print(f"{'total':<28}{total:>15.2f}s{plain:>15.2f}s")
+    print(
+        f"\noutcome: {report.outcome}; {len(report.checks)} checks, "
+        f"{len(report.failed_checks)} failed"
+    )
+    print(f"drill total / plain round trip: {total / plain:.2f}x (target <= 1.00)")
+    print(f"verification share of drill:    {t['verify_s'] / total:.0%} (target < 25%)")
+
+
+if __name__ == "__main__":
+    main()

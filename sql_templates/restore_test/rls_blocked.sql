@@ -1,0 +1,12 @@
+-- Tables whose rows row-level security would hide from the current role: pg_dump (which
+-- runs with row_security = off) refuses them. Extension configuration tables are
+-- reported separately (is_ext_config) so their data can be left out of the drill.
+SELECT n.nspname, c.relname,
+       EXISTS (SELECT 1 FROM pg_extension e WHERE c.oid = ANY (e.extconfig)) AS is_ext_config
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p')
+  AND c.relrowsecurity
+  AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))
+  AND NOT (SELECT rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user)
+ORDER BY 1, 2

@@ -1,0 +1,137 @@
+"""restore-test / backup logic that needs neither a database nor AWS."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from auroractl.errors import InvalidInput
+from auroractl.ops import backup
+from auroractl.ops import restore_test as rt
+from auroractl.ops.drill_verify import Canary, Facts, Spec, compare
+from auroractl.ops.restore_test_aws import drill_identifier
+
+
+def test_durations():
+    assert rt.parse_duration("6h", "ttl") == dt.timedelta(hours=6)
+    assert rt.parse_duration("15min", "ttl") == dt.timedelta(minutes=15)
+    assert rt.parse_duration("0s", "ttl") == dt.timedelta(0)
+    assert rt.parse_duration(90, "ttl") == dt.timedelta(seconds=90)
+    with pytest.raises(InvalidInput):
+        rt.parse_duration("soon", "ttl")
+
+
+def test_expiry_round_trips_through_the_database_comment():
+    when = dt.datetime(2026, 3, 1, 4, 5, 6, tzinfo=dt.UTC)
+    assert rt.parse_expiry(rt.expiry_comment("escola", when)) == when
+    assert rt.parse_expiry("someone else's database") is None
+    assert rt.parse_expiry("expires-at=garbage") is None
+
+
+def test_drill_identifier_fits_rds_limits():
+    when = dt.datetime(2026, 3, 1, 4, 5, 6, tzinfo=dt.UTC)
+    assert drill_identifier("prod", when) == "auroractl-drill-prod-20260301040506"
+    long = drill_identifier("x" * 80, when)
+    assert len(long) <= 63 and long.endswith("-20260301040506")
+
+
+@pytest.mark.parametrize("days", [0, 36, -1, 100])
+def test_retention_outside_bounds_is_refused(days):
+    with pytest.raises(InvalidInput, match="outside 1-35"):
+        backup.check_retention(days)
+
+
+def test_retention_bounds_accepted():
+    assert backup.check_retention(1) == 1 and backup.check_retention(35) == 35
+
+
+@pytest.mark.parametrize("window", ["3am", "03:00-03:15", "25:00-26:00", "03:00"])
+def test_bad_windows(window):
+    with pytest.raises(InvalidInput):
+        backup.check_window(window)
+
+
+def test_window_across_midnight_is_fine():
+    assert backup.check_window("23:45-00:30") == "23:45-00:30"
+
+
+def test_tags():
+    assert backup.parse_tags(["a=b", "k=v=w"]) == [
+        {"Key": "a", "Value": "b"},
+        {"Key": "k", "Value": "v=w"},
+    ]
+    for bad in ("novalue", "=x", "aws:x=y"):
+        with pytest.raises(InvalidInput):
+            backup.parse_tags([bad])
+
+
+def test_toc_filter_drops_uncreatable_extensions_and_extension_comments():
+    listing = (
+        ";\n; Archive created at ...\n"
+        "3; 3079 16385 EXTENSION - pg_stat_statements \n"
+        "4; 0 0 COMMENT - EXTENSION pg_stat_statements \n"
+        "5; 3079 16420 EXTENSION - pgcrypto \n"
+        "6; 0 0 COMMENT - EXTENSION pgcrypto \n"
+        "215; 1259 16440 TABLE public alunos aurora_admin\n"
+    )
+    out = rt._filter_toc(listing, frozenset({"pg_stat_statements"}))
+    assert "EXTENSION - pg_stat_statements" not in out
+    assert "COMMENT - EXTENSION" not in out
+    assert "EXTENSION - pgcrypto" in out and "TABLE public alunos" in out
+
+
+def facts(**counts: int) -> Facts:
+    return Facts(structure={}, counts=counts, checksums={}, canaries={}, newest={})
+
+
+def test_counts_must_match_for_exact_tables_only():
+    spec = Spec(exact_tables=("public.a",))
+    src, copy = facts(**{"public.a": 1, "public.b": 5}), facts(**{"public.a": 2, "public.b": 4})
+    checks = {c.name: c.status for c in compare(src, copy, spec)}
+    assert checks["rows: public.a"] == "fail"
+    assert checks["rows: public.b"] == "warn"
+    everything = {c.name: c.status for c in compare(facts(**{"public.b": 5}), facts(), Spec())}
+    assert everything["rows: public.b"] == "fail"
+
+
+def test_canary_expectation():
+    spec = Spec(canaries=(Canary("n", "select 1", expect="1"), Canary("same", "select 2")))
+    src = Facts({}, {}, {}, {"n": "1", "same": "7"}, {})
+    ok = Facts({}, {}, {}, {"n": "1", "same": "7"}, {})
+    bad = Facts({}, {}, {}, {"n": "error: boom", "same": "8"}, {})
+    assert {c.status for c in compare(src, ok, spec) if c.name.startswith("canary")} == {"pass"}
+    assert {c.status for c in compare(src, bad, spec) if c.name.startswith("canary")} == {"fail"}
+
+
+def test_spec_from_config_validates():
+    spec = Spec.from_config(
+        {
+            "critical_tables": ["usuarios"],
+            "freshness_columns": ["usuarios.criado_em"],
+            "timestamp_columns": {"usuarios": "criado_em"},
+            "canary": [{"name": "x", "sql": "select true", "expect": True}],
+        }
+    )
+    assert spec.critical_tables == ("public.usuarios",)
+    assert spec.freshness_columns == ("public.usuarios.criado_em",)
+    assert spec.timestamp_columns == {"public.usuarios": "criado_em"}
+    assert spec.canaries[0].expect == "true"
+    assert spec.exact_tables is None
+    with pytest.raises(InvalidInput):
+        Spec.from_config({"canary": [{"name": "no sql"}]})
+    with pytest.raises(InvalidInput):
+        Spec.from_config({"freshness_columns": ["justacolumn"]})
+    with pytest.raises(InvalidInput):
+        rt.DrillConfig.from_section({"min_acu": 8, "max_acu": 2})
+
+
+def test_toc_filter_drops_what_lives_in_an_uncreatable_extension_schema():
+    listing = (
+        "7; 3079 16500 EXTENSION - pg_cron \n"
+        "4400; 0 0 ACL - SCHEMA cron postgres\n"
+        "4401; 0 16510 TABLE DATA cron job postgres\n"
+        "215; 1259 16440 TABLE public cronograma aurora_admin\n"
+    )
+    out = rt._filter_toc(listing, frozenset({"pg_cron"}), frozenset({"cron"}))
+    assert out.strip() == "215; 1259 16440 TABLE public cronograma aurora_admin"
