@@ -39,26 +39,48 @@ CREATE INDEX IF NOT EXISTS webhook_events_status_type_idx
 CREATE INDEX IF NOT EXISTS webhook_events_subscription_id_idx
     ON webhook_events (subscription_id);
 
--- The function the requirements' trigger calls but never defined: one outbox row per
--- active subscription of the event, with the row as JSON minus excluded columns.
+-- The function the requirements' trigger calls but never defined: one outbox row per active
+-- subscription of the event, with the row as JSON minus excluded columns. auroractl attaches
+-- it as a statement trigger with a transition table (one INSERT ... SELECT per statement,
+-- whatever the number of rows); it also works as the requirements' FOR EACH ROW trigger.
 CREATE OR REPLACE FUNCTION criar_webhook_event() RETURNS trigger
 LANGUAGE plpgsql AS $fn$
-DECLARE
-    s   record;
-    rec jsonb := to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END);
 BEGIN
-    FOR s IN
-        SELECT id, endpoint_url, exclude_columns FROM webhook_subscriptions
-        WHERE active AND event_type = TG_ARGV[0] AND table_name = TG_RELID::regclass
-          AND lower(TG_OP) = ANY (operations)
-    LOOP
+    IF TG_LEVEL = 'ROW' THEN
         INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
-        VALUES (TG_ARGV[0], s.id,
-                jsonb_build_object('event', TG_ARGV[0], 'table', TG_TABLE_NAME,
-                                   'schema', TG_TABLE_SCHEMA, 'operation', lower(TG_OP),
-                                   'occurred_at', now(), 'row', rec - s.exclude_columns),
-                s.endpoint_url);
-    END LOOP;
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', TG_TABLE_NAME,
+                                  'schema', TG_TABLE_SCHEMA, 'operation', lower(TG_OP),
+                                  'occurred_at', now(),
+                                  'row', to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)
+                                         - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s
+        WHERE s.active AND s.event_type = TG_ARGV[0] AND s.table_name = TG_RELID::regclass
+          AND lower(TG_OP) = ANY (s.operations);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', TG_TABLE_NAME,
+                                  'schema', TG_TABLE_SCHEMA, 'operation', 'delete',
+                                  'occurred_at', now(), 'row', to_jsonb(o) - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s CROSS JOIN auroractl_old_rows o
+        WHERE s.active AND s.event_type = TG_ARGV[0] AND s.table_name = TG_RELID::regclass
+          AND 'delete' = ANY (s.operations);
+    ELSE
+        INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', TG_TABLE_NAME,
+                                  'schema', TG_TABLE_SCHEMA, 'operation', lower(TG_OP),
+                                  'occurred_at', now(), 'row', to_jsonb(n) - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s CROSS JOIN auroractl_new_rows n
+        WHERE s.active AND s.event_type = TG_ARGV[0] AND s.table_name = TG_RELID::regclass
+          AND lower(TG_OP) = ANY (s.operations);
+    END IF;
     RETURN NULL;
 END
 $fn$;

@@ -300,3 +300,46 @@ def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, conn):
     }
     assert any("primary key" in b for b in by_table["public.sem_pk"]["blocking"])
     assert by_table["public.filho"]["unindexed_fks"] == ["filho_pai_fkey"]
+
+
+def test_requirements_row_trigger_form_also_works(subscribed):
+    """The document's own trigger: FOR EACH ROW EXECUTE FUNCTION criar_webhook_event(...)."""
+    subscribed.execute("DROP TRIGGER webhook_novo_aluno_insert ON alunos")
+    subscribed.execute(
+        "CREATE TRIGGER webhook_novo_aluno AFTER INSERT ON alunos FOR EACH ROW "
+        "EXECUTE FUNCTION criar_webhook_event('novo_aluno')"
+    )
+    insert_alunos(subscribed, 3)
+    payloads = [r[0] for r in subscribed.execute("SELECT payload FROM webhook_events")]
+    assert len(payloads) == 3 and all(p["operation"] == "insert" for p in payloads)
+    assert all("email" not in p["row"] for p in payloads)
+
+
+def test_update_and_delete_events_carry_the_new_and_old_rows(cli, subscribed, receiver):
+    r = cli(
+        "webhooks",
+        "subscribe",
+        "aluno_mudou",
+        "--table",
+        "alunos",
+        "--on",
+        "update",
+        "--on",
+        "delete",
+        "--url",
+        receiver.url,
+        "--yes",
+    )
+    assert r.exit_code == 0, r.stderr
+    subscribed.execute("UPDATE alunos SET nome = 'Renomeado' WHERE id IN (1, 2)")
+    subscribed.execute(
+        "DELETE FROM alunos WHERE id = 3 AND NOT EXISTS "
+        "(SELECT 1 FROM contratos WHERE aluno_id = 3)"
+    )
+    rows = subscribed.execute(
+        "SELECT payload->>'operation', payload->'row'->>'nome' "
+        "FROM webhook_events WHERE event_type = 'aluno_mudou' "
+        "ORDER BY id"
+    ).fetchall()
+    assert rows[:2] == [("update", "Renomeado")] * 2
+    assert all(op in ("update", "delete") for op, _ in rows)

@@ -124,36 +124,47 @@ def plan_subscribe(
         [oid],
     ).fetchone()
     exclude = [] if include_personal else list(excluded)
-    trigger = f"webhook_{event}"[:63]
-    steps = (
+    params = {
+        "event": event,
+        "table": templates.ident((schema, name)),
+        "operations": ops,
+        "url": url,
+        "secret_env": secret_env,
+        "exclude": exclude,
+    }
+    steps = [Step(templates.load("webhooks/subscribe.sql").strip(), txn="sub", params=params)]
+    # A subscription re-run with fewer operations drops the triggers it no longer needs.
+    steps += [
         Step(
-            templates.load("webhooks/subscribe.sql").strip(),
+            templates.render(
+                "webhooks/drop_trigger.sql.j2",
+                trigger=f"webhook_{event}_{op}"[:63],
+                table=(schema, name),
+            ),
             txn="sub",
-            params={
-                "event": event,
-                "table": templates.ident((schema, name)),
-                "operations": ops,
-                "url": url,
-                "secret_env": secret_env,
-                "exclude": exclude,
-            },
-        ),
+            locks=(f"{schema}.{name}",),
+        )
+        for op in OPERATIONS
+        if op not in ops
+    ]
+    steps += [
         Step(
             templates.render(
                 "webhooks/create_trigger.sql.j2",
-                trigger=trigger,
+                trigger=f"webhook_{event}_{op}"[:63],
                 table=(schema, name),
-                operations=ops,
+                operation=op,
                 event=event,
             ),
             txn="sub",
             locks=(f"{schema}.{name}",),
-        ),
-    )
+        )
+        for op in ops
+    ]
     return Plan(
         f"webhooks subscribe {event} --table {schema}.{name}",
         f"send {event} ({'/'.join(ops)} on {schema}.{name}) to {url}",
-        steps,
+        tuple(steps),
     )
 
 

@@ -4,7 +4,8 @@ CONTEXTS = {
     "webhooks/create_trigger.sql.j2": {
         "trigger": None,
         "table": None,
-        "operations": ["insert", "update"],
+        "operation": "delete",
         "event": "x'y",
     },
+    "webhooks/drop_trigger.sql.j2": {"trigger": None, "table": None},
 }
