@@ -18,10 +18,12 @@ from auroractl.commands import graphql as graphql_cmd
 from auroractl.commands import health as health_cmd
 from auroractl.commands import matview as matview_cmd
 from auroractl.commands import metrics as metrics_cmd
+from auroractl.commands import migrate as migrate_cmd
 from auroractl.commands import params as params_cmd
 from auroractl.commands import restore_test as restore_test_cmd
 from auroractl.commands import sandbox as sandbox_cmd
 from auroractl.commands import schedule as schedule_cmd
+from auroractl.commands import schema as schema_cmd
 from auroractl.commands import webhooks as webhooks_cmd
 from auroractl.errors import (
     EXIT_AWS,
@@ -94,6 +96,8 @@ app.add_typer(restore_test_cmd.app, name="restore-test")
 app.add_typer(params_cmd.app, name="params")
 app.add_typer(alarms_cmd.app, name="alarms")
 app.add_typer(metrics_cmd.app, name="metrics")
+app.add_typer(migrate_cmd.app, name="migrate")
+app.add_typer(schema_cmd.app, name="schema")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,1 @@
+DELETE FROM auroractl.schema_split WHERE id = %(id)s

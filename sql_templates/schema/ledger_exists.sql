@@ -1,0 +1,1 @@
+SELECT to_regclass('auroractl.schema_split') IS NOT NULL

@@ -1,0 +1,132 @@
+"""auroractl migrate: versioned schema evolution (sql_templates/migrations + a ledger)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group(
+    "Versioned schema migrations: NNNN_name.sql.j2 templates and the ledger "
+    "auroractl.schema_migrations."
+)
+
+DirOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--directory",
+        help="Migrations directory (default: [migrate] directory, else the shipped ones).",
+        show_default=False,
+    ),
+]
+ToOpt = Annotated[
+    int | None,
+    typer.Option("--to", help="Apply pending migrations up to this version only.", min=0),
+]
+
+
+def _config(directory: str | None):
+    from dataclasses import replace
+
+    from auroractl.ops import migrate as ops
+
+    cfg = ops.config(_context.settings().section("migrate"))
+    return replace(cfg, directory=directory) if directory else cfg
+
+
+@app.command()
+def status(fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
+    """List migrations: applied (when, how long, by whom), pending, changed or missing.
+
+    Exit 1 when an applied migration's file changed or is missing (up would refuse).
+
+    Example:
+        auroractl migrate status
+        auroractl migrate status --format json
+    """
+    from auroractl.ops import migrate as ops
+
+    cfg = _config(directory)
+    with _context.connect() as conn:
+        rows = ops.status(conn, cfg)
+    columns = (
+        ("version", "name", "state", "applied_at", "duration_ms", "applied_by", "autocommit")
+        if fmt == Format.table
+        else None
+    )
+    output.render(rows, fmt.value, title="migrations", columns=columns)
+    bad = [r for r in rows if r.state in ("changed", "missing")]
+    if bad:
+        for r in bad:
+            output.error(f"migration {r.file or f'{r.version:04d}_{r.name}'}: {r.state}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def plan(to: ToOpt = None, fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
+    """Show the SQL `migrate up` would run for the pending migrations; changes nothing.
+
+    Example:
+        auroractl migrate plan
+        auroractl migrate plan --to 3 --format json
+    """
+    from auroractl.ops import migrate as ops
+
+    cfg = _config(directory)
+    with _context.connect() as conn:
+        p = ops.plan(conn, cfg, to)
+    if p.empty:
+        if fmt == Format.json:
+            output.render({"summary": p.summary, "steps": []}, "json")
+        else:
+            output.info(p.summary)
+        return
+    output.plan(p, fmt.value)
+
+
+@app.command()
+def up(
+    to: ToOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+    directory: DirOpt = None,
+) -> None:
+    """Apply pending migrations in version order, each in its own transaction.
+
+    Refuses (exit 3) when an applied migration's file has changed. Idempotent: with
+    nothing pending it changes nothing.
+
+    Example:
+        auroractl migrate up --dry-run
+        auroractl migrate up --yes
+        auroractl migrate up --to 2 --yes
+    """
+    from auroractl import runner
+    from auroractl.ops import migrate as ops
+
+    cfg = _config(directory)
+    opts = _context.runner_options(dry_run, yes, fmt.value)
+    with _context.connect() as conn:
+        if not dry_run:
+            ops.try_lock(conn)
+        try:
+            p = ops.plan(conn, cfg, to)
+            outcome = runner.apply(conn, p, opts)
+        finally:
+            if not dry_run and not conn.closed and not conn.broken:
+                ops.unlock(conn)
+    if outcome.status == "dry-run":
+        return
+    for note in p.notes:
+        output.info(f"Note: {note}")
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(p.summary)
+    else:
+        output.info(f"Done: {p.summary} (ledger #{outcome.ledger_id})")

@@ -1,0 +1,365 @@
+"""Versioned schema evolution: ``sql_templates/migrations/NNNN_name.sql.j2`` + a ledger.
+
+- A migration is a Jinja template named ``NNNN_name.sql.j2`` (version = the number).
+  It names existing tables as ``{{ t.usuarios | ident }}`` (resolved in the catalog, so
+  migrations keep working after ``schema split``) and places new objects in
+  ``{{ schema }}`` (``[migrate] schema``, default ``public``).
+- Its checksum is the SHA-256 of the template file (line endings normalised): an applied
+  migration whose file changed afterwards makes ``up`` refuse, naming the file.
+- Each migration runs in one transaction together with its ledger row
+  (``auroractl.schema_migrations``), so it is either applied and recorded or neither.
+  A file whose first line is ``-- auroractl: autocommit`` (for ``CREATE INDEX
+  CONCURRENTLY``) is split into statements that run one by one outside a transaction;
+  its ledger row is written after the last one, so such a file must be safe to re-run
+  (``IF NOT EXISTS``, dropping an INVALID leftover index first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import InvalidInput, Precondition
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    import psycopg
+
+AUTOCOMMIT_MARK = re.compile(r"^--\s*auroractl:\s*autocommit\s*$", re.IGNORECASE)
+_FILE = re.compile(r"^(\d{4,})_([a-z0-9][a-z0-9_]*)\.sql\.j2$")
+_TXN_CONTROL = re.compile(
+    r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\s*;", re.IGNORECASE | re.MULTILINE
+)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+@dataclass(frozen=True)
+class MigrateConfig:
+    schema: str = "public"
+    directory: str | None = None  # None: the migrations shipped with auroractl
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    file: str
+    checksum: str
+    autocommit: bool
+
+
+@dataclass(frozen=True)
+class Applied:
+    version: int
+    name: str
+    checksum: str
+    applied_at: dt.datetime
+    duration_ms: int
+    applied_by: str
+    autocommit: bool
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: int
+    name: str
+    state: str  # applied | pending | changed | missing
+    checksum: str
+    applied_at: dt.datetime | None = None
+    duration_ms: int | None = None
+    applied_by: str | None = None
+    autocommit: bool = False
+    file: str | None = None
+
+
+def config(section: Mapping[str, Any]) -> MigrateConfig:
+    """``[migrate]`` of auroractl.toml, validated."""
+    unknown = set(section) - {"schema", "directory"}
+    if unknown:
+        raise InvalidInput(f"[migrate] has unknown keys: {', '.join(sorted(unknown))}")
+    cfg = MigrateConfig(**section)
+    if not isinstance(cfg.schema, str) or not _NAME.match(cfg.schema):
+        raise InvalidInput(f"[migrate] schema = {cfg.schema!r} is not a plain identifier")
+    if cfg.directory is not None and not isinstance(cfg.directory, str):
+        raise InvalidInput("[migrate] directory must be a path")
+    return cfg
+
+
+def directory(cfg: MigrateConfig) -> Path:
+    path = Path(cfg.directory) if cfg.directory else templates.templates_dir() / "migrations"
+    if not path.is_dir():
+        raise InvalidInput(f"migrations directory {path} does not exist")
+    return path
+
+
+def _source(path: Path) -> str:
+    return path.read_text(encoding="utf-8").replace("\r\n", "\n")
+
+
+def discover(path: Path) -> list[Migration]:
+    """The migrations in ``path``, by version; malformed names and duplicates are errors."""
+    found: dict[int, Migration] = {}
+    for file in sorted(path.glob("*.sql.j2")):
+        m = _FILE.match(file.name)
+        if not m:
+            raise InvalidInput(
+                f"migration file {file.name} is not named NNNN_name.sql.j2 "
+                "(digits, underscore, lowercase name)"
+            )
+        version = int(m.group(1))
+        if version in found:
+            raise InvalidInput(
+                f"migrations {found[version].file} and {file.name} have the same version"
+            )
+        text = _source(file)
+        first = text.split("\n", 1)[0]
+        found[version] = Migration(
+            version,
+            m.group(2),
+            file.name,
+            hashlib.sha256(text.encode()).hexdigest(),
+            bool(AUTOCOMMIT_MARK.match(first.strip())),
+        )
+    return [found[v] for v in sorted(found)]
+
+
+class Tables(dict):
+    """``t`` in a migration: table name -> (schema, name); names a missing one clearly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.used: list[str] = []
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if key not in self.used:
+            self.used.append(key)
+        return value
+
+    def __missing__(self, key: str) -> Any:
+        raise Precondition(f'table "{key}" does not exist (named as t.{key})')
+
+
+def context(conn: psycopg.Connection, cfg: MigrateConfig) -> dict[str, Any]:
+    rows = conn.execute(templates.load("migrate/tables.sql"), {"schema": cfg.schema}).fetchall()
+    return {"schema": cfg.schema, "t": Tables({name: (nsp, name) for name, nsp in rows})}
+
+
+def render(path: Path, migration: Migration, ctx: Mapping[str, Any]) -> str:
+    """Render one migration file (same filters as every other template)."""
+    import jinja2
+
+    env = templates.environment().overlay(loader=jinja2.FileSystemLoader(str(path)))
+    try:
+        return env.get_template(migration.file).render(**ctx).strip()
+    except Precondition as exc:
+        raise Precondition(f"migration {migration.file}: {exc}") from None
+    except jinja2.TemplateError as exc:
+        raise InvalidInput(f"migration {migration.file}: {exc}") from None
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split SQL at semicolons outside quotes, comments and dollar quotes.
+
+    Used for autocommit migrations, whose statements must run one by one."""
+    out: list[str] = []
+    start = i = 0
+    n = len(sql)
+    while i < n:
+        c = sql[i]
+        if sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+            continue
+        if sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c in "'\"":
+            j = i + 1
+            while True:
+                j = sql.find(c, j)
+                if j < 0:
+                    j = n
+                    break
+                if sql.startswith(c * 2, j):
+                    j += 2
+                    continue
+                break
+            i = j + 1
+            continue
+        if c == "$":
+            m = re.match(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])
+            if m:
+                tag = m.group(0)
+                j = sql.find(tag, i + len(tag))
+                i = n if j < 0 else j + len(tag)
+                continue
+        if c == ";":
+            out.append(sql[start:i])
+            start = i + 1
+        i += 1
+    out.append(sql[start:])
+    return [s.strip() for s in out if _has_code(s)]
+
+
+def _has_code(sql: str) -> bool:
+    text = re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL)
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
+
+
+def ledger_exists(conn: psycopg.Connection) -> bool:
+    return bool(conn.execute(templates.load("migrate/ledger_exists.sql")).fetchone()[0])
+
+
+def applied(conn: psycopg.Connection) -> list[Applied]:
+    if not ledger_exists(conn):
+        return []
+    return [Applied(*row) for row in conn.execute(templates.load("migrate/applied.sql"))]
+
+
+def status(conn: psycopg.Connection, cfg: MigrateConfig) -> list[MigrationStatus]:
+    """Every migration, applied or not, and applied ones whose file changed or is gone."""
+    files = {m.version: m for m in discover(directory(cfg))}
+    done = {a.version: a for a in applied(conn)}
+    out = []
+    for version in sorted(set(files) | set(done)):
+        m, a = files.get(version), done.get(version)
+        if a is None:
+            assert m is not None
+            out.append(
+                MigrationStatus(
+                    version, m.name, "pending", m.checksum, autocommit=m.autocommit, file=m.file
+                )
+            )
+            continue
+        state = "missing" if m is None else "applied" if m.checksum == a.checksum else "changed"
+        out.append(
+            MigrationStatus(
+                version,
+                a.name,
+                state,
+                a.checksum,
+                a.applied_at,
+                a.duration_ms,
+                a.applied_by,
+                a.autocommit,
+                m.file if m else None,
+            )
+        )
+    return out
+
+
+def check(rows: list[MigrationStatus], cfg: MigrateConfig) -> None:
+    """Refuse to go on when an applied migration's file changed or disappeared."""
+    where = directory(cfg)
+    for r in rows:
+        if r.state == "changed":
+            raise Precondition(
+                f"applied migration {r.file} has changed since it was applied "
+                f"(checksum {r.checksum[:12]} in the ledger): refusing to migrate",
+                hint=f"restore {where / str(r.file)} as applied and put the change in a new "
+                "migration",
+            )
+        if r.state == "missing":
+            raise Precondition(
+                f"applied migration {r.version:04d}_{r.name} is missing from {where}: "
+                "refusing to migrate"
+            )
+
+
+def plan(conn: psycopg.Connection, cfg: MigrateConfig, to: int | None = None) -> Plan:
+    """The pending migrations (up to version ``to``) as one plan: a transaction per
+    migration with its ledger row, or one autocommit step per statement."""
+    path = directory(cfg)
+    rows = status(conn, cfg)
+    check(rows, cfg)
+    migrations = {m.version: m for m in discover(path)}
+    if to is not None and to not in migrations:
+        raise InvalidInput(
+            f"--to {to}: no migration has that version "
+            f"(known: {', '.join(str(v) for v in sorted(migrations)) or 'none'})"
+        )
+    last_applied = max((r.version for r in rows if r.state == "applied"), default=0)
+    pending = [
+        migrations[r.version]
+        for r in rows
+        if r.state == "pending" and (to is None or r.version <= to)
+    ]
+    if not pending:
+        upto = f" up to {to:04d}" if to is not None else ""
+        return Plan("migrate up", f"database is up to date{upto}: no pending migration")
+    ctx = context(conn, cfg)
+    steps: list[Step] = []
+    if not ledger_exists(conn):
+        steps.append(
+            Step(
+                templates.load("migrate/ledger.sql"),
+                comment="create the ledger auroractl.schema_migrations",
+                txn="ledger",
+            )
+        )
+    notes = []
+    start = templates.load("migrate/start.sql")
+    record = templates.load("migrate/record.sql")
+    for m in pending:
+        if m.version < last_applied:
+            notes.append(f"{m.file} is older than applied version {last_applied}: out of order")
+        tables: Tables = ctx["t"]
+        tables.used.clear()
+        sql = render(path, m, ctx)
+        locks = tuple(".".join(tables[u]) for u in tables.used)
+        params = {
+            "version": m.version,
+            "name": m.name,
+            "checksum": m.checksum,
+            "autocommit": m.autocommit,
+        }
+        label = f"{m.version:04d}_{m.name}"
+        if m.autocommit:
+            if re.search(r"\bBEGIN\s+ATOMIC\b", sql, re.IGNORECASE):
+                raise InvalidInput(
+                    f"migration {m.file}: BEGIN ATOMIC bodies cannot be split into "
+                    "autocommit statements; put them in a transactional migration"
+                )
+            statements = split_statements(sql)
+            steps.append(Step(start, autocommit=True, comment=f"{label}: start (autocommit)"))
+            steps += [
+                Step(s, autocommit=True, comment=f"{label} [{i}/{len(statements)}]", locks=locks)
+                for i, s in enumerate(statements, 1)
+            ]
+            steps.append(Step(record, params, autocommit=True, comment=f"{label}: record"))
+        else:
+            if _TXN_CONTROL.search(sql):
+                raise InvalidInput(
+                    f"migration {m.file} controls transactions itself (BEGIN/COMMIT): "
+                    "auroractl runs it in one transaction; remove them"
+                )
+            steps.append(Step(start, comment=f"{label}: start", txn=label))
+            steps.append(Step(sql, comment=label, locks=locks, txn=label))
+            steps.append(Step(record, params, comment=f"{label}: record", txn=label))
+    first, last = pending[0], pending[-1]
+    what = f"{first.version:04d}" + (f"..{last.version:04d}" if last is not first else "")
+    return Plan(
+        "migrate up",
+        f"apply {len(pending)} migration(s) {what}: {', '.join(m.name for m in pending)}",
+        tuple(steps),
+        tuple(notes),
+    )
+
+
+def try_lock(conn: psycopg.Connection) -> None:
+    """One ``migrate up`` at a time per database."""
+    if not conn.execute(templates.load("migrate/try_lock.sql")).fetchone()[0]:
+        raise Precondition("another `auroractl migrate up` is running on this database")
+
+
+def unlock(conn: psycopg.Connection) -> None:
+    conn.execute(templates.load("migrate/unlock.sql"))

@@ -1,0 +1,215 @@
+"""auroractl migrate status|plan|up against a real PostgreSQL (shipped + custom migrations)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import psycopg
+import pytest
+
+from auroractl import templates
+
+SHIPPED = templates.templates_dir() / "migrations"
+
+
+def _ledger(conn) -> list[tuple]:
+    return conn.execute(
+        "SELECT version, name, checksum, duration_ms, applied_by, autocommit "
+        "FROM auroractl.schema_migrations ORDER BY version"
+    ).fetchall()
+
+
+def test_up_applies_the_shipped_migrations_once(cli, conn):
+    res = cli("migrate", "status", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    assert {r["state"] for r in json.loads(res.stdout)} == {"pending"}
+
+    res = cli("migrate", "up", "--yes")
+    assert res.exit_code == 0, res.stderr
+    ledger = _ledger(conn)
+    assert [r[0] for r in ledger] == [1, 2, 3, 4, 5]
+    assert all(len(r[2]) == 64 and r[3] >= 0 and r[4] == "aurora_admin" for r in ledger)
+    assert [r[5] for r in ledger] == [False, False, False, False, True]
+
+    # 7.1: NOT NULL columns with constant defaults, filled for existing rows.
+    cols = dict(
+        conn.execute(
+            "SELECT column_name, is_nullable FROM information_schema.columns "
+            "WHERE table_name = 'usuarios' AND column_name IN "
+            "('dispositivos_autorizados', 'preferencias_notificacao')"
+        ).fetchall()
+    )
+    assert cols == {"dispositivos_autorizados": "NO", "preferencias_notificacao": "NO"}
+    row = conn.execute(
+        "SELECT dispositivos_autorizados, preferencias_notificacao FROM usuarios LIMIT 1"
+    ).fetchone()
+    assert row == ([], {"email": True, "sms": False})
+
+    # historico_aluno_escola: primary key, three foreign keys each with an index, the check.
+    kinds = sorted(
+        r[0]
+        for r in conn.execute(
+            "SELECT contype FROM pg_constraint WHERE conrelid = 'historico_aluno_escola'::regclass"
+        )
+    )
+    assert kinds.count("p") == 1 and kinds.count("f") == 3 and kinds.count("c") >= 1
+    unindexed = conn.execute(
+        """SELECT c.conname FROM pg_constraint c
+           WHERE c.conrelid = 'historico_aluno_escola'::regclass AND c.contype = 'f'
+             AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid
+                             AND i.indkey[0] = c.conkey[1])"""
+    ).fetchall()
+    assert unindexed == []
+    aluno, escola, empresa = conn.execute(
+        "SELECT id, escola_id, empresa_id FROM alunos LIMIT 1"
+    ).fetchone()
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "INSERT INTO historico_aluno_escola (empresa_id, aluno_id, escola_id, data_entrada, "
+            "data_saida) VALUES (%s, %s, %s, '2024-02-01', '2024-01-01')",
+            [empresa, aluno, escola],
+        )
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        conn.execute(
+            "INSERT INTO historico_aluno_escola (empresa_id, aluno_id, escola_id) "
+            "VALUES (%s, %s, %s)",
+            [empresa, aluno, escola],
+        )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute(
+            "INSERT INTO historico_aluno_escola (empresa_id, aluno_id, escola_id, data_entrada) "
+            "VALUES (%s, -1, %s, '2024-01-01')",
+            [empresa, escola],
+        )
+
+    # 7.2: traducoes + traduzir() with fallback to the base language, then the original.
+    conn.execute(
+        "INSERT INTO traducoes (tabela, campo, id_registro, idioma, traducao) VALUES "
+        "('escolas', 'nome', 1, 'en', 'School One'), "
+        "('escolas', 'nome', 1, 'zh-Hant-TW', '第一學校')"
+    )
+    got = conn.execute(
+        "SELECT traduzir('escolas', 'nome', 1, 'en-US', 'Escola Um'), "
+        "traduzir('escolas', 'nome', 1, 'zh-Hant-TW', 'Escola Um'), "
+        "traduzir('escolas', 'nome', 1, 'es', 'Escola Um'), "
+        "traduzir('escolas', 'nome', 2, 'en', 'Escola Dois')"
+    ).fetchone()
+    assert got == ("School One", "第一學校", "Escola Um", "Escola Dois")
+    assert conn.execute(
+        "SELECT provolatile FROM pg_proc WHERE proname = 'traduzir'"
+    ).fetchone() == ("s",)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            "INSERT INTO traducoes (tabela, campo, id_registro, idioma, traducao) "
+            "VALUES ('escolas', 'nome', 1, 'not a tag', 'x')"
+        )
+
+    # The autocommit migration built a valid index.
+    assert conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'usuarios_ultimo_acesso_idx'::regclass"
+    ).fetchone() == (True,)
+
+    # Applied twice: a no-op.
+    res = cli("migrate", "up", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert "up to date" in res.stderr
+    assert _ledger(conn) == ledger
+    res = cli("migrate", "status", "--format", "json")
+    assert res.exit_code == 0
+    assert {r["state"] for r in json.loads(res.stdout)} == {"applied"}
+
+
+def test_dry_run_and_no_yes_change_nothing(cli, conn):
+    res = cli("migrate", "up", "--dry-run")
+    assert res.exit_code == 0, res.stderr
+    assert "CREATE INDEX CONCURRENTLY" in res.stdout
+    assert "(autocommit: runs outside a transaction)" in res.stdout
+    res = cli("migrate", "plan", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    steps = json.loads(res.stdout)["steps"]
+    assert sum(s["autocommit"] for s in steps) == 4  # start, DROP, CREATE, record
+    res = cli("migrate", "up")  # no TTY, no --yes
+    assert res.exit_code == 4
+    assert conn.execute("SELECT to_regclass('auroractl.schema_migrations')").fetchone() == (None,)
+    assert conn.execute("SELECT to_regclass('historico_aluno_escola')").fetchone() == (None,)
+
+
+def test_to_version_then_the_rest(cli, conn):
+    res = cli("migrate", "up", "--to", "2", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert [r[0] for r in _ledger(conn)] == [1, 2]
+    res = cli("migrate", "up", "--to", "99", "--yes")
+    assert res.exit_code == 2
+    assert "no migration has that version" in res.stderr
+    res = cli("migrate", "up", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert [r[0] for r in _ledger(conn)] == [1, 2, 3, 4, 5]
+
+
+def test_tampered_checksum_is_refused(cli, conn, tmp_path):
+    mig = tmp_path / "migs"
+    shutil.copytree(SHIPPED, mig)
+    res = cli("migrate", "up", "--to", "3", "--yes", "--directory", str(mig))
+    assert res.exit_code == 0, res.stderr
+    target = mig / "0002_usuarios_preferencias_notificacao.sql.j2"
+    target.write_text(target.read_text().replace('"sms": false', '"sms": true'))
+
+    res = cli("migrate", "up", "--yes", "--directory", str(mig))
+    assert res.exit_code == 3
+    assert "0002_usuarios_preferencias_notificacao.sql.j2 has changed" in res.stderr
+    assert [r[0] for r in _ledger(conn)] == [1, 2, 3]  # nothing more applied
+    res = cli("migrate", "status", "--directory", str(mig), "--format", "json")
+    assert res.exit_code == 1
+    states = {r["version"]: r["state"] for r in json.loads(res.stdout)}
+    assert states == {1: "applied", 2: "changed", 3: "applied", 4: "pending", 5: "pending"}
+
+    target.unlink()
+    res = cli("migrate", "up", "--yes", "--directory", str(mig))
+    assert res.exit_code == 3
+    assert "0002_usuarios_preferencias_notificacao is missing" in res.stderr
+
+
+def test_failed_migration_rolls_back_and_is_not_recorded(cli, conn, tmp_path):
+    (tmp_path / "0001_ok.sql.j2").write_text(
+        "CREATE TABLE {{ (schema, 'mig_ok') | ident }} (id int);\n"
+    )
+    (tmp_path / "0002_bad.sql.j2").write_text(
+        "CREATE TABLE {{ (schema, 'mig_half') | ident }} (id int);\n"
+        "ALTER TABLE {{ t.escolas | ident }} ADD COLUMN nome text;\n"  # exists already
+    )
+    res = cli("migrate", "up", "--yes", "--directory", str(tmp_path))
+    assert res.exit_code == 7
+    assert [r[1] for r in _ledger(conn)] == ["ok"]
+    assert conn.execute("SELECT to_regclass('mig_half')").fetchone() == (None,)
+    # Fixing the file of a migration that was never applied is fine.
+    (tmp_path / "0002_bad.sql.j2").write_text(
+        "ALTER TABLE {{ t.escolas | ident }} ADD COLUMN apelido text;\n"
+    )
+    res = cli("migrate", "up", "--yes", "--directory", str(tmp_path))
+    assert res.exit_code == 0, res.stderr
+    assert [r[1] for r in _ledger(conn)] == ["ok", "bad"]
+
+
+def test_unknown_table_in_a_migration_is_a_clear_error(cli, conn, tmp_path):
+    (tmp_path / "0001_x.sql.j2").write_text("ALTER TABLE {{ t.escolaz | ident }} ADD x int;\n")
+    res = cli("migrate", "up", "--yes", "--directory", str(tmp_path))
+    assert res.exit_code == 3
+    assert 'migration 0001_x.sql.j2: table "escolaz" does not exist' in res.stderr
+
+
+def test_autocommit_statements_run_outside_a_transaction(cli, conn, tmp_path):
+    (tmp_path / "0001_idx.sql.j2").write_text(
+        "-- auroractl: autocommit\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS escolas_cidade_idx ON {{ t.escolas | ident }}"
+        " (cidade);\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS escolas_nome_idx ON {{ t.escolas | ident }}"
+        " (nome);\n"
+    )
+    res = cli("migrate", "up", "--yes", "--directory", str(tmp_path))
+    assert res.exit_code == 0, res.stderr
+    assert conn.execute(
+        "SELECT count(*) FROM pg_index WHERE indrelid = 'escolas'::regclass AND indisvalid "
+        "AND indexrelid::regclass::text IN ('escolas_cidade_idx', 'escolas_nome_idx')"
+    ).fetchone() == (2,)
+    assert _ledger(conn)[0][5] is True
