@@ -11,16 +11,20 @@ from typer.core import TyperGroup
 from auroractl import __version__, output
 from auroractl.commands import _context, history, partition
 from auroractl.commands import alarms as alarms_cmd
+from auroractl.commands import audit as audit_cmd
 from auroractl.commands import backup as backup_cmd
 from auroractl.commands import cache as cache_cmd
 from auroractl.commands import config as config_cmd
+from auroractl.commands import encrypt as encrypt_cmd
 from auroractl.commands import graphql as graphql_cmd
 from auroractl.commands import health as health_cmd
+from auroractl.commands import lgpd as lgpd_cmd
 from auroractl.commands import matview as matview_cmd
 from auroractl.commands import metrics as metrics_cmd
 from auroractl.commands import migrate as migrate_cmd
 from auroractl.commands import params as params_cmd
 from auroractl.commands import restore_test as restore_test_cmd
+from auroractl.commands import rls as rls_cmd
 from auroractl.commands import sandbox as sandbox_cmd
 from auroractl.commands import schedule as schedule_cmd
 from auroractl.commands import schema as schema_cmd
@@ -91,6 +95,10 @@ app.add_typer(graphql_cmd.app, name="graphql")
 app.command("history")(history.history)
 app.command("health")(health_cmd.health)
 app.command("top-queries")(health_cmd.top_queries)
+app.add_typer(rls_cmd.app, name="rls")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(encrypt_cmd.app, name="encrypt")
+app.add_typer(lgpd_cmd.app, name="lgpd")
 app.add_typer(backup_cmd.app, name="backup")
 app.add_typer(restore_test_cmd.app, name="restore-test")
 app.add_typer(params_cmd.app, name="params")

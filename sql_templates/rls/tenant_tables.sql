@@ -1,0 +1,32 @@
+-- Tables (plain or partitioned) with a tenant column, their RLS flags, policies and indexes.
+SELECT n.nspname AS schema,
+       c.relname AS name,
+       c.relkind::text AS relkind,
+       c.relispartition AS is_partition,
+       (SELECT pn.nspname || '.' || pc.relname
+          FROM pg_inherits i
+          JOIN pg_class pc ON pc.oid = i.inhparent
+          JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
+       pg_get_userbyid(c.relowner) AS owner,
+       format_type(a.atttypid, a.atttypmod) AS column_type,
+       c.relrowsecurity AS rls_enabled,
+       c.relforcerowsecurity AS rls_forced,
+       COALESCE((SELECT array_agg(p.polname::text ORDER BY p.polname)
+                   FROM pg_policy p WHERE p.polrelid = c.oid), '{}') AS policies,
+       COALESCE((SELECT array_agg(p.polname::text || '=' || COALESCE(obj_description(p.oid, 'pg_policy'), '')
+                                  ORDER BY p.polname)
+                   FROM pg_policy p WHERE p.polrelid = c.oid), '{}') AS policy_comments,
+       EXISTS (SELECT 1 FROM pg_index x
+                WHERE x.indrelid = c.oid AND x.indkey[0] = a.attnum) AS has_tenant_index,
+       CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(role)s)
+            THEN has_table_privilege(%(role)s, c.oid, 'SELECT,INSERT,UPDATE,DELETE')
+            ELSE false END AS app_role_has_access
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %(column)s
+                     AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relkind IN ('r', 'p')
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auroractl')
+   AND n.nspname NOT LIKE 'pg\_%%'
+ ORDER BY c.relispartition, n.nspname, c.relname;

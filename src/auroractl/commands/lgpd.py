@@ -1,0 +1,381 @@
+"""auroractl lgpd: personal-data map, erasure (forget), access export, request register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.errors import CheckFailed, InvalidInput, Refused
+
+app = group("LGPD: personal-data map, erasure (forget), access export and request register.")
+
+RequestedAtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--requested-at",
+        help="When the subject made the request (ISO date/time, UTC); starts the 15-day "
+        "Art. 19 clock. Default: now.",
+        show_default=False,
+    ),
+]
+
+
+def _config():  # type: ignore[no-untyped-def]
+    from auroractl.ops.lgpd import LgpdConfig
+
+    return LgpdConfig.from_section(_context.settings().section("lgpd"))
+
+
+def _requested_at(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"--requested-at {value!r} is not an ISO date or date-time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    if when > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5):
+        raise InvalidInput("--requested-at is in the future")
+    return when
+
+
+@app.command("map")
+def map_(
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Scan the catalog and sampled values for personal-looking columns that are "
+            "not in the map; exit 1 when any is found.",
+        ),
+    ] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show which columns hold personal data and what erasure does to each.
+
+    Defaults cover the demo schema; override per table in auroractl.toml:
+    [lgpd.tables] usuarios = { nome = "pseudonym:anonimo_{id}", telefone = "null" },
+    ai_preferences = "delete"; [lgpd] retain = ["contratos"] (legal hold).
+
+    Example:
+        auroractl lgpd map
+        auroractl lgpd map --check --format json
+    """
+    from auroractl.ops import lgpd as ops
+
+    cfg = _config()
+    with _context.connect() as conn:
+        if not check:
+            output.render(ops.describe_map(conn, cfg), fmt.value, title="Personal-data map")
+            return
+        findings = ops.check(conn, cfg)
+    output.render(
+        findings,
+        fmt.value,
+        title="Unmapped personal-looking columns",
+        columns=["table", "column", "reason"],
+    )
+    if findings:
+        raise CheckFailed(f"{len(findings)} personal-looking column(s) not covered by the map")
+    output.info("Every personal-looking column is in the map.")
+
+
+def _read_ids(ids: list[str] | None, from_file: Path | None) -> list[str]:
+    out = list(ids or [])
+    if from_file is not None:
+        try:
+            text = sys.stdin.read() if str(from_file) == "-" else from_file.read_text()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {from_file}: {exc.strerror}") from None
+        for line in text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line:
+                out.append(line)
+    if not out:
+        raise InvalidInput("give subject ids (lgpd forget 123 456) or --from-file ids.txt")
+    return list(dict.fromkeys(out))
+
+
+def _confirm(plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    """The runner's rules: --dry-run prints, a TTY asks, otherwise --yes is needed."""
+    opts = _context.runner_options(dry_run, yes, fmt.value)
+    if dry_run:
+        if fmt != Format.json:
+            output.plan(plan, fmt.value)
+        return
+    if yes:
+        return
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise Refused(
+            f"refusing to change {opts.target_label} without confirmation: "
+            "pass --yes (or --dry-run to preview)"
+        )
+    if not output.confirm_plan(plan, opts.target_label):
+        raise Refused("cancelled: nothing was changed")
+
+
+@app.command()
+def forget(
+    ids: Annotated[list[str] | None, typer.Argument(help="Subject ids (usuarios.id).")] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option("--from-file", help="File with one id per line (# comments; - for stdin)."),
+    ] = None,
+    requested_at: RequestedAtOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Erase subjects (LGPD Art. 18): anonymise, delete, unlink under legal hold, scrub logs.
+
+    One transaction per subject: the subject's row and every row referencing it (found
+    from the catalog) per the map, personal values in audit.audit_log and undelivered
+    webhook_events, and a receipt in auroractl.lgpd_requests (no personal data).
+    Re-running is safe. With many ids one failure never undoes the others; the exit
+    code is non-zero when any failed.
+
+    Example:
+        auroractl lgpd forget 123 --dry-run
+        auroractl lgpd forget 123 --yes
+        auroractl lgpd forget --from-file ids.txt --yes --format json
+    """
+    from auroractl import runner
+    from auroractl.ops import lgpd as ops
+    from auroractl.ops import lgpd_forget
+
+    cfg = _config()
+    when = _requested_at(requested_at)
+    raw = _read_ids(ids, from_file)
+    with _context.connect() as conn:
+        em = ops.resolve(conn, cfg)
+        ops.require_mapped(em)
+        if len(raw) == 1:
+            em.parse_id(raw[0])  # a malformed single id: exit 2 before anything else
+        first = next((em.parse_id(r) for r in raw if _valid(em, r)), 0)
+        plan = lgpd_forget.describe(em, cfg, first, len(raw), "lgpd forget")
+        _confirm(plan, dry_run, yes, fmt)
+        error: BaseException | None = None
+        started = time.monotonic()
+        try:
+            result = lgpd_forget.forget(
+                conn,
+                em,
+                cfg,
+                raw,
+                dry_run=dry_run,
+                requested_at=when,
+                progress=(lambda it, n: output.track(it, n, "forgetting"))
+                if len(raw) > 1
+                else None,
+                total=len(raw),
+            )
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            applied = error is not None or (
+                any(r.status == "completed" for r in result.receipts)
+                or any(f.exit_code != 2 for f in result.failures)
+            )
+            if not dry_run and applied:
+                summary = plan.summary
+                if error is None:
+                    ok = len(result.receipts)
+                    summary = f"{plan.summary}: {ok} done, {len(result.failures)} failed"
+                runner.record(
+                    conn,
+                    runner.Plan(plan.command, summary, plan.steps),
+                    time.monotonic() - started,
+                    error,
+                )
+    _report(result, fmt, dry_run)
+
+
+def _valid(em, raw: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        em.parse_id(raw)
+    except InvalidInput:
+        return False
+    return True
+
+
+def _report(result, fmt: Format, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+    rows = []
+    for r in result.receipts:
+        for table, e in r.tables.items():
+            rows.append(
+                {
+                    "subject": r.subject_id,
+                    "status": r.status,
+                    "table": table,
+                    "action": e["action"],
+                    "rows": e["rows"],
+                }
+            )
+        if not r.tables:
+            rows.append(
+                {
+                    "subject": r.subject_id,
+                    "status": r.status,
+                    "table": "",
+                    "action": "nothing to change",
+                    "rows": 0,
+                }
+            )
+    if fmt == Format.json:
+        output.render(
+            {
+                "dry_run": dry_run,
+                "receipts": result.receipts,
+                "failures": result.failures,
+                "ok": len(result.receipts),
+                "failed": len(result.failures),
+                "duration_s": round(result.duration_s, 3),
+            },
+            "json",
+        )
+    else:
+        title = "Would change (dry run)" if dry_run else "Erasure receipts"
+        output.render(
+            rows, fmt.value, title=title, columns=["subject", "status", "table", "action", "rows"]
+        )
+        for r in result.receipts:
+            if r.status == "already-forgotten":
+                output.info(
+                    f"{r.subject_table} {r.subject_id}: already forgotten "
+                    f"(request {r.request_id}, {r.completed_at:%Y-%m-%d %H:%M} UTC)"
+                )
+            elif r.request_id and len(result.receipts) <= 20:
+                output.info(
+                    f"{r.subject_table} {r.subject_id}: receipt {r.request_id} "
+                    f"(auroractl.lgpd_requests)"
+                )
+            for h in r.legal_holds:
+                output.info(f"  legal hold: {h['table']}: {h['rows']} row(s) kept, link cut")
+    for f in result.failures:
+        output.error(f"{f.subject_id}: {f.message}")
+    total = len(result.receipts) + len(result.failures)
+    if total > 1:
+        output.info(
+            f"{len(result.receipts)} of {total} subject(s) "
+            f"{'checked' if dry_run else 'forgotten'}, {len(result.failures)} failed "
+            f"({result.duration_s:.2f}s)"
+        )
+    if result.failures:
+        codes = {f.exit_code for f in result.failures}
+        raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+@app.command()
+def export(
+    subject_id: Annotated[str, typer.Argument(help="Subject id (usuarios.id).")],
+    output_file: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the JSON document here.")
+    ] = None,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--key-secret",
+            help="Secrets Manager ARN/name of the encryption key (else AURORACTL_ENCRYPTION_KEY).",
+        ),
+    ] = None,
+    requested_at: RequestedAtOpt = None,
+    fmt: FormatOpt = Format.json,
+) -> None:
+    """Everything the database holds about a subject, as one JSON document (Art. 18).
+
+    The subject's row and every row referencing it, encrypted columns decrypted when the
+    key is available (AURORACTL_ENCRYPTION_KEY or --key-secret), and the audit entries
+    about those rows. A summary goes to stderr; the request is recorded in
+    auroractl.lgpd_requests.
+
+    Example:
+        auroractl lgpd export 123 --output titular-123.json
+        AURORACTL_ENCRYPTION_KEY=... auroractl lgpd export 123 --format json
+    """
+    import os
+
+    from auroractl.ops import lgpd as ops
+    from auroractl.ops import lgpd_export
+    from auroractl.ops.encrypt import KEY_ENV, key_from
+
+    if fmt == Format.csv:
+        raise InvalidInput("export is one JSON document: use --format json")
+    cfg = _config()
+    when = _requested_at(requested_at)
+    key = None
+    if secret or os.environ.get(KEY_ENV):
+        t = _context.target()
+        key = key_from(
+            secret,
+            region=t.profile.region if t.profile else None,
+            endpoint_url=t.profile.endpoint_url if t.profile else None,
+        )
+    with _context.connect() as conn:
+        em = ops.resolve(conn, cfg)
+        result = lgpd_export.export(conn, em, subject_id, key, when)
+    text = output.json_text(result.document)
+    if output_file is not None:
+        output_file.write_text(text + "\n", encoding="utf-8")
+        output_file.chmod(0o600)
+    else:
+        sys.stdout.write(text + "\n")
+    output.info(
+        f"{em.subject.label} {subject_id}: {result.rows} row(s) in "
+        f"{len(result.document['data'])} table(s), {result.audit_entries} audit entr(ies), "
+        f"{result.decrypted} value(s) decrypted; request {result.request_id}"
+        + (f"; written to {output_file}" if output_file else "")
+    )
+    for note in result.notes:
+        output.warn(note)
+
+
+@app.command()
+def requests(
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, completed or failed.")
+    ] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="Only this subject id.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Newest N requests.")] = 100,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List LGPD requests with status and the 15-day Art. 19 deadline; flag overdue ones.
+
+    Example:
+        auroractl lgpd requests
+        auroractl lgpd requests --status failed --format json
+    """
+    from auroractl.ops import lgpd_export
+
+    with _context.connect() as conn:
+        rows = lgpd_export.requests(conn, status, subject, limit)
+    if fmt == Format.table:
+        view = [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "subject": f"{r.subject_table} {r.subject_id}",
+                "status": r.status,
+                "requested": f"{r.requested_at:%Y-%m-%d %H:%M}",
+                "due": f"{r.due_at:%Y-%m-%d}",
+                "completed": f"{r.completed_at:%Y-%m-%d %H:%M}" if r.completed_at else "",
+                "overdue": "OVERDUE" if r.overdue else "",
+                "rows": sum(int(e.get("rows", 0)) for e in r.tables.values()),
+            }
+            for r in rows
+        ]
+        output.render(view, "table", title="LGPD requests")
+    else:
+        output.render(rows, fmt.value)
+    overdue = sum(1 for r in rows if r.overdue)
+    if overdue:
+        output.warn(f"{overdue} request(s) past the 15-day deadline (LGPD Art. 19)")

@@ -1,0 +1,208 @@
+"""auroractl rls: tenant isolation with fail-closed row level security policies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group("Tenant isolation with row level security (enable, status, verify, disable).")
+
+TablesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--table", "-t", help="Table with a tenant column (repeatable)."),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every table with the tenant column.")]
+
+
+def _config():  # type: ignore[no-untyped-def]
+    from auroractl.ops.rls import RlsConfig
+
+    return RlsConfig.from_section(_context.settings().section("rls"))
+
+
+def apply_plan(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    """Run a Plan through the runner and report the outcome (shared by rls/audit/encrypt)."""
+    from auroractl import runner
+
+    for note in plan.notes:
+        output.warn(note)
+    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    if outcome.status == "dry-run":
+        return
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    else:
+        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
+        output.info(
+            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
+            f"ledger #{outcome.ledger_id})"
+        )
+
+
+@app.command()
+def enable(
+    table: TablesOpt = None,
+    all_tables: AllOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
+
+    Creates the application role ([rls] app_role, default application_user: NOLOGIN, no
+    BYPASSRLS) if missing and grants it DML on the tables. With app.current_empresa_id
+    unset, empty or not an integer the role sees no rows and can write none. A second
+    policy lets the table owner see every row only in auroractl maintenance sessions.
+    Idempotent; warns when no index leads with the tenant column.
+
+    Example:
+        auroractl rls enable --all --dry-run
+        auroractl rls enable --table alunos --table escolas --yes
+    """
+    from auroractl.ops import rls as ops
+
+    cfg = _config()
+    with _context.connect() as conn:
+        plan = ops.plan_enable(conn, cfg, table, all_tables)
+        apply_plan(conn, plan, dry_run, yes, fmt)
+
+
+@app.command()
+def disable(
+    table: TablesOpt = None,
+    all_tables: AllOpt = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Drop auroractl's policies and turn row level security off (every tenant sees all).
+
+    Example:
+        auroractl rls disable --table alunos --yes
+    """
+    from auroractl.ops import rls as ops
+
+    cfg = _config()
+    with _context.connect() as conn:
+        plan = ops.plan_disable(conn, cfg, table, all_tables)
+        apply_plan(conn, plan, dry_run, yes, fmt)
+
+
+@app.command()
+def status(fmt: FormatOpt = Format.table) -> None:
+    """Coverage of every table with a tenant column; exit 1 when any is uncovered.
+
+    Lists RLS enabled/forced, policies, whether an index leads with the tenant column,
+    and the roles that bypass RLS (superusers, BYPASSRLS, owners of unforced tables).
+
+    Example:
+        auroractl rls status --format json
+    """
+    from auroractl.ops import rls as ops
+
+    cfg = _config()
+    with _context.connect() as conn:
+        st = ops.status(conn, cfg)
+    if fmt == Format.json:
+        output.render(st, "json")
+    else:
+        output.render(
+            [
+                {
+                    "table": c.table,
+                    "covered": "yes" if c.covered else "NO",
+                    "enabled": c.rls_enabled,
+                    "forced": c.rls_forced,
+                    "policies": ", ".join(c.policies),
+                    "tenant index": c.tenant_index,
+                    "bypassed by": ", ".join(c.bypass),
+                    "note": c.note,
+                }
+                for c in st.tables
+            ],
+            fmt.value,
+            title=f"RLS on {st.column} (setting {st.setting}, role {st.app_role})",
+        )
+        if fmt == Format.table:
+            output.info(
+                "Roles that bypass RLS everywhere: " + (", ".join(st.bypass_roles) or "none")
+            )
+            if not st.app_role_exists:
+                output.warn(f"application role {st.app_role} does not exist")
+    if st.app_role_bypasses:
+        output.error(f"application role {st.app_role} bypasses RLS")
+        raise typer.Exit(1)
+    if st.uncovered:
+        output.error(f"{len(st.uncovered)} tenant table(s) not covered: {', '.join(st.uncovered)}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def verify(
+    tenants: Annotated[
+        str | None, typer.Option("--tenants", help="Comma-separated empresa ids, e.g. 1,2,3.")
+    ] = None,
+    sample: Annotated[
+        int | None, typer.Option("--sample", help="Verify N random empresas.")
+    ] = None,
+    table: TablesOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Prove isolation as the application role; every change is rolled back; exit 1 on a leak.
+
+    For each tenant and tenant table: only the tenant's rows are visible; with the setting
+    unset, empty or garbage no row is visible; INSERT/UPDATE into another tenant is
+    rejected; UPDATE cannot reach other tenants' rows.
+
+    Example:
+        auroractl rls verify --sample 3
+        auroractl rls verify --tenants 1,2 --table alunos --format json
+    """
+    from auroractl.errors import InvalidInput
+    from auroractl.ops import rls as ops
+
+    ids: list[int] = []
+    if tenants:
+        try:
+            ids = [int(x) for x in tenants.split(",") if x.strip()]
+        except ValueError:
+            raise InvalidInput(
+                f"--tenants {tenants!r} is not a list of integers like 1,2,3"
+            ) from None
+    if tenants and sample:
+        raise InvalidInput("give --tenants or --sample, not both")
+    cfg = _config()
+    with _context.connect() as conn:
+        if not ids:
+            ids = ops.tenants_sample(conn, sample or 3)
+        report = ops.verify(conn, cfg, ids, table)
+    if fmt == Format.json:
+        output.render(report, "json")
+    else:
+        matrix: dict[str, dict[str, str]] = {}
+        rank = {"LEAK": 3, "error": 2, "ok": 1, "n/a": 0}
+        for c in report.checks:
+            row = matrix.setdefault(c.table, {"table": c.table})
+            cur = row.get(c.check)
+            if cur is None or rank[c.result] > rank[cur]:
+                row[c.check] = c.result
+        output.render(
+            list(matrix.values()),
+            fmt.value,
+            title=f"RLS verify as {report.app_role}, tenants {', '.join(map(str, report.tenants))}",
+        )
+        for c in report.leaks + report.errors:
+            output.info(f"{c.result}: {c.table} tenant {c.tenant} {c.check}: {c.detail}")
+    if report.leaks:
+        output.error(f"{len(report.leaks)} leak(s) found")
+        raise typer.Exit(1)
+    if report.errors:
+        output.error(f"{len(report.errors)} check(s) could not run")
+        raise typer.Exit(1)

@@ -1,0 +1,452 @@
+"""Audit trail: one generic trigger function writing to audit.audit_log.
+
+Row triggers (AFTER INSERT/DELETE, AFTER UPDATE WHEN the row changed) and a
+statement TRUNCATE trigger. The log keeps the OLD row on DELETE, the NEW row on
+INSERT and only the changed columns on UPDATE; personal-data columns are recorded as
+changed (``redacted_columns``) but their values never enter the log. ``audit.audit_log``
+is RANGE-partitioned by month through the partition module, so ``auroractl partition
+ensure`` keeps it ahead; ``audit prune`` drops months older than the retention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMA = "audit"
+LOG = (SCHEMA, "audit_log")
+LOG_LABEL = "audit.audit_log"
+FUNCTION = (SCHEMA, "log_change")
+TRIGGERS = ("auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate")
+VERSION = "auroractl audit v2"
+DEFAULT_PERSONAL = (
+    "documento_identidade",
+    "documento_identidade_encrypted",
+    "telefone",
+    "endereco",
+    "foto_perfil",
+    "email",
+)
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    personal_columns: tuple[str, ...] = DEFAULT_PERSONAL
+    retention_months: int = 24
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> AuditConfig:
+        unknown = set(section) - {"personal_columns", "retention_months"}
+        if unknown:
+            raise InvalidInput(f"[audit] has unknown keys: {', '.join(sorted(unknown))}")
+        cols = section.get("personal_columns", DEFAULT_PERSONAL)
+        if not isinstance(cols, list | tuple) or not all(isinstance(c, str) and c for c in cols):
+            raise InvalidInput("[audit] personal_columns must be a list of column names")
+        months = section.get("retention_months", 24)
+        if not isinstance(months, int) or not 1 <= months <= 1200:
+            raise InvalidInput("[audit] retention_months must be an integer from 1 to 1200")
+        return cls(tuple(cols), months)
+
+
+@dataclass(frozen=True)
+class AuditedTable:
+    schema: str
+    name: str
+    pk_columns: tuple[str, ...]
+    columns: tuple[str, ...]
+    triggers: dict[str, str]
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class TableAudit:
+    table: str
+    audited: bool
+    current: bool
+    primary_key: tuple[str, ...]
+    personal_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LogPartition:
+    name: str
+    bound: str
+    rows_estimate: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class AuditStatus:
+    log_exists: bool
+    retention_months: int
+    tables: tuple[TableAudit, ...]
+    partitions: tuple[LogPartition, ...]
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    id: int
+    changed_at: dt.datetime
+    table_name: str
+    operation: str
+    row_pk: str | None
+    app_user_id: int | None
+    db_user: str
+    client_addr: str | None
+    txid: int
+    changed_columns: list[str] | None
+    redacted_columns: list[str] | None
+    old_values: dict | None
+    new_values: dict | None
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def tables(conn: psycopg.Connection) -> list[AuditedTable]:
+    rows = conn.execute(templates.load("audit/tables.sql")).fetchall()
+    return [
+        AuditedTable(r[0], r[1], tuple(r[2]), tuple(r[3]), dict(t.split("=", 1) for t in r[4]))
+        for r in rows
+    ]
+
+
+def log_exists(conn: psycopg.Connection) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [LOG_LABEL]).fetchone()[0]
+
+
+def _select(
+    conn: psycopg.Connection, names: list[str] | None, all_tables: bool
+) -> list[AuditedTable]:
+    if bool(names) == all_tables:
+        raise InvalidInput("give --table (repeatable) or --all")
+    known = tables(conn)
+    if all_tables:
+        return known
+    from auroractl.ops.partition import resolve
+
+    chosen = []
+    for name in names or []:
+        oid = resolve(conn, name)
+        schema, rel = conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
+            [oid],
+        ).fetchone()
+        match = next((t for t in known if (t.schema, t.name) == (schema, rel)), None)
+        if match is None:
+            raise Precondition(
+                f'"{schema}.{rel}" cannot be audited (a partition or auroractl\'s own)'
+            )
+        chosen.append(match)
+    return chosen
+
+
+def _function_sql(hstore: str) -> str:
+    return templates.render("audit/function.sql.j2", function=FUNCTION, table=LOG, hstore=hstore)
+
+
+def _function_tag(sql: str) -> str:
+    return f"{VERSION} sha256={hashlib.sha256(sql.encode()).hexdigest()[:16]}"
+
+
+def hstore_schema(conn: psycopg.Connection) -> str | None:
+    row = conn.execute(templates.load("audit/hstore_schema.sql")).fetchone()
+    return row[0] if row else None
+
+
+# ---------------------------------------------------------------- plans
+
+
+def plan_setup(conn: psycopg.Connection) -> Plan:
+    """The log table (partitioned by month, DEFAULT as a safety net), its indexes, the function."""
+    steps: list[Step] = []
+    exists = log_exists(conn)
+    if not exists:
+        steps += [
+            Step(templates.render("audit/create_schema.sql.j2", schema=SCHEMA), txn="setup"),
+            Step(
+                templates.render("audit/create_log.sql.j2", table=LOG),
+                txn="setup",
+                comment="audit.audit_log, partitioned by month",
+            ),
+            Step(
+                templates.render(
+                    "audit/create_default.sql.j2",
+                    table=LOG,
+                    partition=(SCHEMA, "audit_log_default"),
+                ),
+                txn="setup",
+            ),
+        ]
+        for index, cols in (
+            ("audit_log_row_idx", ["table_name", "row_pk"]),
+            ("audit_log_changed_at_idx", ["changed_at"]),
+        ):
+            steps.append(
+                Step(
+                    templates.render(
+                        "audit/create_index.sql.j2", index=index, table=LOG, columns=cols
+                    ),
+                    txn="setup",
+                )
+            )
+    hstore = hstore_schema(conn)
+    if hstore is None:
+        hstore = SCHEMA
+        steps.append(
+            Step(
+                templates.render("audit/create_schema.sql.j2", schema=SCHEMA),
+                txn="setup",
+            )
+        )
+        steps.append(
+            Step(
+                templates.render("audit/create_extension.sql.j2", schema=SCHEMA),
+                txn="setup",
+                comment="hstore, to diff OLD and NEW",
+            )
+        )
+    function_sql = _function_sql(hstore)
+    tag = _function_tag(function_sql)
+    current = None
+    if exists:
+        current = conn.execute(
+            "SELECT obj_description(to_regprocedure('audit.log_change()'), 'pg_proc')"
+        ).fetchone()[0]
+    if current != tag:
+        from psycopg import sql
+
+        steps.append(Step(function_sql, txn="setup", comment="trigger function audit.log_change()"))
+        steps.append(
+            Step(
+                sql.SQL("COMMENT ON FUNCTION {}() IS {}")
+                .format(sql.Identifier(*FUNCTION), sql.Literal(tag))
+                .as_string(None),
+                txn="setup",
+            )
+        )
+    summary = "create audit.audit_log and audit.log_change()" if steps else "audit log in place"
+    return Plan("audit setup", summary, tuple(steps))
+
+
+def plan_partitions(conn: psycopg.Connection, today: dt.date | None = None) -> list[Plan]:
+    """Current and next month, through the partition module (so `partition ensure` agrees)."""
+    from auroractl.ops import partition
+
+    p = partition.parent(conn, LOG_LABEL)
+    plans = []
+    if not p.ranges:
+        today = today or p.today
+        plan, _ = partition.plan_create(conn, LOG_LABEL, month=f"{today.year}-{today.month:02d}")
+        return [plan]
+    plan, _ = partition.plan_ensure(conn, [LOG_LABEL], 1)
+    plans.append(plan)
+    return plans
+
+
+def pg_array(items: tuple[str, ...] | list[str]) -> str:
+    """A text[] literal ('{"id","x y"}'), passed to the trigger as one argument."""
+    quoted = ('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items)
+    return "{" + ",".join(quoted) + "}"
+
+
+def _comment(t: AuditedTable, pii: list[str]) -> str:
+    return f"{VERSION} pk={json.dumps(list(t.pk_columns))} pii={json.dumps(pii)}"
+
+
+def plan_enable(
+    conn: psycopg.Connection, cfg: AuditConfig, names: list[str] | None, all_tables: bool
+) -> Plan:
+    chosen = _select(conn, names, all_tables)
+    steps: list[Step] = []
+    notes: list[str] = []
+    for t in chosen:
+        pii = [c for c in cfg.personal_columns if c in t.columns]
+        if not t.pk_columns:
+            notes.append(f"{t.label} has no primary key: row_pk stays NULL for its rows")
+        want = _comment(t, pii)
+        if all(t.triggers.get(name) == want for name in TRIGGERS):
+            continue
+        ctx = {
+            "table": t.qualified,
+            "function": FUNCTION,
+            "pk_array": pg_array(t.pk_columns),
+            "pii_array": pg_array(pii),
+            "label": t.label,
+        }
+        lock = (t.label,)
+        for trig, template in zip(
+            TRIGGERS,
+            (
+                "audit/create_row_trigger.sql.j2",
+                "audit/create_update_trigger.sql.j2",
+                "audit/create_truncate_trigger.sql.j2",
+            ),
+            strict=True,
+        ):
+            steps.append(
+                Step(
+                    templates.render("audit/drop_trigger.sql.j2", trigger=trig, table=t.qualified),
+                    locks=lock,
+                    txn=t.label,
+                )
+            )
+            steps.append(
+                Step(
+                    templates.render(template, trigger=trig, **ctx),
+                    locks=lock,
+                    txn=t.label,
+                    comment=f"{trig} on {t.label}",
+                )
+            )
+            steps.append(
+                Step(
+                    templates.render(
+                        "audit/comment_trigger.sql.j2",
+                        trigger=trig,
+                        table=t.qualified,
+                        comment=want,
+                    ),
+                    locks=lock,
+                    txn=t.label,
+                )
+            )
+    command = "audit enable " + (
+        "--all" if all_tables else " ".join(f"--table {n}" for n in names or [])
+    )
+    labels = ", ".join(t.label for t in chosen)
+    if not steps:
+        return Plan(command, f"already audited: {labels}: nothing to do", notes=tuple(notes))
+    return Plan(command, f"audit {labels}", tuple(steps), tuple(notes))
+
+
+def plan_disable(conn: psycopg.Connection, names: list[str] | None, all_tables: bool) -> Plan:
+    chosen = _select(conn, names, all_tables)
+    steps = [
+        Step(
+            templates.render("audit/drop_trigger.sql.j2", trigger=trig, table=t.qualified),
+            locks=(t.label,),
+            txn=t.label,
+        )
+        for t in chosen
+        for trig in TRIGGERS
+        if trig in t.triggers
+    ]
+    command = "audit disable " + (
+        "--all" if all_tables else " ".join(f"--table {n}" for n in names or [])
+    )
+    labels = ", ".join(t.label for t in chosen)
+    if not steps:
+        return Plan(command, f"not audited: {labels}: nothing to do")
+    return Plan(command, f"stop auditing {labels} (the log is kept)", tuple(steps))
+
+
+def plan_prune(conn: psycopg.Connection, cfg: AuditConfig, today: dt.date | None = None) -> Plan:
+    """Detach and drop monthly partitions entirely older than the retention."""
+    from auroractl.ops import partition
+
+    if not log_exists(conn):
+        raise Precondition("audit.audit_log does not exist", hint="run: auroractl audit enable")
+    p = partition.parent(conn, LOG_LABEL)
+    today = today or p.today
+    first = dt.date(today.year, today.month, 1)
+    months = today.year * 12 + today.month - 1 - cfg.retention_months
+    cutoff = dt.date(months // 12, months % 12 + 1, 1)
+    assert cutoff <= first
+    steps: list[Step] = []
+    for r in p.ranges:
+        upper = partition.as_date(r.upper)
+        if upper is None or upper > cutoff:
+            continue
+        steps.append(
+            Step(
+                templates.render(
+                    "partition/detach.sql.j2",
+                    parent=p.qualified,
+                    partition=r.qualified,
+                    concurrently=False,
+                    finalize=r.detach_pending,
+                ),
+                autocommit=True,
+                comment=f"{r.name} {r.bound}",
+                locks=(p.label, r.name),
+            )
+        )
+        steps.append(
+            Step(
+                templates.render("partition/drop.sql.j2", partition=r.qualified),
+                autocommit=True,
+                locks=(r.name,),
+            )
+        )
+    command = f"audit prune (retention {cfg.retention_months} months)"
+    if not steps:
+        return Plan(command, f"no audit partition ends before {cutoff}: nothing to do")
+    return Plan(command, f"drop audit partitions ending by {cutoff}", tuple(steps))
+
+
+# ---------------------------------------------------------------- reports
+
+
+def status(conn: psycopg.Connection, cfg: AuditConfig) -> AuditStatus:
+    out = []
+    for t in tables(conn):
+        pii = [c for c in cfg.personal_columns if c in t.columns]
+        audited = all(name in t.triggers for name in TRIGGERS)
+        current = audited and all(t.triggers[n] == _comment(t, pii) for n in TRIGGERS)
+        out.append(TableAudit(t.label, audited, current, t.pk_columns, tuple(pii)))
+    parts: tuple[LogPartition, ...] = ()
+    exists = log_exists(conn)
+    if exists:
+        parts = tuple(
+            LogPartition(*r) for r in conn.execute(templates.load("audit/partitions.sql"))
+        )
+    return AuditStatus(exists, cfg.retention_months, tuple(out), parts)
+
+
+def log(
+    conn: psycopg.Connection,
+    *,
+    table: str | None = None,
+    since: str | None = None,
+    user: int | None = None,
+    row_id: str | None = None,
+    limit: int = 100,
+) -> list[LogEntry]:
+    if not 1 <= limit <= 100_000:
+        raise InvalidInput(f"--limit {limit} is out of range (1-100000)")
+    since_value = None
+    if since:
+        try:
+            since_value = dt.datetime.fromisoformat(since)
+        except ValueError:
+            raise InvalidInput(f"--since {since!r} is not a date like 2026-01-31") from None
+        if since_value.tzinfo is None:
+            since_value = since_value.replace(tzinfo=dt.UTC)
+    if not log_exists(conn):
+        raise NotFound("audit.audit_log does not exist", hint="run: auroractl audit enable")
+    if table and "." not in table:
+        table = f"public.{table}"
+    rows = conn.execute(
+        templates.load("audit/log.sql"),
+        {"table": table, "since": since_value, "user": user, "row_id": row_id, "limit": limit},
+    ).fetchall()
+    return [LogEntry(*r) for r in rows]

@@ -1,0 +1,532 @@
+"""Column encryption with pgcrypto: resumable backfill, status, finalize, rotate, keygen.
+
+The key comes from AURORACTL_ENCRYPTION_KEY or Secrets Manager and reaches the
+database only as a bind parameter: never in SQL text, argv, logs or errors.
+
+pgcrypto options (``OPTIONS``): ``cipher-algo=aes256`` and ``s2k-mode=1`` (salted, one
+hash round). The default ``s2k-mode=3`` iterates the passphrase hash tens of thousands
+of times per row: that protects low-entropy human passwords, while our key is 256
+random bits, so it buys no security and costs most of the time (bench/encrypt_backfill.py).
+
+Rows written during a backfill: a BEFORE UPDATE trigger clears the ciphertext of a row
+whose plaintext changes without a new ciphertext, and the backfill ends with catch-up
+passes until no row is left with plaintext but no ciphertext. Rows the application
+writes after the backfill are caught by the next run (status shows them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+OPTIONS = "cipher-algo=aes256, s2k-mode=1"
+KEY_ENV = "AURORACTL_ENCRYPTION_KEY"
+NEW_KEY_ENV = "AURORACTL_NEW_ENCRYPTION_KEY"
+SCHEMA = "auroractl"
+DECRYPT = (SCHEMA, "encrypt_try_decrypt")
+INVALIDATE = (SCHEMA, "encrypt_invalidate")
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+PH = {n: f"%({n})s" for n in ("after", "hi", "limit", "key", "new_key", "sample")}
+MIN_KEY_LENGTH = 16
+
+
+# ---------------------------------------------------------------- keys
+
+
+def key_from(
+    secret: str | None,
+    env: str = KEY_ENV,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+) -> str:
+    """The key from Secrets Manager (SecretString, or its "key" field) or the environment."""
+    if secret:
+        from auroractl import aws
+
+        sm = aws.client("secretsmanager", region, endpoint_url)
+        try:
+            value = sm.get_secret_value(SecretId=secret)["SecretString"]
+        except Exception as exc:  # botocore errors carry no secret material
+            raise AwsError(f"cannot read secret {secret}: {_one_line(exc)}") from None
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            import json
+
+            data = json.loads(value)
+            if isinstance(data, dict) and isinstance(data.get("key"), str):
+                value = data["key"]
+        where = f"secret {secret}"
+    else:
+        value = os.environ.get(env, "")
+        where = env
+        if not value:
+            raise InvalidInput(
+                f"no encryption key: set {env} or pass a Secrets Manager ARN",
+                hint="create one with: auroractl encrypt keygen --secret-name NAME",
+            )
+    if len(value) < MIN_KEY_LENGTH:
+        raise InvalidInput(f"the key from {where} is shorter than {MIN_KEY_LENGTH} characters")
+    return value
+
+
+@dataclass(frozen=True)
+class KeygenResult:
+    name: str
+    arn: str
+    bits: int
+
+
+def keygen(name: str, region: str | None = None, endpoint_url: str | None = None) -> KeygenResult:
+    """A random 256-bit key (base64) stored as a new Secrets Manager secret."""
+    import base64
+    import secrets
+
+    from auroractl import aws
+
+    if not name or len(name) > 512:
+        raise InvalidInput("--secret-name must be 1-512 characters")
+    value = base64.b64encode(secrets.token_bytes(32)).decode()
+    sm = aws.client("secretsmanager", region, endpoint_url)
+    try:
+        resp = sm.create_secret(
+            Name=name,
+            SecretString=value,
+            Description="auroractl column encryption key (pgcrypto, 256 random bits, base64)",
+        )
+    except Exception as exc:
+        if "ResourceExists" in type(exc).__name__ or "ResourceExists" in str(exc):
+            raise Precondition(
+                f"secret {name} already exists: refusing to overwrite a key"
+            ) from None
+        raise AwsError(f"cannot create secret {name}: {_one_line(exc)}") from None
+    return KeygenResult(name, resp["ARN"], 256)
+
+
+# ---------------------------------------------------------------- target
+
+
+@dataclass(frozen=True)
+class Target:
+    schema: str
+    name: str
+    column: str
+    target: str
+    pk: str
+    column_type: str
+    target_type: str | None
+    has_trigger: bool
+    has_decrypt: bool
+    has_invalidate: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    @property
+    def trigger(self) -> str:
+        return trigger_name(self.target)
+
+    def ctx(self, **extra: Any) -> dict[str, Any]:
+        return {
+            "table": self.qualified,
+            "pk": self.pk,
+            "column": self.column,
+            "target": self.target,
+            "decrypt": DECRYPT,
+            "ph": PH,
+            "options": OPTIONS,
+            **extra,
+        }
+
+
+def trigger_name(target: str) -> str:
+    return f"auroractl_encrypt_{target}"[:63]
+
+
+def resolve(conn: psycopg.Connection, table: str, column: str, target: str | None) -> Target:
+    from auroractl.ops.partition import resolve as resolve_table
+
+    target = target or f"{column}_encrypted"
+    if target == column:
+        raise InvalidInput("--target-column must differ from --column")
+    oid = resolve_table(conn, table)
+    row = conn.execute(
+        templates.load("encrypt/columns.sql"),
+        {"oid": oid, "column": column, "target": target, "trigger": trigger_name(target)},
+    ).fetchone()
+    pk, pk_types, col_type, target_type, has_trig, has_dec, has_inv, schema, name = row
+    if col_type is None:
+        raise NotFound(f'column "{column}" of "{schema}.{name}" does not exist')
+    if col_type not in ("text", "character varying", "character"):
+        raise Precondition(
+            f"{schema}.{name}.{column} is {col_type}; only text columns are encrypted"
+        )
+    if target_type not in (None, "bytea"):
+        raise Precondition(f"{schema}.{name}.{target} exists and is {target_type}, not bytea")
+    if len(pk) != 1 or pk_types[0] not in INTEGER_TYPES:
+        raise Precondition(
+            f"{schema}.{name} needs a single-column integer primary key for keyset batches"
+        )
+    return Target(
+        schema, name, column, target, pk[0], col_type, target_type, has_trig, has_dec, has_inv
+    )
+
+
+# ---------------------------------------------------------------- prepare
+
+
+def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
+    """Target column, helper functions and the invalidation trigger (the key is not here)."""
+    steps: list[Step] = []
+    if not (t.has_decrypt and t.has_invalidate):
+        steps.append(
+            Step(templates.render("encrypt/create_schema.sql.j2", schema=SCHEMA), txn="prepare")
+        )
+        steps.append(
+            Step(
+                templates.render("encrypt/try_decrypt_function.sql.j2", function=DECRYPT),
+                txn="prepare",
+            )
+        )
+        steps.append(
+            Step(
+                templates.render("encrypt/invalidate_function.sql.j2", function=INVALIDATE),
+                txn="prepare",
+            )
+        )
+    if t.target_type is None:
+        steps.append(
+            Step(
+                templates.render("encrypt/add_column.sql.j2", table=t.qualified, target=t.target),
+                locks=(t.label,),
+                txn="prepare",
+                comment=f"add {t.target} bytea (no rewrite)",
+            )
+        )
+    if not t.has_trigger:
+        steps.append(
+            Step(
+                templates.render(
+                    "encrypt/create_trigger.sql.j2",
+                    trigger=t.trigger,
+                    table=t.qualified,
+                    column=t.column,
+                    target=t.target,
+                    function=INVALIDATE,
+                ),
+                locks=(t.label,),
+                txn="prepare",
+                comment="a plaintext change without a new ciphertext clears the stale ciphertext",
+            )
+        )
+    return Plan(command, f"prepare {t.label}.{t.target}", tuple(steps))
+
+
+def describe_batches(t: Target, command: str, batch_size: int, jobs: int) -> Plan:
+    """What the batch loop runs, for --dry-run and the confirmation (never executed as is)."""
+    sql = templates.render("encrypt/batch.sql.j2", **t.ctx())
+    return Plan(
+        command,
+        f"encrypt {t.label}.{t.column} into {t.target} in batches of "
+        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter",
+        (Step(sql, comment="repeated per batch, each its own transaction"),),
+    )
+
+
+# ---------------------------------------------------------------- backfill
+
+
+@dataclass(frozen=True)
+class BackfillResult:
+    table: str
+    column: str
+    target: str
+    encrypted: int
+    batches: int
+    passes: int
+    seconds: float
+    remaining: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.encrypted / self.seconds if self.seconds else 0.0
+
+
+def remaining(conn: psycopg.Connection, t: Target) -> int:
+    return conn.execute(templates.render("encrypt/remaining.sql.j2", **t.ctx())).fetchone()[0]
+
+
+def _ranges(lo: int, hi: int, jobs: int) -> list[tuple[int, int]]:
+    """Disjoint (after, hi] ranges covering [lo, hi]."""
+    span = hi - lo + 1
+    step = -(-span // jobs)
+    out = []
+    after = lo - 1
+    while after < hi:
+        top = min(hi, after + step)
+        out.append((after, top))
+        after = top
+    return out
+
+
+def backfill(
+    connect: Callable[[], psycopg.Connection],
+    t: Target,
+    key: str,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+    jobs: int = 1,
+    on_progress: Callable[[int], None] = lambda n: None,
+    max_passes: int = 20,
+) -> BackfillResult:
+    """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run."""
+    from auroractl.ops.rls import maintenance
+
+    check_batching(batch_size, sleep_ms, jobs)
+    started = time.monotonic()
+    batch_sql = templates.render("encrypt/batch.sql.j2", **t.ctx())
+    next_sql = templates.render("encrypt/next_key.sql.j2", **t.ctx())
+    lock = threading.Lock()
+    totals = {"rows": 0, "batches": 0}
+    errors: list[BaseException] = []
+
+    def worker(after: int, hi: int) -> None:
+        try:
+            with connect() as conn, maintenance(conn):
+                while True:
+                    params = {"after": after, "hi": hi, "limit": batch_size, "key": key}
+                    keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
+                    if keys:
+                        n = len(keys)
+                        # rows skipped as locked (or already done) below max(keys) are
+                        # left to the catch-up pass; keyset continues after the batch
+                        after = max(keys)
+                    else:
+                        n = 0
+                        top = conn.execute(next_sql, params).fetchone()[0]
+                        if top is None:
+                            break
+                        after = top
+                    with lock:
+                        totals["rows"] += n
+                        totals["batches"] += 1
+                    if n:
+                        on_progress(n)
+                    if sleep_ms:
+                        time.sleep(sleep_ms / 1000)
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    passes = 0
+    with connect() as conn, maintenance(conn):
+        left = remaining(conn, t)
+        while left and passes < max_passes:
+            passes += 1
+            lo, hi = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()
+            ranges = _ranges(lo, hi, max(1, jobs if passes == 1 else 1))
+            if len(ranges) == 1:
+                worker(*ranges[0])
+            else:
+                threads = [threading.Thread(target=worker, args=r, daemon=True) for r in ranges]
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+            if errors:
+                raise errors[0]
+            before, left = left, remaining(conn, t)
+            if left and left >= before:
+                time.sleep(0.2)  # only locked rows left: give their writers a moment
+    return BackfillResult(
+        t.label,
+        t.column,
+        t.target,
+        totals["rows"],
+        totals["batches"],
+        passes,
+        time.monotonic() - started,
+        left,
+    )
+
+
+def check_batching(batch_size: int, sleep_ms: int, jobs: int) -> None:
+    if not 1 <= batch_size <= 100_000:
+        raise InvalidInput(f"--batch-size {batch_size} is out of range (1-100000)")
+    if not 0 <= sleep_ms <= 60_000:
+        raise InvalidInput(f"--sleep-ms {sleep_ms} is out of range (0-60000)")
+    if not 1 <= jobs <= 32:
+        raise InvalidInput(f"--jobs {jobs} is out of range (1-32)")
+
+
+# ---------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class EncryptStatus:
+    table: str
+    column: str
+    target: str
+    sampled: int | None
+    total: int
+    plaintext_only: int
+    encrypted_only: int
+    both: int
+    mismatch: int
+    undecryptable: int
+    neither: int
+
+    @property
+    def problems(self) -> int:
+        return self.mismatch + self.undecryptable
+
+
+def status(
+    conn: psycopg.Connection, t: Target, key: str | None, sample: int | None
+) -> EncryptStatus:
+    from auroractl.ops.rls import maintenance
+
+    if sample is not None and not 1 <= sample <= 10_000_000:
+        raise InvalidInput(f"--sample {sample} is out of range (1-10000000)")
+    if t.target_type is None:
+        with maintenance(conn):
+            total, plain = conn.execute(
+                templates.render("encrypt/count_plain.sql.j2", **t.ctx())
+            ).fetchone()
+        return EncryptStatus(
+            t.label, t.column, t.target, sample, total, plain, 0, 0, 0, 0, total - plain
+        )
+    if key is None:
+        raise InvalidInput(f"status needs the key to check ciphertexts: set {KEY_ENV}")
+    if not t.has_decrypt:
+        raise Precondition("auroractl's decrypt helper is missing", hint="run encrypt backfill")
+    with maintenance(conn):
+        row = conn.execute(
+            templates.render("encrypt/status.sql.j2", **t.ctx(sample=bool(sample))),
+            {"key": key, "sample": sample},
+        ).fetchone()
+    total, plain, enc, both, undec, mismatch, neither = row
+    return EncryptStatus(
+        t.label, t.column, t.target, sample, total, plain, enc, both, mismatch, undec, neither
+    )
+
+
+# ---------------------------------------------------------------- finalize / rotate
+
+
+@dataclass(frozen=True)
+class FinalizeResult:
+    table: str
+    column: str
+    cleared: int
+    refused: int
+    refused_keys: tuple[str, ...]
+    seconds: float
+
+
+def finalize(
+    conn: psycopg.Connection,
+    t: Target,
+    key: str,
+    *,
+    batch_size: int = 1000,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> FinalizeResult:
+    """NULL the plaintext of rows whose ciphertext decrypts to exactly it; never loses data."""
+    from auroractl.ops.rls import maintenance
+
+    check_batching(batch_size, 0, 1)
+    if t.target_type is None or not t.has_decrypt:
+        raise Precondition(
+            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
+        )
+    started = time.monotonic()
+    sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
+    cleared = 0
+    with maintenance(conn):
+        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
+        after = after - 1 if after is not None else None
+        while after is not None:
+            top, n = conn.execute(sql, {"after": after, "limit": batch_size, "key": key}).fetchone()
+            cleared += n
+            if n:
+                on_progress(n)
+            after = top
+        refused = conn.execute(
+            templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
+        ).fetchone()[0]
+        keys = [
+            r[0]
+            for r in conn.execute(
+                templates.render("encrypt/refused.sql.j2", **t.ctx()), {"limit": 20}
+            )
+        ]
+    return FinalizeResult(
+        t.label, t.column, cleared, refused, tuple(keys), time.monotonic() - started
+    )
+
+
+@dataclass(frozen=True)
+class RotateResult:
+    table: str
+    target: str
+    rotated: int
+    seconds: float
+
+
+def rotate(
+    conn: psycopg.Connection,
+    t: Target,
+    key: str,
+    new_key: str,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+    on_progress: Callable[[int], None] = lambda n: None,
+) -> RotateResult:
+    """Re-encrypt under ``new_key`` every ciphertext the old key opens; resumable."""
+    from auroractl.ops.rls import maintenance
+
+    check_batching(batch_size, sleep_ms, 1)
+    if key == new_key:
+        raise InvalidInput("the new key is the same as the current key")
+    if t.target_type is None or not t.has_decrypt:
+        raise Precondition(
+            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
+        )
+    started = time.monotonic()
+    sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
+    rotated = 0
+    with maintenance(conn):
+        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
+        after = after - 1 if after is not None else None
+        while after is not None:
+            top, n = conn.execute(
+                sql, {"after": after, "limit": batch_size, "key": key, "new_key": new_key}
+            ).fetchone()
+            rotated += n
+            if n:
+                on_progress(n)
+            after = top
+            if sleep_ms:
+                time.sleep(sleep_ms / 1000)
+    return RotateResult(t.label, t.target, rotated, time.monotonic() - started)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

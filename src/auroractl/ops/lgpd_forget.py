@@ -1,0 +1,416 @@
+"""LGPD erasure (Art. 18): one transaction per subject, and a receipt without personal data.
+
+Per subject, in one transaction: lock the subject's row; delete / anonymise / unlink
+(legal hold) the rows that reference it; anonymise the subject's row; remove the
+personal values of all those rows from the audit log (through its (table_name, row_pk)
+index) and from undelivered webhook payloads; write the receipt to
+``auroractl.lgpd_requests``. Everything changed is filtered by "still differs", so a
+re-run changes nothing and says the subject was already forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import AuroraCtlError, NotFound
+from auroractl.ops.lgpd import (
+    PH,
+    ErasureMap,
+    LgpdConfig,
+    TableInfo,
+    Target,
+    Treatment,
+    require_mapped,
+)
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+ACTION_WORDS = {"anonymise": "anonymised", "delete": "deleted", "hold": "unlinked (legal hold)"}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One statement of a subject's erasure, with what it does to which table."""
+
+    table: str
+    what: str  # anonymised | deleted | unlinked (legal hold) | scrubbed
+    sql: str
+    params: dict[str, Any]
+    count_sql: str
+    hold: bool = False
+    returns_pks: bool = False
+    scrub_of: str | None = None  # the audited table whose entries this scrubs
+    values: tuple[tuple[str, Treatment], ...] = ()  # per-subject bind values
+    id_as_text: bool = False
+
+
+@dataclass(frozen=True)
+class Receipt:
+    request_id: str | None
+    subject_table: str
+    subject_id: str
+    status: str  # completed | already-forgotten | dry-run | failed
+    requested_at: dt.datetime | None
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    tables: dict[str, dict[str, Any]]
+    legal_holds: list[dict[str, Any]]
+    operator: str = ""
+
+
+@dataclass(frozen=True)
+class Failure:
+    subject_id: str
+    message: str
+    exit_code: int
+
+
+@dataclass
+class BatchResult:
+    receipts: list[Receipt] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    duration_s: float = 0.0
+
+
+def operator(conn: psycopg.Connection) -> str:
+    import getpass
+
+    try:
+        os_user = getpass.getuser()
+    except Exception:
+        os_user = "?"
+    db_user = conn.execute("SELECT session_user").fetchone()[0]
+    return f"{db_user} (os user {os_user})"
+
+
+def ensure_requests(conn: psycopg.Connection) -> None:
+    conn.execute(templates.load("lgpd/requests_table.sql"))
+
+
+@functools.cache
+def _sql(name: str) -> str:
+    return templates.load(name)
+
+
+def _sets(t: Target) -> tuple[list[dict], tuple[tuple[str, Treatment], ...]]:
+    sets, values = [], []
+    for i, tr in enumerate(t.treatments):
+        if not tr.erases:
+            continue
+        if tr.kind == "null":
+            sets.append({"column": tr.column, "value": "NULL"})
+        else:
+            values.append((f"v{i}", tr))
+            sets.append({"column": tr.column, "value": f"%(v{i})s"})
+    return sets, tuple(values)
+
+
+@functools.lru_cache(maxsize=8)
+def _lock_sql(subject: TableInfo) -> str:
+    return templates.render(
+        "lgpd/lock_subject.sql.j2", table=subject.qualified, key=subject.pk[0], ph=PH
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _pks_sql(t: Target) -> str:
+    return templates.render(
+        "lgpd/pks.sql.j2", table=t.info.qualified, key=t.key, pk=list(t.info.pk), ph=PH
+    )
+
+
+def actions(em: ErasureMap, cfg: LgpdConfig, subject_id: Any) -> list[Action]:
+    """The statements that erase one subject, in order (row changes, then scrubs)."""
+    out = []
+    for a in _rendered(em):
+        params = dict(a.params)
+        if "id" in params:
+            params["id"] = str(subject_id) if a.id_as_text else subject_id
+        for name, tr in a.values:
+            params[name] = tr.value(subject_id, cfg.domain)
+        out.append(replace(a, params=params))
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _rendered(em: ErasureMap) -> tuple[Action, ...]:
+    """The statements rendered once per map; only their bind values change per subject."""
+    out: list[Action] = []
+    for t in em.targets:
+        ctx = {"table": t.info.qualified, "key": t.key, "pk": list(t.info.pk), "ph": PH}
+        params: dict[str, Any] = {"id": None}
+        values: tuple[tuple[str, Treatment], ...] = ()
+        if t.action == "delete":
+            tpl, hold = "lgpd/delete.sql.j2", False
+        elif t.action == "hold":
+            if t.note:  # NOT NULL link: the row is kept as it is
+                continue
+            tpl, hold = "lgpd/unlink.sql.j2", True
+        elif t.action == "anonymise":
+            sets, values = _sets(t)
+            if not sets:
+                continue
+            ctx["sets"] = sets
+            tpl, hold = "lgpd/update.sql.j2", False
+        else:
+            continue
+        out.append(
+            Action(
+                t.label,
+                ACTION_WORDS[t.action],
+                templates.render(tpl, count=False, **ctx),
+                params,
+                templates.render(tpl, count=True, **ctx),
+                hold=hold,
+                returns_pks=True,
+                values=values,
+            )
+        )
+    for t in em.targets:
+        cols = list(t.scrub_columns)
+        if not cols:
+            continue
+        if em.audit_log is not None:
+            sql_ctx = {"table": em.audit_log.qualified, "ph": PH}
+            out.append(
+                Action(
+                    em.audit_log.label,
+                    f"scrubbed (entries about {t.label})",
+                    templates.render("lgpd/scrub_audit.sql.j2", count=False, **sql_ctx),
+                    {"label": t.label, "cols": cols, "pks": "(row_pk of each row above)"},
+                    templates.render("lgpd/scrub_audit.sql.j2", count=True, **sql_ctx),
+                    scrub_of=t.label,
+                )
+            )
+        if em.webhooks is not None:
+            sql_ctx = {"table": em.webhooks.qualified, "ph": PH}
+            out.append(
+                Action(
+                    em.webhooks.label,
+                    f"scrubbed (undelivered events about {t.label})",
+                    templates.render("lgpd/scrub_webhooks.sql.j2", count=False, **sql_ctx),
+                    {
+                        "schema": t.info.schema,
+                        "names": [t.info.name, *t.info.partitions],
+                        "key": t.key,
+                        "id": None,
+                        "cols": cols,
+                    },
+                    templates.render("lgpd/scrub_webhooks.sql.j2", count=True, **sql_ctx),
+                    id_as_text=True,
+                )
+            )
+    return tuple(out)
+
+
+def describe(em: ErasureMap, cfg: LgpdConfig, first: Any, n: int, command: str) -> Plan:
+    """A Plan showing the statements for the first subject (what --dry-run and the
+    confirmation prompt show, and what the ledger hashes)."""
+    steps = [
+        Step(a.sql, a.params, comment=f"{a.table}: {a.what}", txn="subject")
+        for a in actions(em, cfg, first)
+    ]
+    who = f"{em.subject.label} {first}" if n == 1 else f"{n} subjects of {em.subject.label}"
+    return Plan(command, f"forget {who} (one transaction per subject)", tuple(steps))
+
+
+def _add(tables: dict[str, dict[str, Any]], table: str, what: str, rows: int) -> None:
+    entry = tables.setdefault(table, {"action": what, "rows": 0})
+    if entry["action"] != what and what.startswith("scrubbed"):
+        entry["action"] = "scrubbed"
+    entry["rows"] += rows
+
+
+def _run(
+    conn: psycopg.Connection, em: ErasureMap, cfg: LgpdConfig, subject_id: Any, dry_run: bool
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Execute (or count) one subject's actions on the current transaction."""
+    if conn.execute(_lock_sql(em.subject), {"id": subject_id}).fetchone() is None:
+        raise NotFound(f"{em.subject.label} {subject_id} does not exist: nothing changed")
+    tables: dict[str, dict[str, Any]] = {}
+    holds: list[dict[str, Any]] = []
+    pks: dict[str, list[str]] = {em.subject.label: [str(subject_id)]}
+    for t in em.targets:  # every referencing row, changed now or not (its older entries)
+        if t.role == "reference" and t.action in ("anonymise", "delete") and em.audit_log:
+            pks[t.label] = [r[0] for r in conn.execute(_pks_sql(t), {"id": subject_id})]
+    for a in actions(em, cfg, subject_id):
+        params = dict(a.params)
+        if a.scrub_of is not None:
+            params["pks"] = pks.get(a.scrub_of, [])  # replaces the description
+            if not params["pks"]:
+                continue
+        if dry_run:
+            rows = conn.execute(a.count_sql, params).fetchone()[0]
+        else:
+            rows = conn.execute(a.sql, params).rowcount
+        if a.hold:
+            holds.append({"table": a.table, "rows": rows, "action": "link cut, row kept"})
+        _add(tables, a.table, a.what, rows)
+    return tables, holds
+
+
+def forget_one(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    cfg: LgpdConfig,
+    subject_id: Any,
+    who: str,
+    requested_at: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> Receipt:
+    """Erase one subject in one transaction; NotFound (nothing changed) for an unknown id."""
+    from auroractl import runner
+
+    relations = [t.label for t in em.targets]
+    with runner.naming_blockers(conn, *relations), conn.transaction():
+        tables, holds = _run(conn, em, cfg, subject_id, dry_run)
+        changed = sum(e["rows"] for e in tables.values())
+        if dry_run:
+            tx_status = "dry-run"
+        elif changed == 0:
+            prev = conn.execute(
+                _sql("lgpd/previous.sql"),
+                {"subject_table": em.subject.label, "subject_id": str(subject_id)},
+            ).fetchone()
+            if prev is not None:
+                _, rid, req, due, done, _tables, _holds = prev
+                return Receipt(
+                    rid,
+                    em.subject.label,
+                    str(subject_id),
+                    "already-forgotten",
+                    req,
+                    due,
+                    done,
+                    {},
+                    [],
+                    who,
+                )
+            tx_status = "completed"
+        else:
+            tx_status = "completed"
+        if dry_run:  # raising rolls the transaction back (counts only, but be sure)
+            receipt = Receipt(
+                None,
+                em.subject.label,
+                str(subject_id),
+                "dry-run",
+                None,
+                None,
+                None,
+                tables,
+                holds,
+                who,
+            )
+            raise _Rollback(receipt)
+        row = conn.execute(
+            _sql("lgpd/record.sql"),
+            {
+                "kind": "erasure",
+                "subject_table": em.subject.label,
+                "subject_id": str(subject_id),
+                "status": tx_status,
+                "requested_at": requested_at,
+                "operator": who,
+                "tables": json.dumps(tables),
+                "legal_holds": json.dumps(holds),
+                "error": None,
+            },
+        ).fetchone()
+    _, rid, req, due, done = row
+    return Receipt(
+        rid, em.subject.label, str(subject_id), tx_status, req, due, done, tables, holds, who
+    )
+
+
+class _Rollback(Exception):
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__("dry-run")
+        self.receipt = receipt
+
+
+def record_failure(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    subject_id: Any,
+    who: str,
+    error: str,
+    requested_at: dt.datetime | None = None,
+) -> None:
+    """A failed erasure is a receipt too (status failed; the error's class, never its text,
+    which may quote personal values)."""
+    conn.execute(
+        _sql("lgpd/record.sql"),
+        {
+            "kind": "erasure",
+            "subject_table": em.subject.label,
+            "subject_id": str(subject_id),
+            "status": "failed",
+            "requested_at": requested_at,
+            "operator": who,
+            "tables": "{}",
+            "legal_holds": "[]",
+            "error": error,
+        },
+    )
+
+
+def forget(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    cfg: LgpdConfig,
+    raw_ids: Iterable[str],
+    *,
+    dry_run: bool = False,
+    requested_at: dt.datetime | None = None,
+    progress: Callable[[Iterable[str], int], Iterable[str]] | None = None,
+    total: int = 0,
+) -> BatchResult:
+    """Forget each subject in its own transaction; a failure never undoes the others."""
+    import psycopg
+
+    from auroractl.ops.rls import maintenance
+
+    require_mapped(em)
+    result = BatchResult()
+    started = time.monotonic()
+    if not dry_run:
+        ensure_requests(conn)
+    who = operator(conn)
+    ids = progress(raw_ids, total) if progress else raw_ids
+    with maintenance(conn):
+        for raw in ids:
+            try:
+                sid = em.parse_id(raw)
+            except AuroraCtlError as exc:
+                result.failures.append(Failure(raw.strip(), str(exc), exc.exit_code))
+                continue
+            try:
+                result.receipts.append(forget_one(conn, em, cfg, sid, who, requested_at, dry_run))
+            except _Rollback as rb:
+                result.receipts.append(rb.receipt)
+            except NotFound as exc:
+                result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
+            except AuroraCtlError as exc:
+                result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
+                if not dry_run:
+                    record_failure(conn, em, sid, who, type(exc).__name__, requested_at)
+            except psycopg.Error as exc:
+                if conn.closed or conn.broken:
+                    raise
+                code = getattr(exc, "sqlstate", None) or "?"
+                what = f"database error [{code}] {type(exc).__name__}"
+                result.failures.append(Failure(str(sid), what, 7))
+                if not dry_run:
+                    record_failure(conn, em, sid, who, what, requested_at)
+    result.duration_s = time.monotonic() - started
+    return result

@@ -1,0 +1,689 @@
+"""Tenant isolation with row level security: enable, status, verify, disable.
+
+Policies fail closed: when ``app.current_empresa_id`` is unset, empty or not an
+integer the predicate is NULL, so no row is visible and no row can be written, and
+the application never gets a cast error. ``FORCE ROW LEVEL SECURITY`` binds the table
+owner too; auroractl's own maintenance work (backfills, moves) runs as the owner
+inside ``maintenance(conn)``, which a second policy, granted to the owner only,
+recognises (``auroractl.maintenance = on``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.runner import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+TENANT_POLICY = "auroractl_tenant_isolation"
+MAINTENANCE_POLICY = "auroractl_maintenance"
+MAINTENANCE_SETTING = "auroractl.maintenance"
+POLICY_VERSION = "auroractl rls v1"
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+
+@dataclass(frozen=True)
+class RlsConfig:
+    app_role: str = "application_user"
+    column: str = "empresa_id"
+    setting: str = "app.current_empresa_id"
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> RlsConfig:
+        unknown = set(section) - {"app_role", "column", "setting"}
+        if unknown:
+            raise InvalidInput(f"[rls] has unknown keys: {', '.join(sorted(unknown))}")
+        cfg = cls(**{k: str(v) for k, v in section.items()})
+        for key in ("app_role", "column", "setting"):
+            if not getattr(cfg, key):
+                raise InvalidInput(f"[rls] {key} must not be empty")
+        if "." not in cfg.setting:
+            raise InvalidInput(f"[rls] setting {cfg.setting!r} must be a dotted name like app.x")
+        return cfg
+
+
+@dataclass(frozen=True)
+class TenantTable:
+    schema: str
+    name: str
+    relkind: str
+    is_partition: bool
+    parent: str | None
+    owner: str
+    column_type: str
+    rls_enabled: bool
+    rls_forced: bool
+    policies: tuple[str, ...]
+    policy_comments: tuple[str, ...]
+    has_tenant_index: bool
+    app_role_has_access: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    table: str
+    covered: bool
+    rls_enabled: bool
+    rls_forced: bool
+    policies: tuple[str, ...]
+    bypass: tuple[str, ...]
+    tenant_index: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RlsStatus:
+    app_role: str
+    app_role_exists: bool
+    app_role_bypasses: bool
+    column: str
+    setting: str
+    tables: tuple[Coverage, ...]
+    bypass_roles: tuple[str, ...]
+
+    @property
+    def uncovered(self) -> tuple[str, ...]:
+        return tuple(t.table for t in self.tables if not t.covered)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    table: str
+    tenant: int
+    check: str
+    result: str  # ok | LEAK | n/a | error
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    app_role: str
+    tenants: tuple[int, ...]
+    checks: tuple[CheckResult, ...] = field(default_factory=tuple)
+
+    @property
+    def leaks(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.result == "LEAK")
+
+    @property
+    def errors(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks if c.result == "error")
+
+
+CHECKS = (
+    "own_rows_only",
+    "unset_sees_none",
+    "empty_sees_none",
+    "garbage_sees_none",
+    "insert_other_tenant",
+    "insert_unset",
+    "update_to_other_tenant",
+    "update_other_rows",
+)
+
+
+# ---------------------------------------------------------------- catalog
+
+
+def tenant_tables(conn: psycopg.Connection, cfg: RlsConfig) -> list[TenantTable]:
+    rows = conn.execute(
+        templates.load("rls/tenant_tables.sql"), {"role": cfg.app_role, "column": cfg.column}
+    ).fetchall()
+    return [
+        TenantTable(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            r[8],
+            tuple(r[9]),
+            tuple(r[10]),
+            r[11],
+            r[12],
+        )
+        for r in rows
+    ]
+
+
+def _role(conn: psycopg.Connection, role: str) -> tuple | None:
+    return conn.execute(templates.load("rls/role.sql"), {"role": role}).fetchone()
+
+
+def _select_tables(
+    conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
+) -> list[TenantTable]:
+    if bool(tables) == all_tables:
+        raise InvalidInput("give --table (repeatable) or --all")
+    known = [t for t in tenant_tables(conn, cfg) if not t.is_partition]
+    if all_tables:
+        return known
+    from auroractl.ops.partition import resolve
+
+    chosen = []
+    for name in tables or []:
+        oid = resolve(conn, name)
+        row = conn.execute(
+            "SELECT n.nspname, c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
+            [oid],
+        ).fetchone()
+        match = next((t for t in known if (t.schema, t.name) == tuple(row)), None)
+        if match is None:
+            raise Precondition(
+                f'table "{row[0]}.{row[1]}" has no {cfg.column} column '
+                "(or is a partition: enable RLS on its parent)"
+            )
+        chosen.append(match)
+    return chosen
+
+
+def _check_type(t: TenantTable, cfg: RlsConfig) -> None:
+    if t.column_type not in INTEGER_TYPES:
+        raise Precondition(
+            f"{t.label}.{cfg.column} is {t.column_type}; auroractl's policy expects an integer key"
+        )
+
+
+def _comment(cfg: RlsConfig, owner: str = "") -> str:
+    base = f"{POLICY_VERSION} column={cfg.column} setting={cfg.setting}"
+    return f"{base} owner={owner}" if owner else base
+
+
+# ---------------------------------------------------------------- enable / disable
+
+
+def plan_enable(
+    conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
+) -> Plan:
+    chosen = _select_tables(conn, cfg, tables, all_tables)
+    for t in chosen:
+        _check_type(t, cfg)
+    steps: list[Step] = []
+    notes: list[str] = []
+    role = _role(conn, cfg.app_role)
+    if role is None:
+        steps.append(
+            Step(
+                templates.render("rls/create_role.sql.j2", role=cfg.app_role),
+                comment=f"create role {cfg.app_role}",
+                txn="role",
+            )
+        )
+    elif role[1] or role[2]:
+        raise Precondition(
+            f"role {cfg.app_role} is a superuser or has BYPASSRLS: RLS would not bind it",
+            hint=f"ALTER ROLE {cfg.app_role} NOBYPASSRLS (and NOSUPERUSER)",
+        )
+    if role is None or not role[4]:
+        steps.append(
+            Step(
+                templates.render("rls/grant_role.sql.j2", role=cfg.app_role),
+                comment=f"let the current user SET ROLE {cfg.app_role}",
+                txn="role",
+            )
+        )
+    for schema in dict.fromkeys(t.schema for t in chosen):
+        if (
+            role is not None
+            and conn.execute(
+                "SELECT has_schema_privilege(%s, %s, 'USAGE')", [cfg.app_role, schema]
+            ).fetchone()[0]
+        ):
+            continue
+        steps.append(
+            Step(
+                templates.render("rls/grant_schema.sql.j2", schema=schema, role=cfg.app_role),
+                txn="role",
+            )
+        )
+    for t in chosen:
+        txn = t.label
+        lock = (t.label,)
+        comments = dict(c.split("=", 1) for c in t.policy_comments)
+        table_steps: list[Step] = []
+        if not t.app_role_has_access:
+            table_steps.append(
+                Step(
+                    templates.render(
+                        "rls/grant_table.sql.j2", table=t.qualified, role=cfg.app_role
+                    ),
+                    locks=lock,
+                    txn=txn,
+                )
+            )
+        want_tenant = _comment(cfg)
+        if comments.get(TENANT_POLICY) != want_tenant:
+            table_steps += _policy_steps(
+                t,
+                "rls/create_policy.sql.j2",
+                TENANT_POLICY,
+                want_tenant,
+                txn,
+                column=cfg.column,
+                setting=cfg.setting,
+            )
+        want_maint = _comment(cfg, t.owner)
+        if comments.get(MAINTENANCE_POLICY) != want_maint:
+            table_steps += _policy_steps(
+                t,
+                "rls/create_maintenance_policy.sql.j2",
+                MAINTENANCE_POLICY,
+                want_maint,
+                txn,
+                role=t.owner,
+            )
+        if not t.rls_enabled:
+            table_steps.append(
+                Step(
+                    templates.render("rls/enable.sql.j2", table=t.qualified),
+                    locks=lock,
+                    txn=txn,
+                    comment=f"enable RLS on {t.label}",
+                )
+            )
+        if not t.rls_forced:
+            table_steps.append(
+                Step(
+                    templates.render("rls/force.sql.j2", table=t.qualified),
+                    locks=lock,
+                    txn=txn,
+                    comment=f"force RLS on {t.label}",
+                )
+            )
+        steps += table_steps
+        if not t.has_tenant_index:
+            notes.append(
+                f"no index on {t.label} leads with {cfg.column}: every tenant-scoped "
+                f"query will scan the table (CREATE INDEX CONCURRENTLY ... ({cfg.column}))"
+            )
+    names = ", ".join(t.label for t in chosen)
+    command = "rls enable " + (
+        "--all" if all_tables else " ".join(f"--table {n}" for n in tables or [])
+    )
+    if not steps:
+        return Plan(
+            command, f"RLS already enabled and forced on {names}: nothing to do", notes=tuple(notes)
+        )
+    return Plan(command, f"enable + force RLS on {names}", tuple(steps), tuple(notes))
+
+
+def _policy_steps(
+    t: TenantTable, template: str, policy: str, comment: str, txn: str, **ctx: Any
+) -> list[Step]:
+    lock = (t.label,)
+    return [
+        Step(
+            templates.render("rls/drop_policy.sql.j2", policy=policy, table=t.qualified),
+            locks=lock,
+            txn=txn,
+        ),
+        Step(
+            templates.render(template, policy=policy, table=t.qualified, **ctx),
+            locks=lock,
+            txn=txn,
+            comment=f"policy {policy} on {t.label}",
+        ),
+        Step(
+            templates.render(
+                "rls/comment_policy.sql.j2", policy=policy, table=t.qualified, comment=comment
+            ),
+            locks=lock,
+            txn=txn,
+        ),
+    ]
+
+
+def plan_disable(
+    conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
+) -> Plan:
+    chosen = _select_tables(conn, cfg, tables, all_tables)
+    steps: list[Step] = []
+    for t in chosen:
+        lock, txn = (t.label,), t.label
+        for policy in (TENANT_POLICY, MAINTENANCE_POLICY):
+            if policy in t.policies:
+                steps.append(
+                    Step(
+                        templates.render(
+                            "rls/drop_policy.sql.j2", policy=policy, table=t.qualified
+                        ),
+                        locks=lock,
+                        txn=txn,
+                    )
+                )
+        if t.rls_forced:
+            steps.append(
+                Step(
+                    templates.render("rls/no_force.sql.j2", table=t.qualified), locks=lock, txn=txn
+                )
+            )
+        if t.rls_enabled:
+            steps.append(
+                Step(
+                    templates.render("rls/disable.sql.j2", table=t.qualified),
+                    locks=lock,
+                    txn=txn,
+                    comment=f"disable RLS on {t.label}",
+                )
+            )
+    names = ", ".join(t.label for t in chosen)
+    command = "rls disable " + (
+        "--all" if all_tables else " ".join(f"--table {n}" for n in tables or [])
+    )
+    if not steps:
+        return Plan(command, f"RLS is not enabled on {names}: nothing to do")
+    return Plan(
+        command, f"disable RLS on {names} (every row visible to every tenant)", tuple(steps)
+    )
+
+
+# ---------------------------------------------------------------- status
+
+
+def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
+    role = _role(conn, cfg.app_role)
+    bypass_rows = conn.execute(templates.load("rls/bypass_roles.sql")).fetchall()
+    bypass = tuple(f"{r[0]} ({'superuser' if r[1] else 'BYPASSRLS'})" for r in bypass_rows)
+    tables = tenant_tables(conn, cfg)
+    parents = {t.label: t for t in tables if not t.is_partition}
+    out = []
+    for t in tables:
+        by = [] if t.rls_forced else [f"{t.owner} (owner, not forced)"]
+        if t.is_partition:
+            parent = parents.get(t.parent or "")
+            parent_ok = parent is not None and parent.rls_enabled and parent.rls_forced
+            own_ok = t.rls_enabled and t.rls_forced and bool(t.policies)
+            covered = own_ok or (parent_ok and not t.app_role_has_access)
+            note = (
+                "partition: reached through its parent's policies"
+                if covered and not own_ok
+                else f"partition: {cfg.app_role} can read it directly, bypassing the parent"
+                if not covered and t.app_role_has_access
+                else "partition: parent not covered"
+            )
+            out.append(
+                Coverage(
+                    t.label,
+                    covered,
+                    t.rls_enabled,
+                    t.rls_forced,
+                    t.policies,
+                    tuple(by),
+                    t.has_tenant_index,
+                    note,
+                )
+            )
+            continue
+        covered = t.rls_enabled and t.rls_forced and bool(t.policies)
+        note = ""
+        if not t.rls_enabled:
+            note = "RLS disabled"
+        elif not t.policies:
+            note = "RLS enabled without policies: nobody but bypassing roles sees rows"
+            covered = False
+        elif not t.rls_forced:
+            note = "not forced: the owner bypasses RLS"
+        elif TENANT_POLICY not in t.policies:
+            note = "policies not managed by auroractl"
+        out.append(
+            Coverage(
+                t.label,
+                covered,
+                t.rls_enabled,
+                t.rls_forced,
+                t.policies,
+                tuple(by),
+                t.has_tenant_index,
+                note,
+            )
+        )
+    return RlsStatus(
+        cfg.app_role,
+        role is not None,
+        bool(role and (role[1] or role[2])),
+        cfg.column,
+        cfg.setting,
+        tuple(out),
+        bypass,
+    )
+
+
+# ---------------------------------------------------------------- verify
+
+
+def tenants_sample(conn: psycopg.Connection, sample: int) -> list[int]:
+    if sample < 1:
+        raise InvalidInput("--sample must be at least 1")
+    with maintenance(conn):
+        rows = (
+            conn.execute("SELECT id FROM empresas ORDER BY random() LIMIT %s", [sample]).fetchall()
+            if conn.execute("SELECT to_regclass('empresas')").fetchone()[0]
+            else []
+        )
+    return sorted(r[0] for r in rows)
+
+
+def verify(
+    conn: psycopg.Connection,
+    cfg: RlsConfig,
+    tenants: list[int],
+    tables: list[str] | None = None,
+) -> VerifyReport:
+    """Try to leak, as the application role, inside transactions that are rolled back."""
+    if not tenants:
+        raise InvalidInput("no tenants to verify: pass --tenants 1,2 or --sample N")
+    role = _role(conn, cfg.app_role)
+    if role is None:
+        raise Precondition(
+            f"role {cfg.app_role} does not exist", hint="run: auroractl rls enable --all"
+        )
+    if not role[4]:
+        raise Precondition(
+            f"the current user cannot SET ROLE {cfg.app_role}",
+            hint=f"GRANT {cfg.app_role} TO CURRENT_USER (rls enable does it)",
+        )
+    all_tables = [t for t in tenant_tables(conn, cfg) if not t.is_partition]
+    if tables:
+        wanted = set(tables)
+        chosen = [t for t in all_tables if t.label in wanted or t.name in wanted]
+        missing = wanted - {t.label for t in chosen} - {t.name for t in chosen}
+        if missing:
+            raise NotFound(f"no tenant table named {', '.join(sorted(missing))}")
+    else:
+        chosen = all_tables
+    results: list[CheckResult] = []
+    for t in chosen:
+        for tenant in tenants:
+            other = _other_tenant(tenant, tenants)
+            results += _verify_table(conn, cfg, t, tenant, other)
+    return VerifyReport(cfg.app_role, tuple(tenants), tuple(results))
+
+
+def _other_tenant(tenant: int, tenants: list[int]) -> int:
+    others = [t for t in tenants if t != tenant]
+    return others[0] if others else tenant + 1
+
+
+@contextlib.contextmanager
+def _as_app(conn: psycopg.Connection, cfg: RlsConfig, value: str | None) -> Iterator[None]:
+    """A transaction as the application role with the tenant setting; always rolled back."""
+    from psycopg import sql
+
+    class _Rollback(Exception):
+        pass
+
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(cfg.app_role)))
+            if value is not None:
+                conn.execute("SELECT set_config(%s, %s, true)", [cfg.setting, value])
+            else:
+                conn.execute(sql.SQL("RESET {}").format(sql.Identifier(*cfg.setting.split("."))))
+            yield
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def _verify_table(
+    conn: psycopg.Connection, cfg: RlsConfig, t: TenantTable, tenant: int, other: int
+) -> list[CheckResult]:
+    import psycopg
+    from psycopg import sql
+
+    table = sql.Identifier(t.schema, t.name)
+    col = sql.Identifier(cfg.column)
+    out: list[CheckResult] = []
+
+    def add(check: str, result: str, detail: str = "") -> None:
+        out.append(CheckResult(t.label, tenant, check, result, detail))
+
+    def guarded(check: str, value: str | None, body) -> None:  # type: ignore[no-untyped-def]
+        try:
+            with _as_app(conn, cfg, value):
+                body()
+        except psycopg.Error as exc:
+            add(check, "error", _one_line(exc))
+
+    own: dict[str, int] = {}
+
+    def own_rows() -> None:
+        foreign, total = conn.execute(
+            sql.SQL(
+                "SELECT count(*) FILTER (WHERE {c} IS DISTINCT FROM %s), count(*) FROM {t}"
+            ).format(c=col, t=table),
+            [tenant],
+        ).fetchone()
+        own["visible"] = total
+        if foreign:
+            add("own_rows_only", "LEAK", f"{foreign} row(s) of other tenants visible")
+        else:
+            add("own_rows_only", "ok", f"{total} row(s) visible")
+
+    guarded("own_rows_only", str(tenant), own_rows)
+
+    for check, value in (
+        ("unset_sees_none", None),
+        ("empty_sees_none", ""),
+        ("garbage_sees_none", f"{tenant} OR true"),
+    ):
+
+        def zero(check: str = check) -> None:
+            n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
+            add(check, "LEAK" if n else "ok", f"{n} row(s) visible")
+
+        guarded(check, value, zero)
+
+    sample_row = sql.SQL(
+        "SELECT to_jsonb(r) FROM (SELECT * FROM {t} WHERE {c} = %s LIMIT 1) r"
+    ).format(t=table, c=col)
+    insert = sql.SQL(
+        "INSERT INTO {t} OVERRIDING SYSTEM VALUE "
+        "SELECT * FROM jsonb_populate_record(NULL::{t}, %s::jsonb || jsonb_build_object({n}, %s))"
+    ).format(t=table, n=sql.Literal(cfg.column))
+
+    def try_insert(check: str, target: int, value: str | None) -> None:
+        def body() -> None:
+            if value is None:
+                # the row to copy is read with the tenant set, then the setting is reset
+                conn.execute("SELECT set_config(%s, %s, true)", [cfg.setting, str(tenant)])
+            row = conn.execute(sample_row, [tenant]).fetchone()
+            if row is None:
+                add(check, "n/a", "tenant has no row to copy")
+                return
+            if value is None:
+                conn.execute("SELECT set_config(%s, '', true)", [cfg.setting])
+            try:
+                with conn.transaction():
+                    conn.execute(insert, [psycopg.types.json.Jsonb(row[0]), target])
+            except psycopg.errors.InsufficientPrivilege as exc:
+                if "row-level security" in str(exc):
+                    add(check, "ok", "rejected by policy")
+                    return
+                raise
+            add(check, "LEAK", f"row inserted with {cfg.column}={target}")
+
+        guarded(check, value if value is not None else str(tenant), body)
+
+    try_insert("insert_other_tenant", other, str(tenant))
+    try_insert("insert_unset", tenant, None)
+
+    def update_to_other() -> None:
+        try:
+            with conn.transaction():
+                cur = conn.execute(
+                    sql.SQL(
+                        "UPDATE {t} SET {c} = %s "
+                        "WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} LIMIT 1))"
+                    ).format(t=table, c=col),
+                    [other],
+                )
+                n = cur.rowcount
+        except psycopg.errors.InsufficientPrivilege as exc:
+            if "row-level security" in str(exc):
+                add("update_to_other_tenant", "ok", "rejected by policy")
+                return
+            raise
+        if n:
+            add("update_to_other_tenant", "LEAK", f"{n} row(s) moved to tenant {other}")
+        else:
+            add("update_to_other_tenant", "n/a", "tenant has no row to update")
+
+    guarded("update_to_other_tenant", str(tenant), update_to_other)
+
+    def update_other_rows() -> None:
+        n = conn.execute(
+            sql.SQL("UPDATE {t} SET {c} = {c} WHERE {c} IS DISTINCT FROM %s").format(
+                t=table, c=col
+            ),
+            [tenant],
+        ).rowcount
+        add("update_other_rows", "LEAK" if n else "ok", f"{n} row(s) of other tenants updated")
+
+    guarded("update_other_rows", str(tenant), update_other_rows)
+    return out
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+# ---------------------------------------------------------------- maintenance
+
+
+@contextlib.contextmanager
+def maintenance(conn: psycopg.Connection) -> Iterator[None]:
+    """Run the block as the owner's maintenance session: every row visible and writable.
+
+    Sets ``auroractl.maintenance = on`` for the session (the connection is autocommit)
+    and restores the previous value afterwards. Harmless where RLS is not enabled.
+    """
+    previous = conn.execute("SELECT current_setting(%s, true)", [MAINTENANCE_SETTING]).fetchone()[0]
+    conn.execute("SELECT set_config(%s, 'on', false)", [MAINTENANCE_SETTING])
+    try:
+        yield
+    finally:
+        if not conn.closed and not conn.broken:
+            with contextlib.suppress(Exception):
+                conn.execute(
+                    "SELECT set_config(%s, %s, false)", [MAINTENANCE_SETTING, previous or ""]
+                )

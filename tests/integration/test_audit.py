@@ -1,0 +1,188 @@
+"""audit enable/disable/status/log/prune against a real PostgreSQL, as aurora_admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import psycopg
+import pytest
+
+PII = {"documento_identidade", "telefone", "endereco", "foto_perfil", "email"}
+
+
+def entries(conn: psycopg.Connection, table: str = "public.usuarios") -> list[dict]:
+    rows = conn.execute(
+        "SELECT to_jsonb(a) FROM audit.audit_log a WHERE table_name = %s ORDER BY id", [table]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@pytest.fixture
+def audited(cli, dsn, conn):
+    result = cli("audit", "enable", "--table", "usuarios", "--table", "contratos", "--yes")
+    assert result.exit_code == 0, result.stderr
+    return conn
+
+
+def test_enable_creates_partitioned_log_and_triggers(audited):
+    conn = audited
+    parts = dict(
+        conn.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'audit.audit_log'::regclass"
+        ).fetchall()
+    )
+    today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+    this_month = f"audit_log_{today.year}_{today.month:02d}"
+    nxt = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    assert this_month in parts and f"audit_log_{nxt.year}_{nxt.month:02d}" in parts
+    assert "audit_log_default" in parts
+    triggers = {
+        r[0]
+        for r in conn.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'usuarios'::regclass "
+            "AND NOT tgisinternal"
+        )
+    }
+    assert triggers == {"auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate"}
+    # row_pk has its own index
+    assert conn.execute(
+        "SELECT 1 FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'audit_log' "
+        "AND indexdef LIKE '%(table_name, row_pk)%'"
+    ).fetchone()
+
+
+def test_partition_ensure_covers_the_audit_log(cli, audited):
+    result = cli("partition", "ensure", "--table", "audit.audit_log", "--ahead", "2", "--yes")
+    assert result.exit_code == 0, result.stderr
+    status = cli("partition", "status", "audit.audit_log", "--format", "json")
+    assert json.loads(status.stdout)["periods_ahead"] == 2
+
+
+def test_insert_update_delete_truncate_content(audited):
+    conn = audited
+    conn.execute("SET app.current_user_id = '77'")
+    uid = conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email, telefone, documento_identidade) "
+        "VALUES (1, 'Ana', 'ana@x.test', '+55 11 99999-0000', '123.456.789-00') RETURNING id"
+    ).fetchone()[0]
+    conn.execute("UPDATE usuarios SET nome = 'Ana B', telefone = '+55 0' WHERE id = %s", [uid])
+    conn.execute("UPDATE usuarios SET nome = nome WHERE id = %s", [uid])  # no-op: not logged
+    conn.execute("SET app.current_user_id = 'not-a-number'")
+    conn.execute("DELETE FROM usuarios WHERE id = %s", [uid])
+    conn.execute("RESET app.current_user_id")
+    log = [e for e in entries(conn) if e["row_pk"] == str(uid)]
+    assert [e["operation"] for e in log] == ["INSERT", "UPDATE", "DELETE"]
+    ins, upd, dele = log
+    assert ins["app_user_id"] == 77 and ins["new_values"]["nome"] == "Ana"
+    assert ins["old_values"] is None
+    assert set(ins["redacted_columns"]) == {"email", "telefone", "documento_identidade"}
+    assert upd["changed_columns"] == ["nome", "telefone"]
+    assert upd["old_values"] == {"nome": "Ana"} and upd["new_values"] == {"nome": "Ana B"}
+    assert upd["redacted_columns"] == ["telefone"]
+    assert dele["app_user_id"] is None  # invalid setting: NULL, never an error
+    assert dele["old_values"]["nome"] == "Ana B" and dele["new_values"] is None
+    assert dele["db_user"] == "aurora_admin" and dele["txid"] > 0
+    # no personal value anywhere in the log
+    text = json.dumps(entries(conn))
+    for secret in ("ana@x.test", "99999-0000", "123.456.789-00", "+55 0"):
+        assert secret not in text
+    for e in log:
+        for side in ("old_values", "new_values"):
+            assert not PII & set(e[side] or {})
+
+
+def test_truncate_and_partitioned_table(audited):
+    conn = audited
+    conn.execute(
+        "INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total) "
+        "VALUES (1, 'X1', '2024-05-01', 10)"
+    )
+    log = entries(conn, "public.contratos")
+    assert log[-1]["operation"] == "INSERT" and json.loads(log[-1]["row_pk"])[1] == "2024-05-01"
+    conn.execute("CREATE TABLE scratch (id int PRIMARY KEY)")
+    conn.execute("INSERT INTO scratch VALUES (1)")
+    conn.execute("TRUNCATE ai_preferences, usuarios CASCADE")
+    assert entries(conn)[-1]["operation"] == "TRUNCATE"
+
+
+def test_app_role_writes_are_audited_without_access_to_the_log(cli, audited):
+    conn = audited
+    assert cli("rls", "enable", "--table", "usuarios", "--yes").exit_code == 0
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE application_user")
+        conn.execute("SET LOCAL app.current_empresa_id = '1'")
+        conn.execute("SET LOCAL app.current_user_id = '5'")
+        conn.execute("UPDATE usuarios SET nome = 'Z' WHERE id = (SELECT min(id) FROM usuarios)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+            conn.execute("SELECT count(*) FROM audit.audit_log")
+    assert entries(conn)[-1]["app_user_id"] == 5
+
+
+def test_idempotent_status_log_and_disable(cli, audited):
+    conn = audited
+    again = cli("audit", "enable", "--table", "usuarios", "--table", "contratos", "--yes")
+    assert again.exit_code == 0
+    assert "nothing to do" in again.stderr
+    st = json.loads(cli("audit", "status", "--format", "json").stdout)
+    audited_tables = {t["table"] for t in st["tables"] if t["audited"]}
+    assert audited_tables == {"public.usuarios", "public.contratos"}
+    conn.execute("UPDATE usuarios SET nome = 'Q' WHERE id IN (1, 2)")
+    out = cli("audit", "log", "--table", "usuarios", "--row-id", "2", "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert len(data) == 1 and data[0]["row_pk"] == "2"
+    conn.execute("SET app.current_user_id = '31'")
+    conn.execute("UPDATE usuarios SET nome = 'S' WHERE id = 4")
+    conn.execute("RESET app.current_user_id")
+    by_user = json.loads(cli("audit", "log", "--user", "31", "--format", "json").stdout)
+    assert [(e["row_pk"], e["changed_columns"]) for e in by_user] == [("4", ["nome"])]
+    assert cli("audit", "log", "--since", "yesterday").exit_code == 2
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    assert json.loads(cli("audit", "log", "--since", tomorrow, "--format", "json").stdout) == []
+    assert cli("audit", "log", "--limit", "1").exit_code == 0
+    off = cli("audit", "disable", "--table", "usuarios", "--yes")
+    assert off.exit_code == 0, off.stderr
+    before = conn.execute("SELECT count(*) FROM audit.audit_log").fetchone()[0]
+    conn.execute("UPDATE usuarios SET nome = 'R' WHERE id = 1")
+    assert conn.execute("SELECT count(*) FROM audit.audit_log").fetchone()[0] == before
+
+
+def test_prune_drops_months_past_retention(cli, audited, tmp_path):
+    conn = audited
+    assert (
+        cli(
+            "partition", "create", "--table", "audit.audit_log", "--month", "2001-01", "--yes"
+        ).exit_code
+        == 0
+    )
+    (tmp_path / "auroractl.toml").write_text("[audit]\nretention_months = 3\n")
+    dry = cli("audit", "prune", "--dry-run")
+    assert dry.exit_code == 0 and "audit_log_2001_01" in dry.stdout
+    result = cli("audit", "prune", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert conn.execute("SELECT to_regclass('audit.audit_log_2001_01')").fetchone()[0] is None
+    assert conn.execute("SELECT to_regclass('audit.audit_log_default')").fetchone()[0]
+
+
+def test_bad_input(cli, dsn):
+    assert cli("audit", "enable", "--yes").exit_code == 2
+    assert cli("audit", "enable", "--table", "nope", "--yes").exit_code == 2
+    assert cli("audit", "log").exit_code == 2  # no log yet
+
+
+def test_enable_all_and_dry_run(cli, dsn, conn):
+    dry = cli("audit", "enable", "--all", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "CREATE TABLE IF NOT EXISTS" in dry.stdout
+    assert conn.execute("SELECT to_regclass('audit.audit_log')").fetchone()[0] is None
+    result = cli("audit", "enable", "--all", "--yes")
+    assert result.exit_code == 0, result.stderr
+    st = json.loads(cli("audit", "status", "--format", "json").stdout)
+    assert all(t["audited"] and t["current"] for t in st["tables"])
+    conn.execute("DELETE FROM ai_preferences WHERE id = 1")
+    entry = conn.execute(
+        "SELECT operation, row_pk FROM audit.audit_log WHERE table_name = 'public.ai_preferences'"
+    ).fetchall()
+    assert entry == [("DELETE", "1")]

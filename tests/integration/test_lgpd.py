@@ -1,0 +1,390 @@
+"""lgpd map/forget/export/requests against a real PostgreSQL, as aurora_admin.
+
+Canary values are planted for a subject in usuarios, its encrypted twin, referencing
+tables, audit.audit_log and webhook payloads; after `forget` every text/jsonb/bytea
+column of every table is searched (the encrypted one decrypted) and no canary may
+survive, while other subjects' rows and the rows under legal hold stay as they were.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.conftest import superuser
+
+KEY = "lgpd-test-key-0123456789abcdef"
+CONFIG = """
+[lgpd]
+retain = ["contratos"]
+domain = "anon.example"
+
+[lgpd.tables]
+enderecos_entrega = { destinatario = "fixed:(removido)", logradouro = "null", cep = "null" }
+"""
+
+
+def canaries(n: int) -> dict[str, str]:
+    return {
+        "nome": f"Zebulon Canarywick{n}",
+        "email": f"canary.zq{n}@example.org",
+        "documento_identidade": f"987.654.32{n}-00",
+        "telefone": f"+55 11 98765-432{n}",
+    }
+
+
+def checksum(conn: psycopg.Connection, query: str, params: list | None = None) -> str:
+    return conn.execute(
+        f"SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ({query}) x",
+        params,
+    ).fetchone()[0]
+
+
+def survivors(su: psycopg.Connection, needles: list[str]) -> list[str]:
+    """Every text/jsonb/bytea column of every table that still holds one of ``needles``."""
+    cols = su.execute(
+        "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, NULL) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
+        "'pg_toast') AND (t.typcategory = 'S' OR t.typname IN ('json', 'jsonb', 'bytea'))"
+    ).fetchall()
+    found = []
+    for schema, table, column, typ in cols:
+        col = sql.Identifier(column)
+        if typ == "bytea" and column.endswith("_encrypted"):
+            expr = sql.SQL("pgp_sym_decrypt({}, {})").format(col, sql.Literal(KEY))
+        elif typ == "bytea":
+            expr = sql.SQL("encode({}, 'escape')").format(col)
+        else:
+            expr = sql.SQL("{}::text").format(col)
+        for needle in needles:
+            q = sql.SQL("SELECT count(*) FROM {} WHERE strpos({}, {}) > 0").format(
+                sql.Identifier(schema, table), expr, sql.Literal(needle)
+            )
+            if su.execute(q).fetchone()[0]:
+                found.append(f"{schema}.{table}.{column}: {needle}")
+    return found
+
+
+def plant(conn: psycopg.Connection, uid: int, n: int) -> None:
+    c = canaries(n)
+    conn.execute(
+        "UPDATE usuarios SET nome = %(nome)s, email = %(email)s, telefone = %(telefone)s, "
+        "documento_identidade = %(documento_identidade)s, endereco = 'Rua Canario ' || %(n)s "
+        "WHERE id = %(uid)s",
+        {**c, "uid": uid, "n": str(n)},
+    )
+    conn.execute(
+        "INSERT INTO ai_preferences (empresa_id, usuario_id, preferencias) "
+        "SELECT empresa_id, id, jsonb_build_object('apelido', %s::text) "
+        "FROM usuarios WHERE id = %s",
+        [c["nome"], uid],
+    )
+    conn.execute(
+        "INSERT INTO enderecos_entrega (usuario_id, destinatario, logradouro, cep) "
+        "VALUES (%s, %s, %s, '01310-100')",
+        [uid, c["nome"], "Rua Canario " + str(n)],
+    )
+    conn.execute(
+        "INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total, usuario_id) "
+        "SELECT empresa_id, 'HOLD-' || id, date '2021-03-01', 100, id FROM usuarios WHERE id = %s",
+        [uid],
+    )
+    conn.execute(
+        "UPDATE usuarios SET ultimo_acesso = now(), nome = nome || ' Jr' WHERE id = %s", [uid]
+    )
+
+
+SUBJECTS = (7, 8, 9)
+OTHER = 10
+
+
+@pytest.fixture
+def planted(cli, dsn, conn, monkeypatch, cluster, dbname):
+    monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", KEY)
+    Path("auroractl.toml").write_text(CONFIG)
+    conn.execute("ALTER TABLE contratos ADD COLUMN usuario_id integer REFERENCES usuarios (id)")
+    conn.execute(
+        "CREATE TABLE enderecos_entrega (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        "usuario_id integer NOT NULL REFERENCES usuarios (id), destinatario text NOT NULL, "
+        "logradouro text, cep text)"
+    )
+    conn.execute("CREATE INDEX ON enderecos_entrega (usuario_id)")
+    for args in (
+        (
+            "audit",
+            "enable",
+            "--table",
+            "usuarios",
+            "--table",
+            "ai_preferences",
+            "--table",
+            "enderecos_entrega",
+            "--table",
+            "contratos",
+            "--yes",
+        ),
+        ("webhooks", "install", "--yes"),
+        (
+            "webhooks",
+            "subscribe",
+            "usuario_alterado",
+            "--table",
+            "usuarios",
+            "--on",
+            "update",
+            "--on",
+            "insert",
+            "--url",
+            "http://127.0.0.1:9/hook",
+            "--include-personal",
+            "--yes",
+        ),
+        (
+            "webhooks",
+            "subscribe",
+            "endereco_novo",
+            "--table",
+            "enderecos_entrega",
+            "--url",
+            "http://127.0.0.1:9/hook",
+            "--include-personal",
+            "--yes",
+        ),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+    for n, uid in enumerate((*SUBJECTS, OTHER)):
+        plant(conn, uid, n)
+    result = cli("encrypt", "backfill", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM webhook_events WHERE payload::text LIKE '%%Canarywick0%%'"
+        ).fetchone()[0]
+        > 0
+    )
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM audit.audit_log WHERE old_values::text LIKE '%%Canarywick0%%'"
+        ).fetchone()[0]
+        > 0
+    )
+    su = superuser(cluster, dbname)
+    yield conn, su
+    su.close()
+
+
+def others_checksums(conn: psycopg.Connection, forgotten: list[int]) -> dict[str, str]:
+    ids = list(forgotten)
+    return {
+        "usuarios": checksum(conn, "SELECT u.* FROM usuarios u WHERE id <> ALL(%s)", [ids]),
+        "ai_preferences": checksum(
+            conn, "SELECT a.* FROM ai_preferences a WHERE usuario_id <> ALL(%s)", [ids]
+        ),
+        "enderecos": checksum(
+            conn, "SELECT e.* FROM enderecos_entrega e WHERE usuario_id <> ALL(%s)", [ids]
+        ),
+        # held rows: everything but the link column stays as it was
+        "contratos": checksum(
+            conn,
+            "SELECT id, empresa_id, aluno_id, numero, data_inicio, data_fim, valor_total, "
+            "status, criado_em FROM contratos",
+        ),
+        "audit_other": checksum(
+            conn,
+            "SELECT a.* FROM audit.audit_log a WHERE table_name = 'public.usuarios' "
+            "AND row_pk <> ALL(%s)",
+            [[str(i) for i in ids]],
+        ),
+        "webhooks_other": checksum(
+            conn,
+            "SELECT e.payload FROM webhook_events e WHERE (payload->'row'->>'id')::int <> ALL(%s) "
+            "AND payload->>'table' = 'usuarios'",
+            [ids],
+        ),
+    }
+
+
+def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
+    conn, su = planted
+    before = others_checksums(conn, [7])
+
+    dry = cli("lgpd", "forget", "7", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    plan = json.loads(dry.stdout)["receipts"][0]["tables"]
+    assert plan["public.usuarios"]["rows"] == 1
+    assert plan["public.ai_preferences"] == {"action": "deleted", "rows": 1}
+    assert plan["public.contratos"]["rows"] == 1
+    assert plan["audit.audit_log"]["rows"] > 0
+    assert survivors(su, list(canaries(0).values()))  # dry run changed nothing
+
+    result = cli("lgpd", "forget", "7", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    receipt = json.loads(result.stdout)["receipts"][0]
+    assert receipt["status"] == "completed"
+    assert receipt["legal_holds"] == [
+        {"table": "public.contratos", "rows": 1, "action": "link cut, row kept"}
+    ]
+    assert survivors(su, [*canaries(0).values(), "Rua Canario 0"]) == []
+    # the others are still there, unchanged
+    assert set(survivors(su, list(canaries(3).values()))) >= {
+        "public.usuarios.nome: Zebulon Canarywick3",
+        "public.usuarios.documento_identidade_encrypted: 987.654.323-00",
+    }
+    assert others_checksums(conn, [7]) == before
+    row = conn.execute(
+        "SELECT nome, email, telefone, documento_identidade, documento_identidade_encrypted, "
+        "endereco FROM usuarios WHERE id = 7"
+    ).fetchone()
+    assert row == ("anonimo_7", "anonimo_7@anon.example", None, None, None, None)
+    assert (
+        conn.execute("SELECT count(*) FROM ai_preferences WHERE usuario_id = 7").fetchone()[0] == 0
+    )
+    assert conn.execute(
+        "SELECT destinatario, logradouro, cep FROM enderecos_entrega WHERE usuario_id = 7"
+    ).fetchone() == ("(removido)", None, None)
+    held = conn.execute("SELECT usuario_id FROM contratos WHERE numero = 'HOLD-7'").fetchall()
+    assert held == [(None,)]
+    # the receipt holds no personal data and names what was done
+    stored = conn.execute(
+        "SELECT to_jsonb(r)::text FROM auroractl.lgpd_requests r WHERE request_id = %s::uuid",
+        [receipt["request_id"]],
+    ).fetchone()[0]
+    assert "Canarywick" not in stored and '"subject_id": "7"' in stored
+    assert "completed" in stored and "public.contratos" in stored
+
+    # idempotent: again succeeds, says so, writes nothing
+    n = conn.execute("SELECT count(*) FROM auroractl.lgpd_requests").fetchone()[0]
+    again = cli("lgpd", "forget", "7", "--yes")
+    assert again.exit_code == 0, again.stderr
+    assert "already forgotten" in again.stderr
+    assert conn.execute("SELECT count(*) FROM auroractl.lgpd_requests").fetchone()[0] == n
+
+
+def test_unknown_or_malformed_id_changes_nothing(cli, planted):
+    conn, _ = planted
+    before = others_checksums(conn, [])
+    for bad, code in (("99999999", 2), ("abc", 2)):
+        result = cli("lgpd", "forget", bad, "--yes")
+        assert result.exit_code == code, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert others_checksums(conn, []) == before
+    assert cli("lgpd", "forget", "7").exit_code == 4  # no TTY, no --yes
+    assert others_checksums(conn, []) == before
+
+
+def test_from_file_with_a_bad_id_in_the_middle(cli, planted, tmp_path):
+    conn, su = planted
+    before = others_checksums(conn, [7, 9])
+    ids = tmp_path / "ids.txt"
+    ids.write_text("7\n# a comment\n99999999\nnot-an-id\n\n9\n")
+    result = cli("lgpd", "forget", "--from-file", str(ids), "--yes", "--format", "json")
+    assert result.exit_code != 0
+    doc = json.loads(result.stdout)
+    assert doc["ok"] == 2 and doc["failed"] == 2
+    assert {f["subject_id"] for f in doc["failures"]} == {"99999999", "not-an-id"}
+    assert survivors(su, list(canaries(0).values()) + list(canaries(2).values())) == []
+    assert survivors(su, [canaries(1)["nome"]])  # subject 8 was not in the file
+    assert others_checksums(conn, [7, 9]) == before
+    assert "2 of 4 subject(s) forgotten, 2 failed" in result.stderr
+
+
+def test_export_decrypts_and_records_the_request(cli, planted, tmp_path):
+    conn, _ = planted
+    out = tmp_path / "titular.json"
+    result = cli("lgpd", "export", "8", "--output", str(out))
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(out.read_text())
+    user = doc["data"]["public.usuarios"][0]
+    assert user["nome"] == canaries(1)["nome"] + " Jr"
+    assert user["documento_identidade_encrypted"] == {
+        "encrypted": True,
+        "decrypted": canaries(1)["documento_identidade"],
+    }
+    assert doc["data"]["public.ai_preferences"][0]["preferencias"]["apelido"] == canaries(1)["nome"]
+    assert doc["data"]["public.contratos"][0]["numero"] == "HOLD-8"
+    assert {e["table_name"] for e in doc["audit_log"]} >= {"public.usuarios", "public.contratos"}
+    assert "audit entr" in result.stderr
+    kinds = conn.execute(
+        "SELECT kind, status FROM auroractl.lgpd_requests WHERE subject_id = '8'"
+    ).fetchall()
+    assert kinds == [("access", "completed")]
+    assert cli("lgpd", "export", "99999999").exit_code == 2
+
+
+def test_export_without_key_says_so(cli, planted, monkeypatch):
+    monkeypatch.delenv("AURORACTL_ENCRYPTION_KEY")
+    result = cli("lgpd", "export", "8")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["data"]["public.usuarios"][0]["documento_identidade_encrypted"]["decrypted"] is None
+    assert "no key available" in result.stderr
+
+
+def test_requests_flags_overdue(cli, planted):
+    old = cli("lgpd", "forget", "8", "--yes", "--requested-at", "2020-01-01")
+    assert old.exit_code == 0, old.stderr
+    assert cli("lgpd", "forget", "9", "--yes").exit_code == 0
+    result = cli("lgpd", "requests", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["subject_id"]: r for r in json.loads(result.stdout)}
+    assert rows["8"]["overdue"] is True and rows["9"]["overdue"] is False
+    assert rows["8"]["due_at"].startswith("2020-01-16")
+    table = cli("lgpd", "requests")
+    assert "OVERDUE" in table.stdout
+    assert "past the 15-day deadline" in table.stderr
+
+
+def test_unmapped_reference_is_refused_and_flagged(cli, dsn, conn):
+    conn.execute(
+        "CREATE TABLE notas_fiscais (id serial PRIMARY KEY, "
+        "usuario_id integer REFERENCES usuarios (id), cpf_tomador text)"
+    )
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 3
+    assert "public.notas_fiscais.usuario_id" in result.stderr
+    check = cli("lgpd", "map", "--check", "--format", "json")
+    assert check.exit_code == 1
+    found = {(f["table"], f["column"]) for f in json.loads(check.stdout)}
+    assert ("public.notas_fiscais", "usuario_id") in found
+    assert ("public.notas_fiscais", "cpf_tomador") in found
+
+
+def test_map_and_check(cli, dsn, conn):
+    result = cli("lgpd", "map", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    entries = {(e["table"], e["column"]): e for e in json.loads(result.stdout)}
+    assert entries[("public.usuarios", "email")]["treatment"].startswith("pseudonym")
+    assert entries[("public.ai_preferences", "*")]["role"] == "reference"
+    clean = cli("lgpd", "map", "--check")
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
+    # values that look personal in a column whose name does not
+    conn.execute("CREATE TABLE leads (id serial PRIMARY KEY, contato text, origem text)")
+    conn.execute(
+        "INSERT INTO leads (contato, origem) SELECT 'pessoa' || g || '@example.com', 'site' "
+        "FROM generate_series(1, 30) g"
+    )
+    flagged = cli("lgpd", "map", "--check", "--format", "json")
+    assert flagged.exit_code == 1
+    found = {(f["table"], f["column"]) for f in json.loads(flagged.stdout)}
+    assert found == {("public.leads", "contato")}
+
+
+def test_forget_sees_every_row_under_forced_rls(cli, planted):
+    conn, su = planted
+    result = cli("rls", "enable", "--all", "--yes")
+    assert result.exit_code == 0, result.stderr
+    forced = conn.execute(
+        "SELECT relforcerowsecurity FROM pg_class WHERE oid = 'usuarios'::regclass"
+    ).fetchone()[0]
+    assert forced
+    result = cli("lgpd", "forget", "8", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert survivors(su, list(canaries(1).values())) == []

@@ -1,0 +1,24 @@
+"""Render contexts for sql_templates/audit/: ``None`` stands for a hostile identifier."""
+
+_TRIGGER = {
+    "trigger": None,
+    "table": None,
+    "function": None,
+    "pk_array": '{"id"}',
+    "pii_array": '{"email","it\'s"}',
+    "label": "public.it's",
+}
+
+CONTEXTS = {
+    "audit/comment_trigger.sql.j2": {"trigger": None, "table": None, "comment": "it's v1"},
+    "audit/create_default.sql.j2": {"partition": None, "table": None},
+    "audit/create_index.sql.j2": {"index": None, "table": None, "columns": None},
+    "audit/create_log.sql.j2": {"table": None},
+    "audit/create_row_trigger.sql.j2": dict(_TRIGGER),
+    "audit/create_schema.sql.j2": {"schema": None},
+    "audit/create_truncate_trigger.sql.j2": dict(_TRIGGER),
+    "audit/create_update_trigger.sql.j2": dict(_TRIGGER),
+    "audit/drop_trigger.sql.j2": {"trigger": None, "table": None},
+    "audit/function.sql.j2": {"function": None, "table": None, "hstore": 'hs"x'},
+    "audit/create_extension.sql.j2": {"schema": None},
+}
