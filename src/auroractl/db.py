@@ -11,6 +11,7 @@ from auroractl.errors import ConnectionFailed, InvalidInput
 if TYPE_CHECKING:
     import psycopg
 
+MAINTENANCE_OPTION = "auroractl.maintenance=on"
 _DURATION = re.compile(r"^\d+(us|ms|s|min|h|d)?$")
 
 
@@ -35,7 +36,10 @@ def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> p
         "application_name": "auroractl",
         "connect_timeout": 10,
         # UTC so that timestamptz partition bounds read and render the same everywhere.
-        "options": f"-c lock_timeout={lock} -c statement_timeout={stmt} -c TimeZone=UTC",
+        # auroractl.maintenance: the owner's maintenance policy of `rls enable` (tables
+        # under FORCE ROW LEVEL SECURITY) lets auroractl's own work see every row.
+        "options": f"-c lock_timeout={lock} -c statement_timeout={stmt} -c TimeZone=UTC "
+        f"-c {MAINTENANCE_OPTION}",
     }
     kwargs.update(_credentials(target))
     try:

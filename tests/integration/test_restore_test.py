@@ -200,3 +200,12 @@ def test_rows_hidden_by_forced_rls_make_the_drill_refuse_with_a_hint(cli, cluste
     assert "row-level security hides rows of public.escolas" in result.stderr
     assert "BYPASSRLS" in result.stderr
     assert scratch_databases(cluster) == []
+
+
+def test_drill_copies_tables_under_auroractl_rls_in_full(cli, cluster, dbname, dsn, conn):
+    """After `rls enable --all` (FORCE included), the owner's maintenance policy lets the
+    drill dump and verify every row."""
+    assert cli("rls", "enable", "--all", "--yes").exit_code == 0
+    result = cli("restore-test", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert scratch_databases(cluster) == []

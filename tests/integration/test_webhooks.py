@@ -284,22 +284,32 @@ def test_sigterm_finishes_the_in_flight_batch(subscribed, receiver, dsn):
     assert states.get("delivered", 0) >= 3
 
 
-def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, conn):
-    r = cli("graphql", "check", "--format", "json")
-    assert r.exit_code == 1
-    data = json.loads(r.stdout)
-    by_table = {t["table"]: t for t in data["tables"]}
-    assert by_table["public.alunos"]["rls"] == "off" and by_table["public.alunos"]["blocking"]
-    assert "documento_identidade" in by_table["public.usuarios"]["personal_exposed"]
-    assert by_table["public.empresas"]["blocking"] == []
-    conn.execute("CREATE TABLE sem_pk (x int)")
-    conn.execute("CREATE TABLE filho (id int PRIMARY KEY, pai int REFERENCES empresas)")
-    by_table = {
-        t["table"]: t
-        for t in json.loads(cli("graphql", "check", "--format", "json").stdout)["tables"]
-    }
-    assert any("primary key" in b for b in by_table["public.sem_pk"]["blocking"])
-    assert by_table["public.filho"]["unindexed_fks"] == ["filho_pai_fkey"]
+def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, dbname, conn):
+    role = f"gql_{dbname}"  # roles are cluster-wide: one per test database
+    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    conn.execute(f'GRANT SELECT ON usuarios, empresas TO "{role}"')
+    try:
+        r = cli("graphql", "check", "--role", role, "--format", "json")
+        assert r.exit_code == 1
+        data = json.loads(r.stdout)
+        by_table = {t["table"]: t for t in data["tables"]}
+        assert by_table["public.alunos"]["rls"] == "off" and by_table["public.alunos"]["blocking"]
+        assert "documento_identidade" in by_table["public.usuarios"]["personal_exposed"]
+        assert by_table["public.usuarios"]["app_privileges"] == ["SELECT"]
+        assert by_table["public.empresas"]["blocking"] == []
+        conn.execute("CREATE TABLE sem_pk (x int)")
+        conn.execute("CREATE TABLE filho (id int PRIMARY KEY, pai int REFERENCES empresas)")
+        by_table = {
+            t["table"]: t
+            for t in json.loads(cli("graphql", "check", "--role", role, "--format", "json").stdout)[
+                "tables"
+            ]
+        }
+        assert any("primary key" in b for b in by_table["public.sem_pk"]["blocking"])
+        assert by_table["public.filho"]["unindexed_fks"] == ["filho_pai_fkey"]
+    finally:
+        conn.execute(f'REVOKE ALL ON usuarios, empresas FROM "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
 
 
 def test_requirements_row_trigger_form_also_works(subscribed):

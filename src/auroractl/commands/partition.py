@@ -183,3 +183,8 @@ def detach(
     with _context.connect() as conn:
         plan = ops.plan_detach(conn, table, before, archive_schema=archive_schema, drop=drop)
         _apply(conn, plan, dry_run, yes, fmt)
+
+
+from auroractl.commands import partition_migrate  # noqa: E402 (sub-group, registered last)
+
+app.add_typer(partition_migrate.app, name="migrate")

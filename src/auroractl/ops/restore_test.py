@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
+from auroractl.db import MAINTENANCE_OPTION
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops.drill_verify import Check, Facts, Spec, collect, compare, newest
 
@@ -320,6 +321,9 @@ def child_env(params: dict[str, Any], dbname: str | None = None) -> dict[str, st
     if dbname:
         env["PGDATABASE"] = dbname
     env["PGAPPNAME"] = "auroractl-drill"
+    # With --enable-row-security, the owner's maintenance policy (auroractl rls enable)
+    # shows pg_dump every row of tables under FORCE ROW LEVEL SECURITY.
+    env["PGOPTIONS"] = f"-c {MAINTENANCE_OPTION}"
     env["PGCONNECT_TIMEOUT"] = "10"
     return env
 
@@ -454,6 +458,7 @@ def _local(
                     "-Z",
                     str(cfg.compression),
                     "--no-sync",
+                    "--enable-row-security",
                     "-f",
                     str(dump_dir),
                     f"--snapshot={snapshot_id}",
@@ -484,6 +489,7 @@ def _local(
                     "-j",
                     str(cfg.jobs),
                     "--no-owner",
+                    "--enable-row-security",
                     "-L",
                     str(listing),
                     "-d",

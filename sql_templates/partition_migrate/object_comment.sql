@@ -1,0 +1,1 @@
+SELECT obj_description(%(oid)s::oid, 'pg_class')

@@ -1,0 +1,1 @@
+SELECT to_regclass('auroractl.migrations_partition') IS NOT NULL

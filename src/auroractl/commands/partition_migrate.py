@@ -1,0 +1,363 @@
+"""auroractl partition migrate: partition a live table online (prep, fill, verify, swap)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import typer
+
+from auroractl import output
+from auroractl.commands import _context
+from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+
+app = group(
+    "Turn a live unpartitioned table into a partitioned one: prep, fill, verify, swap "
+    "(sub-second), unswap, cleanup."
+)
+
+TableArg = Annotated[str, typer.Argument(help="Table to partition (schema.name).")]
+
+
+def _apply(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
+    from auroractl import runner
+
+    if not plan.empty:
+        for note in plan.notes:
+            output.info(f"Note: {note}")
+    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
+    if outcome.status == "dry-run":
+        return
+    if fmt == Format.json:
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    else:
+        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
+        output.info(
+            f"Done: {plan.summary} ({outcome.duration_s:.3f}s{retries}; "
+            f"ledger #{outcome.ledger_id})"
+        )
+
+
+@app.command()
+def prep(
+    table: TableArg = "contratos",
+    by: Annotated[
+        str, typer.Option("--by", help="year | month (RANGE) or tenant (LIST, or HASH).")
+    ] = "year",
+    column: Annotated[
+        str | None,
+        typer.Option(
+            "--column", help="Partition key (default data_inicio; empresa_id for tenant)."
+        ),
+    ] = None,
+    hash_partitions: Annotated[
+        int | None,
+        typer.Option("--hash-partitions", help="With --by tenant: HASH into N partitions."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
+
+    The twin gets the columns, defaults, CHECK/NOT NULL and foreign keys, indexes, grants,
+    policies and comments; partitions covering the data (and the next period) plus a
+    DEFAULT. The primary key gains the partition key. Idempotent.
+
+    Example:
+        auroractl partition migrate prep contratos --by year --column data_inicio --dry-run
+        auroractl partition migrate prep alunos --by tenant --hash-partitions 8 --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    ops.check_prep_args(by, hash_partitions)
+    with _context.connect() as conn:
+        plan, report = ops.plan_prep(
+            conn, table, by=by, column=column, hash_partitions=hash_partitions
+        )
+        if not plan.empty and fmt != Format.json:
+            output.info(
+                f"{report.table} -> {report.twin}: {report.strategy} on {report.column}, "
+                f"primary key ({', '.join(report.twin_primary_key)}), "
+                f"{len(report.partitions)} partitions"
+            )
+        _apply(conn, plan, dry_run, yes, fmt)
+
+
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
+SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (key ranges).")]
+
+
+@contextlib.contextmanager
+def _progress(description: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
+    """(on_start(total), advance(n)) driving a rows/s + ETA bar on stderr when on a TTY."""
+    if not output.progress_enabled():
+        yield (lambda total: None), (lambda n: None)
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=output.stderr(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None, rate="")
+
+        def start(total: int) -> None:
+            bar.update(task, total=total or None)
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[task].speed
+            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+        yield start, advance
+
+
+def _confirm(plan, opts) -> None:  # type: ignore[no-untyped-def]
+    """The runner's rule for batch jobs: --yes, or a confirmation on a terminal."""
+    import sys
+
+    from auroractl.errors import Refused
+
+    if opts.yes:
+        return
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise Refused(
+            f"refusing to change {opts.target_label} without confirmation: "
+            "pass --yes (or --dry-run to preview)"
+        )
+    if not output.confirm_plan(plan, opts.target_label):
+        raise Refused("cancelled: nothing was changed")
+
+
+@app.command()
+def fill(
+    table: TableArg = "contratos",
+    batch_size: BatchOpt = 5000,
+    sleep_ms: SleepOpt = 0,
+    jobs: JobsOpt = 1,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Copy existing rows into the twin in primary-key batches; resumable after kill -9.
+
+    Each batch (and its watermark) is one short transaction; rows the mirror trigger
+    already wrote are kept (ON CONFLICT DO NOTHING). Re-running resumes at the watermark.
+
+    Example:
+        auroractl partition migrate fill contratos --batch-size 5000 --sleep-ms 10 --yes
+    """
+    from auroractl import db, runner
+    from auroractl.ops import partition_migrate as ops
+    from auroractl.ops import partition_migrate_catalog as cat
+
+    ops.check_batching(batch_size, sleep_ms, jobs)
+    s = _context.settings()
+    t = _context.target(s)
+    with _context.connect() as conn:
+        m = cat.find(conn, table)
+        plan = ops.describe_fill(m, batch_size, jobs)
+        opts = _context.runner_options(dry_run, yes, fmt.value)
+        if dry_run:
+            output.plan(plan, fmt.value)
+            return
+        _confirm(plan, opts)
+        result = None
+        error: BaseException | None = None
+        try:
+            with _progress(f"filling {m.schema}.{m.twin}") as (start, advance):
+                result = ops.fill(
+                    lambda: db.connect(t, s),
+                    table,
+                    batch_size=batch_size,
+                    sleep_ms=sleep_ms,
+                    jobs=jobs,
+                    on_progress=advance,
+                    on_start=start,
+                )
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            runner.record(conn, plan, result.seconds if result else 0.0, error)
+    if fmt == Format.json:
+        output.render(result, "json")
+    else:
+        output.info(
+            f"Done: {result.rows_read:,} row(s) read, {result.rows_copied:,} copied into "
+            f"{result.twin} in {result.seconds:.1f}s ({result.rows_per_second:,.0f} rows/s, "
+            f"{result.batches} batches{', resumed' if result.resumed else ''})"
+        )
+
+
+@app.command()
+def verify(
+    table: TableArg = "contratos",
+    ranges: Annotated[int, typer.Option("--ranges", help="Key ranges compared.")] = 16,
+    limit: Annotated[int, typer.Option("--limit", help="Differing keys listed at most.")] = 20,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Compare counts and a checksum of every column by key range; exit 1 on a difference.
+
+    Before the swap: original vs twin; after it: new vs retired. One consistent snapshot.
+
+    Example:
+        auroractl partition migrate verify contratos --format json
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    with _context.connect() as conn:
+        result = ops.verify(conn, table, ranges=ranges, limit=limit)
+    if fmt == Format.table:
+        output.pairs(
+            {
+                "table": result.table,
+                "compared": f"{result.source} vs {result.target}",
+                "rows": f"{result.source_rows:,} vs {result.target_rows:,}",
+                "key ranges": result.ranges,
+                "differing ranges": result.differing_ranges,
+                "result": "OK" if result.ok else "DIFFERENT",
+            }
+        )
+        if result.differences:
+            output.render(
+                [
+                    {
+                        "key": ", ".join(d.key),
+                        "in source": d.in_source,
+                        "in target": d.in_target,
+                    }
+                    for d in result.differences
+                ],
+                "table",
+                title="first differing keys",
+            )
+    else:
+        output.render({**output.to_jsonable(result), "ok": result.ok}, fmt.value)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def swap(
+    table: TableArg = "contratos",
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Swap in the partitioned table in one short transaction (retried on lock timeout).
+
+    Renames the original to <table>_retired and the twin to <table>, moves sequence
+    ownership, re-creates triggers and dependent views on the new table and keeps a
+    reverse mirror into the retired table, so unswap loses nothing.
+
+    Example:
+        auroractl partition migrate swap contratos --lock-timeout 2s --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    with _context.connect() as conn:
+        _set_lock_timeout(conn, lock_timeout)
+        _apply(conn, ops.plan_swap(conn, table), dry_run, yes, fmt)
+
+
+def _set_lock_timeout(conn, value: str | None) -> None:  # type: ignore[no-untyped-def]
+    import psycopg
+
+    from auroractl.errors import InvalidInput
+
+    if value is None:
+        return
+    try:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", [value])
+    except psycopg.errors.DataError as exc:
+        raise InvalidInput(f"--lock-timeout {value!r} is not a duration like 2s") from exc
+    except psycopg.errors.InvalidParameterValue as exc:
+        raise InvalidInput(f"--lock-timeout {value!r} is not a duration like 2s") from exc
+
+
+@app.command()
+def unswap(
+    table: TableArg = "contratos",
+    lock_timeout: Annotated[
+        str | None,
+        typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Put the original table back (it was kept equal by the reverse mirror).
+
+    Example:
+        auroractl partition migrate unswap contratos --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    with _context.connect() as conn:
+        _set_lock_timeout(conn, lock_timeout)
+        _apply(conn, ops.plan_unswap(conn, table), dry_run, yes, fmt)
+
+
+@app.command()
+def cleanup(
+    table: TableArg = "contratos",
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Drop the retired table and the mirror functions, only after a passing verify.
+
+    Example:
+        auroractl partition migrate verify contratos && \\
+            auroractl partition migrate cleanup contratos --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    with _context.connect() as conn:
+        _apply(conn, ops.plan_cleanup(conn, table), dry_run, yes, fmt)
+
+
+@app.command()
+def status(
+    table: TableArg = "contratos",
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show a migration's phase, fill progress by key range and last verify.
+
+    Example:
+        auroractl partition migrate status contratos --format json
+    """
+    from auroractl.ops import partition_migrate_catalog as cat
+
+    with _context.connect() as conn:
+        m = cat.find(conn, table)
+        chunks = cat.chunks(conn, m)
+    data = {**output.to_jsonable(m), "chunks": output.to_jsonable(chunks)}
+    if fmt == Format.json:
+        output.render(data, "json")
+        return
+    data.pop("chunks")
+    data["copied"] = sum(c["copied"] for c in chunks)
+    data["chunks done"] = f"{sum(1 for c in chunks if c['done'])}/{len(chunks)}"
+    output.pairs(data, fmt.value)

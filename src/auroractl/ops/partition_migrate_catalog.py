@@ -1,0 +1,251 @@
+"""Catalog and state reading for ``partition migrate`` (no changes here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import NotFound, Precondition
+
+if TYPE_CHECKING:
+    import psycopg
+
+T = "partition_migrate/"
+STATE_SCHEMA = "auroractl"
+TEMPORAL_TYPES = ("date", "timestamp without time zone", "timestamp with time zone")
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+PRIVILEGES = {
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+}
+COMMANDS = {"ALL", "SELECT", "INSERT", "UPDATE", "DELETE"}
+OUR_TRIGGERS = ["auroractl_pm_mirror", "auroractl_pm_reverse"]
+
+
+def qualify(name: tuple[str, str]) -> str:
+    return f"{name[0]}.{name[1]}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    identity: bool
+    generated: bool
+
+
+@dataclass(frozen=True)
+class Source:
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    rls_enabled: bool
+    rls_forced: bool
+    owner: str
+    pk: tuple[str, ...]
+    comment: str | None
+    columns: tuple[Column, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    contype: str | None
+    conname: str | None
+    unique: bool
+    primary: bool
+    columns: tuple[str, ...] | None
+    tail: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Migration:
+    schema: str
+    table: str
+    twin: str
+    retired: str
+    strategy: str
+    by: str
+    key_column: str
+    pk: tuple[str, ...]
+    twin_pk: tuple[str, ...]
+    columns: tuple[str, ...]
+    phase: str
+    rls_forced: bool
+    fill_done: bool
+    copied: int
+    verified_ok: bool | None
+    verified_phase: str | None
+    verified_at: Any
+    matviews: Any = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def source_q(self) -> tuple[str, str]:
+        return (self.schema, self.table)
+
+    @property
+    def twin_q(self) -> tuple[str, str]:
+        return (self.schema, self.twin)
+
+    @property
+    def retired_q(self) -> tuple[str, str]:
+        return (self.schema, self.retired)
+
+
+def oid(conn: psycopg.Connection, name: tuple[str, str] | str) -> int:
+    from auroractl.ops.partition import resolve
+
+    return resolve(conn, name if isinstance(name, str) else templates.ident(name))
+
+
+def exists(conn: psycopg.Connection, name: tuple[str, str]) -> bool:
+    return conn.execute(
+        templates.load(T + "relation_exists.sql"), {"name": templates.ident(name)}
+    ).fetchone()[0]
+
+
+def source(conn: psycopg.Connection, table: str) -> Source:
+    relid = oid(conn, table)
+    row = conn.execute(templates.load(T + "table.sql"), {"oid": relid}).fetchone()
+    schema, name, relkind, rls, force, owner, pk, comment, _ = row
+    cols = tuple(
+        Column(n, t, nn, ident != "", gen != "")
+        for n, t, nn, ident, gen in conn.execute(templates.load(T + "columns.sql"), {"oid": relid})
+    )
+    return Source(relid, schema, name, relkind, rls, force, owner, tuple(pk), comment, cols)
+
+
+def indexes(conn: psycopg.Connection, relid: int) -> list[Index]:
+    return [
+        Index(name, contype, conname, unique, primary, tuple(cols) if cols else None, tail, comment)
+        for name, contype, conname, unique, primary, cols, tail, comment in conn.execute(
+            templates.load(T + "indexes.sql"), {"oid": relid}
+        )
+    ]
+
+
+def grants(conn: psycopg.Connection, relid: int) -> list[tuple[str, str, bool]]:
+    rows = conn.execute(templates.load(T + "grants.sql"), {"oid": relid}).fetchall()
+    return [(r, p, g) for r, p, g in rows if p in PRIVILEGES]
+
+
+def policies(conn: psycopg.Connection, relid: int) -> list[dict[str, Any]]:
+    out = []
+    for name, permissive, command, roles, using, check in conn.execute(
+        templates.load(T + "policies.sql"), {"oid": relid}
+    ):
+        if command not in COMMANDS:
+            continue
+        out.append(
+            {
+                "policy": name,
+                "permissive": permissive,
+                "command": command,
+                "roles": list(roles) or [""],
+                "using": using,
+                "check": check,
+            }
+        )
+    return out
+
+
+def dependents(conn: psycopg.Connection, relid: int) -> list[tuple[int, str, str, str, str]]:
+    return conn.execute(templates.load(T + "dependents.sql"), {"oid": relid}).fetchall()
+
+
+def user_triggers(conn: psycopg.Connection, relid: int) -> list[tuple[str, str, str]]:
+    return conn.execute(
+        templates.load(T + "triggers.sql"), {"oid": relid, "exclude": OUR_TRIGGERS}
+    ).fetchall()
+
+
+def sequences(conn: psycopg.Connection, relid: int) -> list[tuple[str, str, str, str]]:
+    return conn.execute(templates.load(T + "sequences.sql"), {"oid": relid}).fetchall()
+
+
+def estimate(conn: psycopg.Connection, table: tuple[str, str]) -> int:
+    """The planner's row estimate; an exact count for a table never analyzed."""
+    est = conn.execute(templates.load(T + "estimate.sql"), {"oid": oid(conn, table)}).fetchone()[0]
+    if est:
+        return est
+    return conn.execute(templates.render(T + "count.sql.j2", table=table)).fetchone()[0]
+
+
+def _split(conn: psycopg.Connection, table: str) -> tuple[str | None, str]:
+    """(schema or None, name) of a possibly qualified, possibly quoted name."""
+    row = conn.execute("SELECT parse_ident(%s)", [table]).fetchone()
+    parts = row[0]
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise NotFound(f'table "{table}" does not exist')
+
+
+def find(conn: psycopg.Connection, table: str, required: bool = True) -> Migration | None:
+    """The migration of ``table`` (named as before or after the swap, or as the twin)."""
+    import psycopg
+
+    if not conn.execute(templates.load(T + "state_exists.sql")).fetchone()[0]:
+        if required:
+            raise Precondition(
+                f"no partition migration of {table}", hint="start one with: partition migrate prep"
+            )
+        return None
+    try:
+        schema, name = _split(conn, table)
+    except psycopg.errors.InvalidParameterValue:
+        raise NotFound(f'table "{table}" does not exist') from None
+    if schema is None:
+        schema = conn.execute("SELECT current_schema()").fetchone()[0]
+    rows = conn.execute(
+        templates.load(T + "state_find.sql"), {"schema": schema, "table": name}
+    ).fetchall()
+    if not rows:
+        if required:
+            oid(conn, table)  # NotFound for an unknown table
+            raise Precondition(
+                f"no partition migration of {table}", hint="start one with: partition migrate prep"
+            )
+        return None
+    row = conn.execute(
+        templates.load(T + "state_get.sql"), {"schema": rows[0][0], "table": rows[0][1]}
+    ).fetchone()
+    s, t, twin, retired, strategy, by, key, pk, twin_pk, cols, *rest = row
+    return Migration(
+        s, t, twin, retired, strategy, by, key, tuple(pk), tuple(twin_pk), tuple(cols), *rest
+    )
+
+
+def chunks(conn: psycopg.Connection, m: Migration) -> list[dict[str, Any]]:
+    keys = ("chunk", "lower", "upper", "watermark", "done", "copied")
+    return [
+        dict(zip(keys, r, strict=True))
+        for r in conn.execute(
+            templates.load(T + "chunks_get.sql"), {"schema": m.schema, "table": m.table}
+        )
+    ]

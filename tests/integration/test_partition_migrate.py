@@ -1,0 +1,404 @@
+"""partition migrate against a real PostgreSQL: a plain contratos becomes partitioned online."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+
+import psycopg
+import pytest
+
+PLAIN = """
+CREATE TABLE contratos_data AS SELECT * FROM contratos;
+DROP TABLE contratos;
+CREATE TABLE contratos (
+    id          bigserial PRIMARY KEY,
+    empresa_id  integer       NOT NULL REFERENCES empresas (id),
+    aluno_id    integer,
+    numero      text          NOT NULL,
+    data_inicio date          NOT NULL,
+    data_fim    date,
+    valor_total numeric(12,2) NOT NULL CHECK (valor_total >= 0),
+    status      text          NOT NULL DEFAULT 'ativo',
+    criado_em   timestamptz   NOT NULL DEFAULT now()
+);
+INSERT INTO contratos SELECT * FROM contratos_data ORDER BY id;
+SELECT setval('contratos_id_seq', (SELECT max(id) FROM contratos));
+DROP TABLE contratos_data;
+CREATE INDEX contratos_empresa_id_idx ON contratos (empresa_id);
+CREATE UNIQUE INDEX contratos_numero_key ON contratos (numero);
+COMMENT ON TABLE contratos IS 'contratos dos alunos';
+COMMENT ON COLUMN contratos.numero IS 'numero do contrato';
+CREATE VIEW contratos_ativos AS
+    SELECT id, numero, valor_total FROM contratos WHERE status = 'ativo';
+CREATE TABLE contrato_eventos (
+    id serial PRIMARY KEY, contrato_id bigint REFERENCES contratos (id), nota text
+);
+CREATE TABLE contrato_log (op text, id bigint);
+CREATE FUNCTION log_contrato() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO contrato_log VALUES (TG_OP, coalesce(NEW.id, OLD.id)); RETURN NULL; END $$;
+CREATE TRIGGER contratos_log AFTER INSERT OR UPDATE OR DELETE ON contratos
+    FOR EACH ROW EXECUTE FUNCTION log_contrato();
+GRANT SELECT ON contratos TO pg_monitor;
+CREATE MATERIALIZED VIEW contratos_por_ano AS
+    SELECT extract(year FROM data_inicio)::int AS ano, count(*) AS n FROM contratos GROUP BY 1;
+CREATE UNIQUE INDEX contratos_por_ano_ano ON contratos_por_ano (ano);
+ANALYZE contratos;
+"""
+# The reference copy, maintained by the writer in the same transactions.
+REFERENCE = "CREATE TABLE ref_contratos (LIKE contratos INCLUDING DEFAULTS)"
+COLS = "id, empresa_id, aluno_id, numero, data_inicio, data_fim, valor_total, status, criado_em"
+
+
+@pytest.fixture
+def plain(conn: psycopg.Connection) -> psycopg.Connection:
+    conn.execute(PLAIN)
+    conn.execute(REFERENCE)
+    conn.execute(f"INSERT INTO ref_contratos SELECT {COLS} FROM contratos")
+    return conn
+
+
+class Writer(threading.Thread):
+    """Inserts, updates (also moving rows across years) and deletes contratos, applying
+    each change to ref_contratos in the same transaction."""
+
+    def __init__(self, dsn: str, seed: int = 1) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.rng = dsn, random.Random(seed)
+        self.halt = threading.Event()
+        self.ops = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as c:
+            c.execute("SET lock_timeout = '10s'")
+            while not self.halt.is_set():
+                try:
+                    with c.transaction():
+                        self.step(c)
+                    self.ops += 1
+                except psycopg.errors.LockNotAvailable:
+                    pass
+                except psycopg.Error as exc:  # pragma: no cover - reported by the test
+                    self.errors.append(" ".join(str(exc).split())[:200])
+                time.sleep(0.001)
+
+    def step(self, c: psycopg.Connection) -> None:
+        r = self.rng.random()
+        ids = c.execute("SELECT min(id), max(id) FROM contratos").fetchone()
+        pick = self.rng.randint(ids[0] or 1, ids[1] or 1)
+        if r < 0.4:
+            year = self.rng.choice([2019, 2022, 2025])
+            row = c.execute(
+                "INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total) "
+                "VALUES (1, 'W-' || gen_random_uuid(), make_date(%s, 3, 1), 10) "
+                f"RETURNING {COLS}",
+                [year],
+            ).fetchone()
+            c.execute(f"INSERT INTO ref_contratos ({COLS}) VALUES ({', '.join(['%s'] * 9)})", row)
+        elif r < 0.8:
+            rows = c.execute(
+                "UPDATE contratos SET valor_total = valor_total + 1, "
+                "data_inicio = CASE WHEN id %% 3 = 0 THEN data_inicio + 400 ELSE data_inicio END "
+                f"WHERE id = %s RETURNING {COLS}",
+                [pick],
+            ).fetchall()
+            for row in rows:
+                c.execute(
+                    "UPDATE ref_contratos SET valor_total = %s, data_inicio = %s WHERE id = %s",
+                    [row[6], row[4], row[0]],
+                )
+        else:
+            c.execute("DELETE FROM contratos WHERE id = %s", [pick])
+            c.execute("DELETE FROM ref_contratos WHERE id = %s", [pick])
+
+
+def _same_as_reference(conn: psycopg.Connection, table: str = "contratos") -> None:
+    diff = conn.execute(
+        f"SELECT count(*) FROM ((SELECT {COLS} FROM {table} EXCEPT ALL "
+        f"SELECT {COLS} FROM ref_contratos) UNION ALL (SELECT {COLS} FROM ref_contratos "
+        f"EXCEPT ALL SELECT {COLS} FROM {table})) d"
+    ).fetchone()[0]
+    assert diff == 0
+    assert (
+        conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        == conn.execute("SELECT count(*) FROM ref_contratos").fetchone()[0]
+    )
+
+
+def _partitioned(conn: psycopg.Connection, table: str = "contratos") -> bool:
+    return conn.execute(
+        "SELECT relkind = 'p' FROM pg_class WHERE oid = %s::regclass", [table]
+    ).fetchone()[0]
+
+
+def test_prep_dry_run_explains_and_changes_nothing(plain, cli):
+    r = cli("partition", "migrate", "prep", "contratos", "--by", "year", "--dry-run")
+    assert r.exit_code == 0, r.stderr
+    assert "(id, data_inicio)" in r.stderr
+    assert "contrato_eventos" in r.stderr  # the foreign key pointing at it, with its plan
+    assert "contratos_numero_key" in r.stderr  # unique without the key: cannot be carried
+    assert "CREATE TABLE" in r.stdout
+    assert plain.execute("SELECT to_regclass('contratos_partitioned')").fetchone()[0] is None
+
+
+def test_full_migration_under_concurrent_writes(plain, cli, dsn):
+    writer = Writer(dsn)
+    writer.start()
+    try:
+        r = cli("partition", "migrate", "prep", "contratos", "--yes")
+        assert r.exit_code == 0, r.stderr
+        again = cli("partition", "migrate", "prep", "contratos", "--yes")
+        assert again.exit_code == 0 and "nothing to do" in again.stderr
+        r = cli(
+            "partition",
+            "migrate",
+            "fill",
+            "contratos",
+            "--batch-size",
+            "150",
+            "--sleep-ms",
+            "20",
+            "--jobs",
+            "2",
+            "--yes",
+        )
+        assert r.exit_code == 0, r.stderr
+        r = cli("partition", "migrate", "swap", "contratos", "--lock-timeout", "2s", "--yes")
+        assert r.exit_code == 0, r.stderr
+        time.sleep(0.3)
+    finally:
+        writer.halt.set()
+        writer.join(10)
+    assert not writer.errors, writer.errors[:3]
+    assert writer.ops > 20
+    assert _partitioned(plain)
+    _same_as_reference(plain)
+    _same_as_reference(plain, "contratos_retired")  # reverse mirror
+    # catalog: primary key with the key, indexes, comments, view re-bound, default in use
+    pk = plain.execute(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'contratos'::regclass AND contype = 'p'"
+    ).fetchone()[0]
+    assert pk == "PRIMARY KEY (id, data_inicio)"
+    assert plain.execute("SELECT obj_description('contratos'::regclass)").fetchone()[0] == (
+        "contratos dos alunos"
+    )
+    assert plain.execute("SELECT to_regclass('contratos_empresa_id_idx')").fetchone()[0]
+    view_reads = plain.execute(
+        "SELECT DISTINCT d.refobjid::regclass::text FROM pg_depend d JOIN pg_rewrite r "
+        "ON r.oid = d.objid WHERE r.ev_class = 'contratos_ativos'::regclass "
+        "AND d.refobjid <> 'contratos_ativos'::regclass"
+    ).fetchall()
+    assert view_reads == [("contratos",)]
+    assert plain.execute("SELECT count(*) FROM contratos_ativos").fetchone()[0] > 0
+    new_id = plain.execute(
+        "INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total) "
+        "VALUES (1, 'after-swap', '2024-05-01', 1) RETURNING id"
+    ).fetchone()[0]
+    assert (
+        plain.execute("SELECT count(*) FROM contratos_retired WHERE id = %s", [new_id]).fetchone()[
+            0
+        ]
+        == 1
+    )
+    r = cli("partition", "migrate", "verify", "contratos", "--format", "json")
+    assert r.exit_code == 0, r.stdout
+    assert json.loads(r.stdout)["ok"] is True
+
+
+def test_verify_lists_differences_and_exits_1(plain, cli):
+    assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
+    assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 0
+    plain.execute("ALTER TABLE contratos DISABLE TRIGGER auroractl_pm_mirror")
+    plain.execute("UPDATE contratos SET numero = 'changed' WHERE id = 7")
+    r = cli("partition", "migrate", "verify", "contratos", "--format", "json")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["differences"][0]["key"] == ["7"]
+    r = cli("partition", "migrate", "swap", "contratos", "--yes")
+    assert r.exit_code == 0
+    r = cli("partition", "migrate", "cleanup", "contratos", "--yes")
+    assert r.exit_code == 3  # no passing verify since the swap
+
+
+def test_unswap_restores_the_original_without_loss(plain, cli):
+    for args in (("prep",), ("fill",), ("swap",)):
+        r = cli("partition", "migrate", *args, "contratos", "--yes")
+        assert r.exit_code == 0, r.stderr
+    # writes on the partitioned table reach the retired one
+    plain.execute(
+        "WITH i AS (INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total) "
+        "VALUES (1, 'n1', '2021-02-02', 5) RETURNING *) "
+        f"INSERT INTO ref_contratos SELECT {COLS} FROM i"
+    )
+    # the trigger moved to the new table, disabled on the retired one: logged once
+    logged = plain.execute(
+        "SELECT count(*) FROM contrato_log l JOIN contratos c ON c.id = l.id WHERE c.numero = 'n1'"
+    ).fetchone()[0]
+    assert logged == 1
+    assert plain.execute(
+        "SELECT has_table_privilege('pg_monitor', 'contratos', 'SELECT')"
+    ).fetchone()[0]
+    plain.execute("UPDATE contratos SET status = 'encerrado' WHERE id = 3")
+    plain.execute("UPDATE ref_contratos SET status = 'encerrado' WHERE id = 3")
+    plain.execute("DELETE FROM contratos WHERE id = 4")
+    plain.execute("DELETE FROM ref_contratos WHERE id = 4")
+    r = cli("partition", "migrate", "unswap", "contratos", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert not _partitioned(plain)
+    _same_as_reference(plain)
+    assert (
+        plain.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'contratos'::regclass "
+            "AND tgname = 'auroractl_pm_mirror'"
+        ).fetchone()[0]
+        == 1
+    )
+    assert plain.execute("SELECT count(*) FROM contratos_ativos").fetchone()[0] > 0
+    # and swap again, verify, cleanup
+    assert cli("partition", "migrate", "swap", "contratos", "--yes").exit_code == 0
+    assert cli("partition", "migrate", "verify", "contratos").exit_code == 0
+    r = cli("partition", "migrate", "cleanup", "contratos", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert plain.execute("SELECT to_regclass('contratos_retired')").fetchone()[0] is None
+    # the materialized view was re-created on the partitioned table, with its index
+    assert plain.execute(
+        "SELECT DISTINCT d.refobjid::regclass::text FROM pg_depend d JOIN pg_rewrite r "
+        "ON r.oid = d.objid WHERE r.ev_class = 'contratos_por_ano'::regclass "
+        "AND d.refobjid <> 'contratos_por_ano'::regclass"
+    ).fetchall() == [("contratos",)]
+    plain.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY contratos_por_ano")
+    assert (
+        plain.execute("SELECT sum(n) FROM contratos_por_ano").fetchone()[0]
+        == (plain.execute("SELECT count(*) FROM contratos").fetchone()[0])
+    )
+    _same_as_reference(plain)
+    assert (
+        plain.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = 'contrato_eventos'::regclass "
+            "AND contype = 'f'"
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def test_errors(plain, cli):
+    assert cli("partition", "migrate", "prep", "contratoz", "--yes").exit_code == 2
+    assert cli("partition", "migrate", "prep", "contratos", "--by", "week").exit_code == 2
+    r = cli("partition", "migrate", "prep", "contratos", "--column", "numero", "--yes")
+    assert r.exit_code == 2
+    assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 3
+    assert cli("partition", "migrate", "prep", "contratos").exit_code == 4  # no --yes, no TTY
+
+
+def _copied(conn: psycopg.Connection) -> int:
+    return conn.execute(
+        "SELECT coalesce(sum(copied), 0) FROM auroractl.migrations_partition_chunks"
+    ).fetchone()[0]
+
+
+def test_fill_survives_sigkill_twice(plain, cli, dsn):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "auroractl")
+    env = {**os.environ, "AURORACTL_DSN": dsn}
+    cmd = [
+        exe,
+        "partition",
+        "migrate",
+        "fill",
+        "contratos",
+        "--batch-size",
+        "20",
+        "--sleep-ms",
+        "20",
+        "--yes",
+    ]
+    writer = Writer(dsn, seed=7)
+    writer.start()
+    try:
+        assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
+        for kill_after in (200, 600):
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                while _copied(plain) < kill_after and proc.poll() is None:
+                    time.sleep(0.02)
+                assert proc.poll() is None, "fill finished before it could be killed"
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+            assert proc.returncode == -signal.SIGKILL
+        done = subprocess.run(
+            [*cmd[:6], "500", "--yes"], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "resumed" in done.stderr
+        assert cli("partition", "migrate", "swap", "contratos", "--yes").exit_code == 0
+        time.sleep(0.3)
+    finally:
+        writer.halt.set()
+        writer.join(10)
+    assert not writer.errors, writer.errors[:3]
+    assert _partitioned(plain)
+    _same_as_reference(plain)
+
+
+def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cli):
+    r = cli(
+        "partition",
+        "migrate",
+        "prep",
+        "usuarios",
+        "--by",
+        "tenant",
+        "--hash-partitions",
+        "4",
+        "--yes",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "ai_preferences" in r.stderr and "usuarios_email_key" in r.stderr
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'usuarios_partitioned'::regclass"
+        ).fetchone()[0]
+        == 4
+    )
+    assert cli("partition", "migrate", "fill", "usuarios", "--jobs", "2", "--yes").exit_code == 0
+    assert cli("partition", "migrate", "verify", "usuarios").exit_code == 0
+    r = cli("partition", "migrate", "swap", "usuarios", "--yes")
+    assert r.exit_code == 0, r.stderr
+    before = conn.execute("SELECT max(id) FROM usuarios_retired").fetchone()[0]
+    new_id = conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email) VALUES (1, 'Nova', 'nova@example.com') "
+        "RETURNING id"
+    ).fetchone()[0]
+    assert new_id > before  # the identity sequence feeds the partitioned table
+    # the foreign key still points at the retired table, kept complete by the reverse mirror
+    conn.execute("INSERT INTO ai_preferences (empresa_id, usuario_id) VALUES (1, %s)", [new_id])
+    assert cli("partition", "migrate", "verify", "usuarios").exit_code == 0
+    r = cli("partition", "migrate", "cleanup", "usuarios", "--yes")
+    assert r.exit_code == 3 and "identity" in r.stderr
+    r = cli("partition", "migrate", "unswap", "usuarios", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert (
+        conn.execute("SELECT count(*) FROM usuarios WHERE email = 'nova@example.com'").fetchone()[0]
+        == 1
+    )
+    again = conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email) VALUES (1, 'Outra', 'o@example.com') "
+        "RETURNING id"
+    ).fetchone()[0]
+    assert again > new_id
+    assert (
+        conn.execute("SELECT count(*) FROM usuarios_partitioned WHERE id = %s", [again]).fetchone()[
+            0
+        ]
+        == 1
+    )  # mirrored again after unswap
