@@ -12,7 +12,7 @@ from auroractl import config, output
 if TYPE_CHECKING:
     import psycopg
 
-    from auroractl.runner import Options
+    from auroractl.runner import Options, Outcome, Plan
 
 
 @dataclass
@@ -76,3 +76,28 @@ def runner_options(dry_run: bool, yes: bool, fmt: str) -> Options:
         target_label=db.describe(target(s)),
         lock_retries=s.lock_retries,
     )
+
+
+def apply_plan(conn: psycopg.Connection, plan: Plan, dry_run: bool, yes: bool, fmt: str) -> Outcome:
+    """Run a Plan through the runner and report the outcome the same way everywhere:
+    notes first (before any confirmation), then "Done: ..." or the nothing-to-do summary
+    on stderr, or the outcome as JSON on stdout."""
+    from auroractl import runner
+
+    if not plan.empty:
+        for note in plan.notes:
+            output.info(f"Note: {note}")
+    outcome = runner.apply(conn, plan, runner_options(dry_run, yes, fmt))
+    if outcome.status == "dry-run":
+        return outcome
+    if fmt == "json":
+        output.render(outcome, "json")
+    elif outcome.status == "nothing-to-do":
+        output.info(plan.summary)
+    else:
+        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
+        output.info(
+            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
+            f"ledger #{outcome.ledger_id})"
+        )
+    return outcome

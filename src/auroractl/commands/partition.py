@@ -13,26 +13,6 @@ from auroractl.commands._options import DryRunOpt, Format, FormatOpt, TableOpt, 
 app = group("Create, keep ahead, inspect and retire table partitions.")
 
 
-def _apply(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    from auroractl import runner
-
-    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    for note in plan.notes:
-        output.info(f"Note: {note}")
-    if outcome.status == "dry-run":
-        return
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
-        output.info(
-            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
-            f"ledger #{outcome.ledger_id})"
-        )
-
-
 @app.command()
 def status(
     table: Annotated[str, typer.Argument(help="Partitioned table.")] = "contratos",
@@ -119,7 +99,7 @@ def create(
     ops.validate_create(year, month, tenant)
     with _context.connect() as conn:
         plan, _ = ops.plan_create(conn, table, year=year, month=month, tenant=tenant)
-        _apply(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 @app.command()
@@ -152,7 +132,7 @@ def ensure(
         raise InvalidInput("give --table or --all, not both")
     with _context.connect() as conn:
         plan, _ = ops.plan_ensure(conn, table or None, ahead)
-        _apply(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 @app.command()
@@ -182,7 +162,7 @@ def detach(
     ops.check_year(before)
     with _context.connect() as conn:
         plan = ops.plan_detach(conn, table, before, archive_schema=archive_schema, drop=drop)
-        _apply(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 from auroractl.commands import partition_migrate  # noqa: E402 (sub-group, registered last)

@@ -20,27 +20,6 @@ app = group(
 TableArg = Annotated[str, typer.Argument(help="Table to partition (schema.name).")]
 
 
-def _apply(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    from auroractl import runner
-
-    if not plan.empty:
-        for note in plan.notes:
-            output.info(f"Note: {note}")
-    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "dry-run":
-        return
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
-        output.info(
-            f"Done: {plan.summary} ({outcome.duration_s:.3f}s{retries}; "
-            f"ledger #{outcome.ledger_id})"
-        )
-
-
 @app.command()
 def prep(
     table: TableArg = "contratos",
@@ -84,7 +63,7 @@ def prep(
                 f"primary key ({', '.join(report.twin_primary_key)}), "
                 f"{len(report.partitions)} partitions"
             )
-        _apply(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
@@ -278,7 +257,7 @@ def swap(
 
     with _context.connect() as conn:
         _set_lock_timeout(conn, lock_timeout)
-        _apply(conn, ops.plan_swap(conn, table), dry_run, yes, fmt)
+        _context.apply_plan(conn, ops.plan_swap(conn, table), dry_run, yes, fmt.value)
 
 
 def _set_lock_timeout(conn, value: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -316,7 +295,7 @@ def unswap(
 
     with _context.connect() as conn:
         _set_lock_timeout(conn, lock_timeout)
-        _apply(conn, ops.plan_unswap(conn, table), dry_run, yes, fmt)
+        _context.apply_plan(conn, ops.plan_unswap(conn, table), dry_run, yes, fmt.value)
 
 
 @app.command()
@@ -335,7 +314,7 @@ def cleanup(
     from auroractl.ops import partition_migrate as ops
 
     with _context.connect() as conn:
-        _apply(conn, ops.plan_cleanup(conn, table), dry_run, yes, fmt)
+        _context.apply_plan(conn, ops.plan_cleanup(conn, table), dry_run, yes, fmt.value)
 
 
 @app.command()

@@ -25,27 +25,6 @@ def _config():  # type: ignore[no-untyped-def]
     return RlsConfig.from_section(_context.settings().section("rls"))
 
 
-def apply_plan(conn, plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    """Run a Plan through the runner and report the outcome (shared by rls/audit/encrypt)."""
-    from auroractl import runner
-
-    for note in plan.notes:
-        output.warn(note)
-    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "dry-run":
-        return
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
-        output.info(
-            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
-            f"ledger #{outcome.ledger_id})"
-        )
-
-
 @app.command()
 def enable(
     table: TablesOpt = None,
@@ -71,7 +50,7 @@ def enable(
     cfg = _config()
     with _context.connect() as conn:
         plan = ops.plan_enable(conn, cfg, table, all_tables)
-        apply_plan(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 @app.command()
@@ -92,7 +71,7 @@ def disable(
     cfg = _config()
     with _context.connect() as conn:
         plan = ops.plan_disable(conn, cfg, table, all_tables)
-        apply_plan(conn, plan, dry_run, yes, fmt)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 @app.command()

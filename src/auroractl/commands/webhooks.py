@@ -13,16 +13,6 @@ from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, gr
 app = group("Webhooks from database events: outbox, subscriptions, dispatcher.")
 
 
-def _apply(plan, dry_run: bool, yes: bool, fmt: Format, conn) -> None:  # type: ignore[no-untyped-def]
-    from auroractl import runner
-
-    outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    elif outcome.status == "applied":
-        output.info(f"Done: {plan.summary}")
-
-
 @app.command()
 def install(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
     """Create the outbox (webhook_events), subscriptions and criar_webhook_event().
@@ -33,7 +23,7 @@ def install(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Fo
     from auroractl.ops import webhooks as ops
 
     with _context.connect() as conn:
-        _apply(ops.plan_install(conn), dry_run, yes, fmt, conn)
+        _context.apply_plan(conn, ops.plan_install(conn), dry_run, yes, fmt.value)
 
 
 @app.command()
@@ -76,7 +66,7 @@ def subscribe(
         plan = ops.plan_subscribe(
             conn, event, table, ops_list, url, secret_env, include_personal, excluded
         )
-        _apply(plan, dry_run, yes, fmt, conn)
+        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
 
 
 @app.command()
