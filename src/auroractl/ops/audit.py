@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops._names import SchemaNamed
 from auroractl.runner import Plan, Step
 
 if TYPE_CHECKING:
@@ -59,20 +60,12 @@ class AuditConfig:
 
 
 @dataclass(frozen=True)
-class AuditedTable:
+class AuditedTable(SchemaNamed):
     schema: str
     name: str
     pk_columns: tuple[str, ...]
     columns: tuple[str, ...]
     triggers: dict[str, str]
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
 
 
 @dataclass(frozen=True)

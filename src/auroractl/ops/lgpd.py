@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops._names import SchemaNamed
 
 if TYPE_CHECKING:
     import psycopg
@@ -197,7 +198,7 @@ class LgpdConfig:
 
 
 @dataclass(frozen=True)
-class TableInfo:
+class TableInfo(SchemaNamed):
     oid: int
     schema: str
     name: str
@@ -207,14 +208,6 @@ class TableInfo:
     types: tuple[str, ...]
     notnull: tuple[bool, ...]
     partitions: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
 
     def type_of(self, column: str) -> str | None:
         return dict(zip(self.columns, self.types, strict=True)).get(column)

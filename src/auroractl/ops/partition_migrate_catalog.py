@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import NotFound, Precondition
+from auroractl.ops._names import SchemaNamed
 
 if TYPE_CHECKING:
     import psycopg
@@ -42,7 +43,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Source:
+class Source(SchemaNamed):
     oid: int
     schema: str
     name: str
@@ -53,14 +54,6 @@ class Source:
     pk: tuple[str, ...]
     comment: str | None
     columns: tuple[Column, ...]
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

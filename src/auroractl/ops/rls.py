@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops._names import SchemaNamed
 from auroractl.runner import Plan, Step
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class RlsConfig:
 
 
 @dataclass(frozen=True)
-class TenantTable:
+class TenantTable(SchemaNamed):
     schema: str
     name: str
     relkind: str
@@ -64,14 +65,6 @@ class TenantTable:
     policy_comments: tuple[str, ...]
     has_tenant_index: bool
     app_role_has_access: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
 
 
 @dataclass(frozen=True)
