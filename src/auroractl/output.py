@@ -217,3 +217,47 @@ def status(message: str) -> Iterator[Callable[[str], None]]:
         return
     with stderr().status(message) as live:
         yield lambda text: live.update(text)
+
+
+class RowsProgress:
+    """Handle of :func:`rows_progress`: ``start(total)`` once known, ``advance(n)`` per batch."""
+
+    def __init__(self, bar=None, task=None) -> None:  # type: ignore[no-untyped-def]
+        self._bar, self._task = bar, task
+
+    def start(self, total: int | None) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=total or None)
+
+    def advance(self, n: int) -> None:
+        if self._bar is None:
+            return
+        self._bar.advance(self._task, n)
+        speed = self._bar.tasks[self._task].speed
+        self._bar.update(self._task, rate=f"{speed:,.0f} rows/s" if speed else "")
+
+
+@contextlib.contextmanager
+def rows_progress(description: str, total: int | None = None) -> Iterator[RowsProgress]:
+    """A bar with rows/s and ETA on stderr for batch jobs; silent under --quiet / no TTY."""
+    if not progress_enabled():
+        yield RowsProgress()
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=stderr(),
+        transient=True,
+    ) as bar:
+        yield RowsProgress(bar, bar.add_task(description, total=total or None, rate=""))

@@ -105,18 +105,7 @@ def apply(
     if opts.dry_run:
         output.plan(plan, opts.fmt)
         return Outcome(plan.command, plan.summary, "dry-run", len(plan.steps), notes=plan.notes)
-    if not opts.yes:
-        interactive = opts.interactive
-        if interactive is None:
-            interactive = sys.stdin.isatty() and sys.stderr.isatty()
-        if not interactive:
-            raise Refused(
-                f"refusing to change {opts.target_label} without confirmation: "
-                "pass --yes (or --dry-run to preview)"
-            )
-        ask = confirm or output.confirm_plan
-        if not ask(plan, opts.target_label):
-            raise Refused("cancelled: nothing was changed")
+    confirm_or_refuse(plan, opts, confirm)
 
     started = time.monotonic()
     retries = 0
@@ -148,6 +137,27 @@ def apply(
         ledger_id,
         plan.notes,
     )
+
+
+def confirm_or_refuse(
+    plan: Plan, opts: Options, confirm: Callable[[Plan, str], bool] | None = None
+) -> None:
+    """The rule for every change: --yes, or a confirmation on a terminal; without a
+    terminal, refuse. Batch jobs that run their own loop call this before starting."""
+    from auroractl import output
+
+    if opts.yes:
+        return
+    interactive = opts.interactive
+    if interactive is None:
+        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    if not interactive:
+        raise Refused(
+            f"refusing to change {opts.target_label} without confirmation: "
+            "pass --yes (or --dry-run to preview)"
+        )
+    if not (confirm or output.confirm_plan)(plan, opts.target_label):
+        raise Refused("cancelled: nothing was changed")
 
 
 def _run_with_retries(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from auroractl import output
+from auroractl import output, runner
 from auroractl.commands import _context
 from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
 
@@ -46,56 +44,6 @@ def _key(secret: str | None, env: str | None = None) -> str:
     return ops.key_from(secret, env or ops.KEY_ENV, region, endpoint)
 
 
-def _confirm(plan, opts) -> None:  # type: ignore[no-untyped-def]
-    """The runner's rule for batch jobs: --yes, or a confirmation on a terminal."""
-    import sys
-
-    from auroractl.errors import Refused
-
-    if opts.yes:
-        return
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise Refused(
-            f"refusing to change {opts.target_label} without confirmation: "
-            "pass --yes (or --dry-run to preview)"
-        )
-    if not output.confirm_plan(plan, opts.target_label):
-        raise Refused("cancelled: nothing was changed")
-
-
-@contextlib.contextmanager
-def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    """A rows/s + ETA bar on stderr (silent under --quiet or without a TTY)."""
-    if not output.progress_enabled() or not total:
-        yield lambda n: None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=output.stderr(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(description, total=total, rate="")
-
-        def advance(n: int) -> None:
-            bar.advance(task, n)
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
-
-        yield advance
-
-
 def _connector():  # type: ignore[no-untyped-def]
     from auroractl import db
 
@@ -105,7 +53,6 @@ def _connector():  # type: ignore[no-untyped-def]
 
 
 def _record(conn, plan, seconds: float, error: BaseException | None) -> int | None:  # type: ignore[no-untyped-def]
-    from auroractl import runner
 
     return runner.record(conn, plan, seconds, error)
 
@@ -151,9 +98,9 @@ def backfill(
                 output.plan(prep, fmt.value)
             output.plan(batches, fmt.value)
             return
-        _confirm(batches if prep.empty else replace(prep, steps=prep.steps + batches.steps), opts)
-        from auroractl import runner
-
+        runner.confirm_or_refuse(
+            batches if prep.empty else replace(prep, steps=prep.steps + batches.steps), opts
+        )
         runner.apply(conn, prep, replace(opts, yes=True))
         t = ops.resolve(conn, table, column, target_column)
         with ops_maintenance(conn):
@@ -161,7 +108,7 @@ def backfill(
         error: BaseException | None = None
         result = None
         try:
-            with _progress(total, f"encrypting {t.label}.{t.column}") as advance:
+            with output.rows_progress(f"encrypting {t.label}.{t.column}", total) as bar:
                 result = ops.backfill(
                     _connector(),
                     t,
@@ -169,7 +116,7 @@ def backfill(
                     batch_size=batch_size,
                     sleep_ms=sleep_ms,
                     jobs=jobs,
-                    on_progress=advance,
+                    on_progress=bar.advance,
                 )
         except BaseException as exc:
             error = exc
@@ -272,7 +219,7 @@ def finalize(
         if dry_run:
             output.plan(plan, fmt.value)
             return
-        _confirm(plan, opts)
+        runner.confirm_or_refuse(plan, opts)
         with ops_maintenance(conn):
             total = conn.execute(
                 templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
@@ -280,9 +227,9 @@ def finalize(
         error = None
         result = None
         try:
-            with _progress(total, f"finalizing {t.label}.{t.column}") as advance:
+            with output.rows_progress(f"finalizing {t.label}.{t.column}", total) as bar:
                 result = ops.finalize(
-                    conn, t, key or "", batch_size=batch_size, on_progress=advance
+                    conn, t, key or "", batch_size=batch_size, on_progress=bar.advance
                 )
         except BaseException as exc:
             error = exc
@@ -353,7 +300,7 @@ def rotate(
         if dry_run:
             output.plan(plan, fmt.value)
             return
-        _confirm(plan, opts)
+        runner.confirm_or_refuse(plan, opts)
         error = None
         result = None
         try:

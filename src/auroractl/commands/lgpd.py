@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
-from auroractl import output
+from auroractl import output, runner
 from auroractl.commands import _context
 from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
-from auroractl.errors import CheckFailed, InvalidInput, Refused
+from auroractl.errors import CheckFailed, InvalidInput
 
 app = group("LGPD: personal-data map, erasure (forget), access export and request register.")
 
@@ -112,15 +112,7 @@ def _confirm(plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: igno
         if fmt != Format.json:
             output.plan(plan, fmt.value)
         return
-    if yes:
-        return
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise Refused(
-            f"refusing to change {opts.target_label} without confirmation: "
-            "pass --yes (or --dry-run to preview)"
-        )
-    if not output.confirm_plan(plan, opts.target_label):
-        raise Refused("cancelled: nothing was changed")
+    runner.confirm_or_refuse(plan, opts)
 
 
 @app.command()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
 
-from auroractl import output
+from auroractl import output, runner
 from auroractl.commands import _context
 from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
 
@@ -71,59 +69,6 @@ SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (key ranges).")]
 
 
-@contextlib.contextmanager
-def _progress(description: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """(on_start(total), advance(n)) driving a rows/s + ETA bar on stderr when on a TTY."""
-    if not output.progress_enabled():
-        yield (lambda total: None), (lambda n: None)
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=output.stderr(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(description, total=None, rate="")
-
-        def start(total: int) -> None:
-            bar.update(task, total=total or None)
-
-        def advance(n: int) -> None:
-            bar.advance(task, n)
-            speed = bar.tasks[task].speed
-            bar.update(task, rate=f"{speed:,.0f} rows/s" if speed else "")
-
-        yield start, advance
-
-
-def _confirm(plan, opts) -> None:  # type: ignore[no-untyped-def]
-    """The runner's rule for batch jobs: --yes, or a confirmation on a terminal."""
-    import sys
-
-    from auroractl.errors import Refused
-
-    if opts.yes:
-        return
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise Refused(
-            f"refusing to change {opts.target_label} without confirmation: "
-            "pass --yes (or --dry-run to preview)"
-        )
-    if not output.confirm_plan(plan, opts.target_label):
-        raise Refused("cancelled: nothing was changed")
-
-
 @app.command()
 def fill(
     table: TableArg = "contratos",
@@ -142,7 +87,7 @@ def fill(
     Example:
         auroractl partition migrate fill contratos --batch-size 5000 --sleep-ms 10 --yes
     """
-    from auroractl import db, runner
+    from auroractl import db
     from auroractl.ops import partition_migrate as ops
     from auroractl.ops import partition_migrate_catalog as cat
 
@@ -156,19 +101,19 @@ def fill(
         if dry_run:
             output.plan(plan, fmt.value)
             return
-        _confirm(plan, opts)
+        runner.confirm_or_refuse(plan, opts)
         result = None
         error: BaseException | None = None
         try:
-            with _progress(f"filling {m.schema}.{m.twin}") as (start, advance):
+            with output.rows_progress(f"filling {m.schema}.{m.twin}") as bar:
                 result = ops.fill(
                     lambda: db.connect(t, s),
                     table,
                     batch_size=batch_size,
                     sleep_ms=sleep_ms,
                     jobs=jobs,
-                    on_progress=advance,
-                    on_start=start,
+                    on_progress=bar.advance,
+                    on_start=bar.start,
                 )
         except BaseException as exc:
             error = exc
