@@ -7,7 +7,6 @@ Target precedence: --dsn > AURORACTL_DSN > --profile / AURORACTL_PROFILE / the f
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -90,6 +89,8 @@ def load(path: Path | None = None) -> Settings:
     path = path if path is not None else config_path()
     data: dict[str, Any] = {}
     if path is not None:
+        import tomllib
+
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:

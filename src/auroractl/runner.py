@@ -8,8 +8,6 @@ and freezing production) and recorded in ``auroractl.operations``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import random
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +48,8 @@ class Plan:
         return "\n\n".join(s.sql.rstrip(";") + ";" for s in self.steps)
 
     def sql_hash(self) -> str:
+        import hashlib
+
         return hashlib.sha256(self.sql_text().encode()).hexdigest()
 
 
@@ -185,6 +185,8 @@ def _run_with_retries(
             relations = tuple(dict.fromkeys(r for s in steps for r in s.locks))
             if attempt == max_retries:
                 raise lock_timeout_error(conn, relations, attempt + 1) from None
+            import random
+
             time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
