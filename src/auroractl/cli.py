@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 from typing import Annotated
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from auroractl import __version__, output
-from auroractl.commands import _context, history, partition
-from auroractl.commands import alarms as alarms_cmd
-from auroractl.commands import audit as audit_cmd
-from auroractl.commands import backup as backup_cmd
-from auroractl.commands import cache as cache_cmd
-from auroractl.commands import config as config_cmd
-from auroractl.commands import encrypt as encrypt_cmd
-from auroractl.commands import graphql as graphql_cmd
-from auroractl.commands import health as health_cmd
-from auroractl.commands import lgpd as lgpd_cmd
-from auroractl.commands import matview as matview_cmd
-from auroractl.commands import metrics as metrics_cmd
-from auroractl.commands import migrate as migrate_cmd
-from auroractl.commands import params as params_cmd
-from auroractl.commands import restore_test as restore_test_cmd
-from auroractl.commands import rls as rls_cmd
-from auroractl.commands import sandbox as sandbox_cmd
-from auroractl.commands import schedule as schedule_cmd
-from auroractl.commands import schema as schema_cmd
-from auroractl.commands import webhooks as webhooks_cmd
+from auroractl.commands import _context
 from auroractl.errors import (
     EXIT_AWS,
     EXIT_DATABASE,
@@ -54,8 +38,150 @@ def _classify(exc: BaseException) -> tuple[str, int, str | None] | None:
     return None
 
 
+# Every command group and top-level command: name -> (module in auroractl.commands,
+# attribute, one-line purpose). They are imported and built only when invoked: building
+# all of them costs Typer ~80 ms on every start, cron runs included. The purposes are the
+# first lines of each group's help (a unit test keeps them equal).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "sandbox": (
+        "sandbox",
+        "app",
+        "Local PostgreSQL with the demo schema and data (no AWS needed).",
+    ),
+    "partition": ("partition", "app", "Create, keep ahead, inspect and retire table partitions."),
+    "health": (
+        "health",
+        "health",
+        "Check the database's health; exit 0 OK, 1 WARN, 2 CRIT, 3 could not check.",
+    ),
+    "top-queries": (
+        "health",
+        "top_queries",
+        "Show the top statements of this database from pg_stat_statements (never resets them).",
+    ),
+    "params": (
+        "params",
+        "app",
+        "Server parameters: show, diff and apply the desired settings (seed 2.1).",
+    ),
+    "alarms": (
+        "alarms",
+        "app",
+        "CloudWatch alarms for the Aurora cluster: apply, status, delete (seed 5.2).",
+    ),
+    "metrics": (
+        "metrics",
+        "app",
+        "Business metrics view v_metricas_negocio: create it, show today's numbers.",
+    ),
+    "rls": (
+        "rls",
+        "app",
+        "Tenant isolation with row level security (enable, status, verify, disable).",
+    ),
+    "audit": (
+        "audit",
+        "app",
+        "Audit trail: who changed which row, when (personal data never copied).",
+    ),
+    "encrypt": (
+        "encrypt",
+        "app",
+        "Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen.",
+    ),
+    "lgpd": (
+        "lgpd",
+        "app",
+        "LGPD: personal-data map, erasure (forget), access export and request register.",
+    ),
+    "backup": ("backup", "app", "Aurora backups: retention policy, manual snapshots, list, prune."),
+    "restore-test": (
+        "restore_test",
+        "app",
+        "Restore drills: restore a copy, verify it against the source, tear it down.",
+    ),
+    "matview": (
+        "matview",
+        "app",
+        "Materialized views: create, refresh (optionally CONCURRENTLY), status, drop.",
+    ),
+    "schedule": ("schedule", "app", "Recurring jobs with pg_cron: add, list, remove, runs (UTC)."),
+    "cache": (
+        "cache",
+        "app",
+        "Query-cache candidates from pg_stat_statements; publish dashboards to Redis.",
+    ),
+    "migrate": (
+        "migrate",
+        "app",
+        "Versioned schema migrations: NNNN_name.sql.j2 templates and "
+        "the ledger auroractl.schema_migrations.",
+    ),
+    "schema": (
+        "schema",
+        "app",
+        "Schema layout: split tables into domain schemas (requirements 1.2).",
+    ),
+    "webhooks": (
+        "webhooks",
+        "app",
+        "Webhooks from database events: outbox, subscriptions, dispatcher.",
+    ),
+    "graphql": ("graphql", "app", "GraphQL (PostGraphile) readiness checks."),
+    "history": (
+        "history",
+        "history",
+        "List applied changes (the auroractl.operations ledger), newest first.",
+    ),
+    "config": ("config", "app", "Show the resolved target and settings."),
+}
+
+
+def build_command(name: str):  # type: ignore[no-untyped-def]
+    """Import and build one registered group or command (a click object)."""
+    module, attribute, _ = COMMANDS[name]
+    target = getattr(importlib.import_module(f"auroractl.commands.{module}"), attribute)
+    if isinstance(target, typer.Typer):
+        built = typer.main.get_group(target)
+    else:
+        single = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+        single.command(name)(target)
+        built = typer.main.get_command(single)
+    built.name = name
+    _keep_examples(built)
+    return built
+
+
+def _keep_examples(command) -> None:  # type: ignore[no-untyped-def]
+    """Mark "Example:" paragraphs so click prints them as written instead of rewrapping."""
+    if command.help:
+        command.help = re.sub(r"(?m)^([ \t]*)(Examples?:)", "\\1\b\n\\1\\2", command.help)
+    for sub in getattr(command, "commands", {}).values():
+        _keep_examples(sub)
+
+
 class BoundaryGroup(TyperGroup):
-    """Every command runs inside here: known errors become one line and an exit code."""
+    """The root group: lazy subcommands, and the one error boundary every command runs
+    inside (known errors become one line and an exit code)."""
+
+    def list_commands(self, ctx):  # type: ignore[no-untyped-def]
+        return [*super().list_commands(ctx), *COMMANDS]
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[no-untyped-def]
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = build_command(cmd_name)
+        return command
+
+    def format_commands(self, ctx, formatter):  # type: ignore[no-untyped-def]
+        """List commands from the registry, without importing any of them."""
+        width = formatter.width - 6 - max(len(n) for n in COMMANDS)
+        rows = [
+            (n, purpose if len(purpose) <= width else purpose[: width - 3] + "...")
+            for n, (_, _, purpose) in COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
@@ -84,28 +210,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(sandbox_cmd.app, name="sandbox")
-app.add_typer(partition.app, name="partition")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(matview_cmd.app, name="matview")
-app.add_typer(schedule_cmd.app, name="schedule")
-app.add_typer(cache_cmd.app, name="cache")
-app.add_typer(webhooks_cmd.app, name="webhooks")
-app.add_typer(graphql_cmd.app, name="graphql")
-app.command("history")(history.history)
-app.command("health")(health_cmd.health)
-app.command("top-queries")(health_cmd.top_queries)
-app.add_typer(rls_cmd.app, name="rls")
-app.add_typer(audit_cmd.app, name="audit")
-app.add_typer(encrypt_cmd.app, name="encrypt")
-app.add_typer(lgpd_cmd.app, name="lgpd")
-app.add_typer(backup_cmd.app, name="backup")
-app.add_typer(restore_test_cmd.app, name="restore-test")
-app.add_typer(params_cmd.app, name="params")
-app.add_typer(alarms_cmd.app, name="alarms")
-app.add_typer(metrics_cmd.app, name="metrics")
-app.add_typer(migrate_cmd.app, name="migrate")
-app.add_typer(schema_cmd.app, name="schema")
 
 
 def _version(value: bool) -> None:

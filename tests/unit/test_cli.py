@@ -5,22 +5,43 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
 import typer.main
 
-from auroractl.cli import app
+from auroractl.cli import COMMANDS, app, build_command
 
 
 def all_commands():
+    """Every leaf command, building the lazily registered groups one by one."""
     root = typer.main.get_command(app)
+    ctx = click.Context(root)
 
     def walk(group, path):
-        for name, cmd in group.commands.items():
-            if hasattr(cmd, "commands"):
+        for name in group.list_commands(ctx):
+            cmd = group.get_command(ctx, name)
+            if hasattr(cmd, "list_commands"):
                 yield from walk(cmd, [*path, name])
             else:
                 yield [*path, name], cmd
 
     return list(walk(root, []))
+
+
+def test_registry_purposes_are_the_groups_own_help():
+    for name, (_, _, purpose) in COMMANDS.items():
+        built = build_command(name)
+        assert (built.help or "").strip().splitlines()[0] == purpose, name
+
+
+def test_help_builds_no_command_group():
+    code = (
+        "import sys; from auroractl.cli import main; sys.argv = ['auroractl', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('auroractl.commands.')"
+        " and not m.startswith('auroractl.commands._')), file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip() == "[]"
 
 
 def test_root_help_lists_every_group_with_a_purpose(cli):
