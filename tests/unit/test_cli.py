@@ -82,3 +82,12 @@ def test_python_dash_m_runs():
         [sys.executable, "-m", "auroractl", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("auroractl ")
+
+
+def test_password_in_dsn_is_warned_about_and_never_echoed(cli):
+    result = cli(
+        "--dsn", "postgresql://u:s3cr3t@127.0.0.1:1/x?connect_timeout=2", "partition", "status"
+    )
+    assert result.exit_code == 5
+    assert "--dsn carries a password" in result.stderr
+    assert "s3cr3t" not in result.stderr + result.stdout

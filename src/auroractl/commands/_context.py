@@ -60,6 +60,11 @@ def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
         t = db.with_dbname(t, dbname)
     if t.is_sandbox:
         output.info(f"No target configured: using the local sandbox ({db.endpoint(t)}).")
+    if t.source == "--dsn" and "password" in db.conninfo_params(t):
+        output.warn(
+            "--dsn carries a password, visible to `ps` and in shell history: use "
+            "PGPASSWORD, ~/.pgpass or a profile (secret_arn, iam, password_env)"
+        )
     with db.connect(t, s) as conn:
         yield conn
 
