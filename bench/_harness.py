@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import statistics
 import tempfile
 import threading
@@ -28,6 +29,7 @@ def throwaway_cluster(dbname: str = "bench") -> Iterator[LocalCluster]:
         yield c
     finally:
         c.destroy()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 class Inserter(threading.Thread):
