@@ -392,6 +392,35 @@ def plan_disable(
 # ---------------------------------------------------------------- status
 
 
+def _coverage(t: TenantTable) -> tuple[bool, str]:
+    """(covered, note) for a table that is not a partition."""
+    if not t.rls_enabled:
+        return False, "RLS disabled"
+    if not t.policies:
+        return False, "RLS enabled without policies: nobody but bypassing roles sees rows"
+    if not t.rls_forced:
+        return False, "not forced: the owner bypasses RLS"
+    if TENANT_POLICY not in t.policies:
+        return True, "policies not managed by auroractl"
+    return True, ""
+
+
+def _partition_coverage(
+    t: TenantTable, parents: dict[str, TenantTable], cfg: RlsConfig
+) -> tuple[bool, str]:
+    """A partition is covered by its own policies, or through a covered parent that the
+    application role cannot bypass by reading the partition directly."""
+    parent = parents.get(t.parent or "")
+    parent_ok = parent is not None and parent.rls_enabled and parent.rls_forced
+    own_ok = t.rls_enabled and t.rls_forced and bool(t.policies)
+    covered = own_ok or (parent_ok and not t.app_role_has_access)
+    if covered and not own_ok:
+        return covered, "partition: reached through its parent's policies"
+    if not covered and t.app_role_has_access:
+        return covered, f"partition: {cfg.app_role} can read it directly, bypassing the parent"
+    return covered, "partition: parent not covered"
+
+
 def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
     role = _role(conn, cfg.app_role)
     bypass_rows = conn.execute(templates.load("rls/bypass_roles.sql")).fetchall()
@@ -401,42 +430,7 @@ def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
     out = []
     for t in tables:
         by = [] if t.rls_forced else [f"{t.owner} (owner, not forced)"]
-        if t.is_partition:
-            parent = parents.get(t.parent or "")
-            parent_ok = parent is not None and parent.rls_enabled and parent.rls_forced
-            own_ok = t.rls_enabled and t.rls_forced and bool(t.policies)
-            covered = own_ok or (parent_ok and not t.app_role_has_access)
-            note = (
-                "partition: reached through its parent's policies"
-                if covered and not own_ok
-                else f"partition: {cfg.app_role} can read it directly, bypassing the parent"
-                if not covered and t.app_role_has_access
-                else "partition: parent not covered"
-            )
-            out.append(
-                Coverage(
-                    t.label,
-                    covered,
-                    t.rls_enabled,
-                    t.rls_forced,
-                    t.policies,
-                    tuple(by),
-                    t.has_tenant_index,
-                    note,
-                )
-            )
-            continue
-        covered = t.rls_enabled and t.rls_forced and bool(t.policies)
-        note = ""
-        if not t.rls_enabled:
-            note = "RLS disabled"
-        elif not t.policies:
-            note = "RLS enabled without policies: nobody but bypassing roles sees rows"
-            covered = False
-        elif not t.rls_forced:
-            note = "not forced: the owner bypasses RLS"
-        elif TENANT_POLICY not in t.policies:
-            note = "policies not managed by auroractl"
+        covered, note = _partition_coverage(t, parents, cfg) if t.is_partition else _coverage(t)
         out.append(
             Coverage(
                 t.label,
