@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import statistics
 import tempfile
 import threading
 import time
@@ -59,16 +58,16 @@ class Inserter(threading.Thread):
         self._halt.set()
         self.join(timeout=60)
 
+    def window(self, start: float, end: float) -> list[float]:
+        """Latencies of the statements that overlapped [start, end]."""
+        return sorted(lat for t0, lat in self.samples if t0 + lat >= start and t0 <= end)
+
     def worst(self, start: float, end: float) -> float:
-        window = [lat for t0, lat in self.samples if t0 + lat >= start and t0 <= end]
-        return max(window, default=0.0)
+        return max(self.window(start, end), default=0.0)
+
+    def percentile(self, start: float, end: float, q: float) -> float:
+        window = self.window(start, end)
+        return window[min(len(window) - 1, int(len(window) * q))] if window else 0.0
 
     def p99(self, start: float, end: float) -> float:
-        window = sorted(lat for t0, lat in self.samples if t0 + lat >= start and t0 <= end)
-        if not window:
-            return 0.0
-        return window[min(len(window) - 1, int(len(window) * 0.99))]
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+        return self.percentile(start, end, 0.99)

@@ -47,13 +47,6 @@ SELECT i, 1 + i % 50, 'Usuario ' || i,
 UPDATE_ONE = "UPDATE {s}.usuarios SET ultimo_acesso = now() WHERE id = %s"
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))]
-
-
 def run(dsn: str, schema: str, rows: int, action) -> dict:  # type: ignore[no-untyped-def]
     rnd = random.Random(1)
     workload = Inserter(dsn, UPDATE_ONE.format(s=schema), lambda i: (rnd.randint(1, rows),))
@@ -68,14 +61,13 @@ def run(dsn: str, schema: str, rows: int, action) -> dict:  # type: ignore[no-un
     t1 = time.monotonic()
     time.sleep(0.3)
     workload.stop()
-    window = [lat for s, lat in workload.samples if s + lat >= t0 and s <= t1]
     return {
         "seconds": t1 - t0,
         "failure": failure,
-        "p50": percentile(window, 0.50),
-        "p99": percentile(window, 0.99),
-        "worst": max(window, default=0.0),
-        "updates": len(window),
+        "p50": workload.percentile(t0, t1, 0.50),
+        "p99": workload.p99(t0, t1),
+        "worst": workload.worst(t0, t1),
+        "updates": len(workload.window(t0, t1)),
     }
 
 
