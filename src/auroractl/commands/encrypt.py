@@ -103,8 +103,7 @@ def backfill(
         )
         runner.apply(conn, prep, replace(opts, yes=True))
         t = ops.resolve(conn, table, column, target_column)
-        with ops_maintenance(conn):
-            total = ops.remaining(conn, t)
+        total = ops.remaining(conn, t)
         error: BaseException | None = None
         result = None
         try:
@@ -134,12 +133,6 @@ def backfill(
     if result.remaining:
         output.warn(f"{result.remaining:,} row(s) still locked by writers: run backfill again")
         raise typer.Exit(1)
-
-
-def ops_maintenance(conn):  # type: ignore[no-untyped-def]
-    from auroractl.ops.rls import maintenance
-
-    return maintenance(conn)
 
 
 @app.command()
@@ -196,34 +189,20 @@ def finalize(
     Example:
         auroractl encrypt finalize --table usuarios --column documento_identidade --yes
     """
-    from auroractl import templates
     from auroractl.ops import encrypt as ops
-    from auroractl.runner import Plan, Step
 
     ops.check_batching(batch_size, 0, 1)
     key = None if dry_run else _key(key_secret)
     command = f"encrypt finalize --table {table} --column {column}"
     with _context.connect() as conn:
         t = ops.resolve(conn, table, column, target_column)
-        plan = Plan(
-            command,
-            f"NULL {t.label}.{t.column} where {t.target} decrypts to it",
-            (
-                Step(
-                    templates.render("encrypt/finalize_batch.sql.j2", **t.ctx()),
-                    comment="repeated per batch",
-                ),
-            ),
-        )
+        plan = ops.describe_finalize(t, command)
         opts = _context.runner_options(dry_run, yes, fmt.value)
         if dry_run:
             output.plan(plan, fmt.value)
             return
         runner.confirm_or_refuse(plan, opts)
-        with ops_maintenance(conn):
-            total = conn.execute(
-                templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
-            ).fetchone()[0]
+        total = ops.remaining_plain(conn, t)
         error = None
         result = None
         try:
@@ -274,9 +253,7 @@ def rotate(
     Example:
         auroractl encrypt rotate --key-secret arn:...:old --new-key-secret arn:...:new --yes
     """
-    from auroractl import templates
     from auroractl.ops import encrypt as ops
-    from auroractl.runner import Plan, Step
 
     ops.check_batching(batch_size, sleep_ms, 1)
     command = f"encrypt rotate --table {table} --column {column}"
@@ -286,16 +263,7 @@ def rotate(
         new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
     with _context.connect() as conn:
         t = ops.resolve(conn, table, column, target_column)
-        plan = Plan(
-            command,
-            f"re-encrypt {t.label}.{t.target} under the new key",
-            (
-                Step(
-                    templates.render("encrypt/rotate_batch.sql.j2", **t.ctx()),
-                    comment="repeated per batch",
-                ),
-            ),
-        )
+        plan = ops.describe_rotate(t, command)
         opts = _context.runner_options(dry_run, yes, fmt.value)
         if dry_run:
             output.plan(plan, fmt.value)

@@ -248,6 +248,26 @@ def describe_batches(t: Target, command: str, batch_size: int, jobs: int) -> Pla
     )
 
 
+def describe_finalize(t: Target, command: str) -> Plan:
+    """The finalize batch, for --dry-run and the confirmation."""
+    sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
+    return Plan(
+        command,
+        f"NULL {t.label}.{t.column} where {t.target} decrypts to it",
+        (Step(sql, comment="repeated per batch"),),
+    )
+
+
+def describe_rotate(t: Target, command: str) -> Plan:
+    """The rotate batch, for --dry-run and the confirmation."""
+    sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
+    return Plan(
+        command,
+        f"re-encrypt {t.label}.{t.target} under the new key",
+        (Step(sql, comment="repeated per batch"),),
+    )
+
+
 # ---------------------------------------------------------------- backfill
 
 
@@ -268,7 +288,13 @@ class BackfillResult:
 
 
 def remaining(conn: psycopg.Connection, t: Target) -> int:
+    """Rows whose plaintext has no ciphertext yet."""
     return conn.execute(templates.render("encrypt/remaining.sql.j2", **t.ctx())).fetchone()[0]
+
+
+def remaining_plain(conn: psycopg.Connection, t: Target) -> int:
+    """Rows that still hold plaintext (what finalize will look at)."""
+    return conn.execute(templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())).fetchone()[0]
 
 
 def _ranges(lo: int, hi: int, jobs: int) -> list[tuple[int, int]]:
