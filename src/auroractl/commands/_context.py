@@ -31,6 +31,12 @@ def configure(**values: object) -> None:
     _globals = Globals(**values)  # type: ignore[arg-type]
 
 
+def override_lock_timeout(value: str | None) -> None:
+    """A command's own --lock-timeout takes the place of the global one for its session."""
+    if value is not None:
+        _globals.lock_timeout = value
+
+
 def settings() -> config.Settings:
     s = config.load()
     overrides = {

@@ -200,24 +200,9 @@ def swap(
     """
     from auroractl.ops import partition_migrate as ops
 
+    _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        _set_lock_timeout(conn, lock_timeout)
         _context.apply_plan(conn, ops.plan_swap(conn, table), dry_run, yes, fmt.value)
-
-
-def _set_lock_timeout(conn, value: str | None) -> None:  # type: ignore[no-untyped-def]
-    import psycopg
-
-    from auroractl.errors import InvalidInput
-
-    if value is None:
-        return
-    try:
-        conn.execute("SELECT set_config('lock_timeout', %s, false)", [value])
-    except psycopg.errors.DataError as exc:
-        raise InvalidInput(f"--lock-timeout {value!r} is not a duration like 2s") from exc
-    except psycopg.errors.InvalidParameterValue as exc:
-        raise InvalidInput(f"--lock-timeout {value!r} is not a duration like 2s") from exc
 
 
 @app.command()
@@ -238,8 +223,8 @@ def unswap(
     """
     from auroractl.ops import partition_migrate as ops
 
+    _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        _set_lock_timeout(conn, lock_timeout)
         _context.apply_plan(conn, ops.plan_unswap(conn, table), dry_run, yes, fmt.value)
 
 
