@@ -33,7 +33,7 @@ from auroractl.ops import sandbox as sandbox_ops
 from auroractl.sandbox import ADMIN_ROLE
 
 APP = "bench_app"
-OPTS = runner.Options(yes=True, fmt="table", target_label="bench", lock_retries=5)
+OPTS = runner.Options(yes=True, target_label="bench", lock_retries=5)
 
 
 def phase(writer: Inserter, label: str, fn) -> dict:  # type: ignore[no-untyped-def]

@@ -15,3 +15,8 @@ CREATE TABLE IF NOT EXISTS auroractl.operations (
     error        text,
     version      text
 );
+ALTER TABLE auroractl.operations
+    ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'sql',
+    ADD COLUMN IF NOT EXISTS rows bigint,
+    ADD COLUMN IF NOT EXISTS resources text[],
+    ADD COLUMN IF NOT EXISTS region text;

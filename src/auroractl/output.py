@@ -15,15 +15,32 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from auroractl.runner import Plan
+    from auroractl.plan import Change, Outcome
 
-FORMATS = ("table", "json", "csv")
+REPORT_FORMATS = ("table", "json", "csv")
+CHANGE_FORMATS = ("text", "json")
 _quiet = False
+_format = "table"  # set once per invocation, by the command's --format option
+_emitted = False  # a JSON document was printed: there is exactly one per invocation
 
 
 def set_quiet(value: bool) -> None:
     global _quiet
     _quiet = value
+
+
+def set_format(value: str) -> None:
+    """The output mode of this invocation (the command's --format), set once."""
+    global _format, _emitted
+    _format, _emitted = value, False
+
+
+def current_format() -> str:
+    return _format
+
+
+def json_mode() -> bool:
+    return _format == "json"
 
 
 @functools.cache
@@ -101,11 +118,15 @@ def _cell(value: Any) -> str:
 
 
 def render(
-    data: Any, fmt: str = "table", title: str | None = None, columns: Sequence[str] | None = None
+    data: Any,
+    fmt: str | None = None,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> None:
-    """Print a dataclass / dict / list of them in the chosen format."""
+    """Print a dataclass / dict / list of them (default: this invocation's format)."""
+    fmt = fmt or ("table" if _format == "text" else _format)
     if fmt == "json":
-        sys.stdout.write(json_text(data) + "\n")
+        _emit_json(data)
         return
     cols, rows = _rows(data)
     if columns:
@@ -141,38 +162,94 @@ def pairs(data: dict[str, Any], fmt: str = "table") -> None:
     )
 
 
-def plan(p: Plan, fmt: str = "table") -> None:
-    """Print a plan (dry-run): highlighted SQL on a terminal, plain SQL otherwise."""
-    if fmt == "json":
-        render(
-            {
-                "command": p.command,
-                "summary": p.summary,
-                "notes": list(p.notes),
-                "steps": [
-                    {
-                        "sql": s.sql,
-                        "params": s.params,
-                        "autocommit": s.autocommit,
-                        "comment": s.comment,
-                    }
-                    for s in p.steps
-                ],
-            },
-            "json",
-        )
+def _emit_json(data: Any) -> None:
+    global _emitted
+    if _emitted:  # a second document would break every consumer: a bug, not a user error
+        raise RuntimeError("a second JSON document in one invocation")
+    _emitted = True
+    sys.stdout.write(json_text(data) + "\n")
+
+
+def result(
+    data: Any,
+    *,
+    table: Callable[[], None] | None = None,
+    rows: Any = None,
+    title: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """The one thing a command prints, in this invocation's mode.
+
+    An Outcome (from ``runner.apply``) becomes its JSON document, the plan's SQL on
+    dry-run, or a "Done:" line on stderr. Report data becomes one JSON document, CSV of
+    ``rows`` (default: the data itself), or a table: ``table()`` when the command draws
+    its own, else a generic one."""
+    from auroractl.plan import Outcome
+
+    if isinstance(data, Outcome):
+        _outcome(data)
+    elif _format == "json":
+        _emit_json(data)
+    elif _format == "csv":
+        render(data if rows is None else rows, "csv", columns=columns)
+    elif table is not None:
+        table()
+    else:
+        render(data if rows is None else rows, "table", title=title, columns=columns)
+
+
+def _outcome(o: Outcome) -> None:
+    if _format == "json":
+        # A dry-run is the plan itself (steps / calls at the top), marked as such.
+        _emit_json({**o.preview, "status": o.status} if o.status == "dry-run" else o)
         return
-    lines = [f"-- {p.summary}"] + [f"-- note: {n}" for n in p.notes]
-    for s in p.steps:
+    if o.status == "dry-run":
+        _print_preview(o.preview or {})
+        return
+    if o.status == "nothing-to-do":
+        info(o.summary)
+        return
+    for note in o.notes:
+        info(f"Note: {note}")
+    detail = [f"{o.duration_s:.2f}s"]
+    if o.rows is not None:
+        detail.append(f"{o.rows:,} rows")
+    if o.lock_retries:
+        detail.append(f"{o.lock_retries} lock retries")
+    if o.ledger_id is not None:
+        detail.append(f"ledger #{o.ledger_id}")
+    info(f"{'Done' if o.status == 'applied' else 'Stopped'}: {o.summary} ({'; '.join(detail)})")
+
+
+def error_document(message: str, exit_code: int, hint: str | None) -> None:
+    """Under --format json an error is still one JSON document on stdout (unless the
+    command already printed its document); the one-line message goes to stderr too."""
+    if _format == "json" and not _emitted:
+        _emit_json({"status": "error", "error": message, "exit_code": exit_code, "hint": hint})
+
+
+def preview_text(preview: dict[str, Any]) -> str:
+    """A change's preview as commented SQL (plans, jobs) or a call list (AWS)."""
+    lines = [f"-- {preview.get('summary', '')}"]
+    lines += [f"-- note: {n}" for n in preview.get("notes", ())]
+    for c in preview.get("calls", ()):
+        lines.append(f"-- {c['service']}.{c['operation']} {c['resource']}")
+        lines.append(json.dumps(to_jsonable(c["request"]), ensure_ascii=False, sort_keys=True))
+    for s in preview.get("steps", ()):
         lines.append("")
-        if s.comment:
-            lines.append(f"-- {s.comment}")
-        if s.autocommit:
+        if s["comment"]:
+            lines.append(f"-- {s['comment']}")
+        if s["autocommit"]:
             lines.append("-- (autocommit: runs outside a transaction)")
-        if isinstance(s.params, dict):
-            lines += [f"--   {k} = {v!r}" for k, v in s.params.items()]
-        lines.append(s.sql.rstrip().rstrip(";") + ";")
-    text = "\n".join(lines)
+        if isinstance(s["params"], dict):
+            lines += [f"--   {k} = {v!r}" for k, v in s["params"].items()]
+        lines.append(s["sql"].rstrip().rstrip(";") + ";")
+    return "\n".join(lines)
+
+
+def _print_preview(preview: dict[str, Any]) -> None:
+    """Print a plan (dry-run): highlighted SQL on a terminal, plain SQL otherwise."""
+    text = preview_text(preview)
     if stdout().is_terminal:
         from rich.syntax import Syntax
 
@@ -181,14 +258,16 @@ def plan(p: Plan, fmt: str = "table") -> None:
         sys.stdout.write(text + "\n")
 
 
-def confirm_plan(p: Plan, target_label: str) -> bool:
-    """Show the plan on stderr and ask for confirmation on the terminal."""
+def confirm_change(change: Change, target_label: str) -> bool:
+    """Show the change on stderr and ask for confirmation on the terminal."""
     from rich.prompt import Confirm
     from rich.syntax import Syntax
 
-    stderr().print(Syntax(p.sql_text(), "sql", theme="ansi_dark", word_wrap=True))
+    text = preview_text(change.preview())
+    stderr().print(Syntax(text, "sql", theme="ansi_dark", word_wrap=True))
+    what = "call(s)" if change.kind == "aws" else "statement(s)"
     return Confirm.ask(
-        f"Apply {len(p.steps)} statement(s) to {target_label}?", console=stderr(), default=False
+        f"Apply {change.size} {what} to {target_label}?", console=stderr(), default=False
     )
 
 
@@ -222,8 +301,8 @@ def status(message: str) -> Iterator[Callable[[str], None]]:
 class RowsProgress:
     """Handle of :func:`rows_progress`: ``start(total)`` once known, ``advance(n)`` per batch."""
 
-    def __init__(self, bar=None, task=None) -> None:  # type: ignore[no-untyped-def]
-        self._bar, self._task = bar, task
+    def __init__(self, bar=None, task=None, unit: str = "rows") -> None:  # type: ignore[no-untyped-def]
+        self._bar, self._task, self._unit = bar, task, unit
 
     def start(self, total: int | None) -> None:
         if self._bar is not None:
@@ -234,11 +313,13 @@ class RowsProgress:
             return
         self._bar.advance(self._task, n)
         speed = self._bar.tasks[self._task].speed
-        self._bar.update(self._task, rate=f"{speed:,.0f} rows/s" if speed else "")
+        self._bar.update(self._task, rate=f"{speed:,.0f} {self._unit}/s" if speed else "")
 
 
 @contextlib.contextmanager
-def rows_progress(description: str, total: int | None = None) -> Iterator[RowsProgress]:
+def rows_progress(
+    description: str, total: int | None = None, unit: str = "rows"
+) -> Iterator[RowsProgress]:
     """A bar with rows/s and ETA on stderr for batch jobs; silent under --quiet / no TTY."""
     if not progress_enabled():
         yield RowsProgress()
@@ -260,4 +341,12 @@ def rows_progress(description: str, total: int | None = None) -> Iterator[RowsPr
         console=stderr(),
         transient=True,
     ) as bar:
-        yield RowsProgress(bar, bar.add_task(description, total=total or None, rate=""))
+        yield RowsProgress(bar, bar.add_task(description, total=total or None, rate=""), unit)
+
+
+def plan(p: Any, fmt: str | None = None) -> None:
+    """Deprecated: a command prints ``result(outcome)``; kept while commands move over."""
+    if (fmt or _format) == "json":
+        _emit_json(p.preview())
+    else:
+        _print_preview(p.preview())

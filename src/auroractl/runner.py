@@ -1,75 +1,34 @@
-"""Executes Plans: dry-run, confirmation, transactions, lock_timeout retries, ledger.
+"""Executes changes: dry-run preview, confirmation, lock_timeout retries, progress, ledger.
 
-Every change auroractl makes goes through ``apply`` so that it is previewable,
-confirmed, bounded by ``lock_timeout`` (never queueing DDL behind a long query
-and freezing production) and recorded in ``auroractl.operations``.
+Every change auroractl makes, of any kind (``plan.Plan``, ``plan.Job``,
+``plan.AwsAction``), goes through ``apply`` so that it is previewable, confirmed,
+bounded by ``lock_timeout`` (never queueing DDL behind a long query and freezing
+production) and recorded in one ledger row. ``apply`` prints nothing but
+confirmation prompts and progress (stderr): the command prints the Outcome.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from auroractl import templates
-from auroractl.errors import LockTimeout, Refused
+from auroractl import output
+from auroractl.errors import Refused
+from auroractl.ledger import DatabaseLedger, Entry, FileLedger, Ledger
+from auroractl.ops.shared import locks
+from auroractl.plan import AwsAction, Change, Job, JobResult, Outcome, Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
 
 
 @dataclass(frozen=True)
-class Step:
-    """One statement. ``locks`` names the relations it locks, to name blockers on timeout."""
-
-    sql: str
-    params: Any = None
-    autocommit: bool = False
-    comment: str = ""
-    locks: tuple[str, ...] = ()
-    txn: str = ""  # consecutive steps with the same label share one transaction
-
-
-@dataclass(frozen=True)
-class Plan:
-    command: str
-    summary: str
-    steps: tuple[Step, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not self.steps
-
-    def sql_text(self) -> str:
-        return "\n\n".join(s.sql.rstrip(";") + ";" for s in self.steps)
-
-    def sql_hash(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(self.sql_text().encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Outcome:
-    command: str
-    summary: str
-    status: str  # applied | dry-run | nothing-to-do
-    statements: int
-    duration_s: float = 0.0
-    lock_retries: int = 0
-    ledger_id: int | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True)
 class Options:
     dry_run: bool = False
     yes: bool = False
-    fmt: str = "table"
     target_label: str = "the database"
     lock_retries: int = 5
     interactive: bool | None = None  # None: ask only when stdin and stderr are TTYs
@@ -92,60 +51,87 @@ def groups(plan: Plan) -> Iterator[tuple[bool, tuple[Step, ...]]]:
 
 
 def apply(
-    conn: psycopg.Connection,
-    plan: Plan,
+    conn: psycopg.Connection | None,
+    change: Change,
     opts: Options,
-    confirm: Callable[[Plan, str], bool] | None = None,
+    confirm: Callable[[Change, str], bool] | None = None,
+    ledger: Ledger | None = None,
 ) -> Outcome:
-    """Preview, confirm, execute and record ``plan``. ``conn`` must be in autocommit mode."""
-    from auroractl import output
+    """Preview, confirm, execute and record ``change``.
 
-    if plan.empty:
-        return Outcome(plan.command, plan.summary, "nothing-to-do", 0, notes=plan.notes)
+    ``conn`` (autocommit) runs Plans and a Job's ``prepare`` and holds the ledger; an
+    AwsAction without one is recorded in the local ledger file."""
+    base = _outcome_base(change)
+    if change.empty:
+        return Outcome(**base, status="nothing-to-do")
     if opts.dry_run:
-        output.plan(plan, opts.fmt)
-        return Outcome(plan.command, plan.summary, "dry-run", len(plan.steps), notes=plan.notes)
-    confirm_or_refuse(plan, opts, confirm)
-
+        return Outcome(**base, status="dry-run", preview=change.preview())
+    confirm_or_refuse(change, opts, confirm)
+    if ledger is None:
+        ledger = DatabaseLedger(conn) if conn is not None else FileLedger()
     started = time.monotonic()
-    retries = 0
-    error: BaseException | None = None
+    retries, result, error = 0, None, None
     try:
-        with output.status(plan.summary) as show:
-            total, done = len(plan.steps), 0
-            for autocommit, steps in groups(plan):
-
-                def on_step(i: int, step: Step, base: int = done) -> None:
-                    what = step.comment or step.sql.strip().splitlines()[-1][:60]
-                    show(f"[{base + i + 1}/{total}] {what}")
-
-                retries += _run_with_retries(conn, steps, autocommit, opts.lock_retries, on_step)
-                done += len(steps)
+        if isinstance(change, Plan):
+            retries = run_plan(conn, change, opts.lock_retries)
+        elif isinstance(change, Job):
+            retries, result = _run_job(conn, change, opts.lock_retries)
+        else:
+            _run_aws(change)
     except BaseException as exc:
         error = exc
         raise
     finally:
         duration = time.monotonic() - started
-        ledger_id = record(conn, plan, duration, error)
+        ledger_id = ledger.record(_entry(change, duration, error, result))
     return Outcome(
-        plan.command,
-        plan.summary,
-        "applied",
-        len(plan.steps),
-        duration,
-        retries,
-        ledger_id,
-        plan.notes,
+        **base,
+        status="incomplete" if result is not None and result.remaining else "applied",
+        duration_s=duration,
+        lock_retries=retries,
+        ledger_id=ledger_id,
+        rows=result.rows if result is not None else None,
+        result=result.payload if result is not None else None,
+    )
+
+
+def _outcome_base(change: Change) -> dict[str, object]:
+    aws = isinstance(change, AwsAction)
+    return {
+        "command": change.command,
+        "summary": change.summary,
+        "kind": change.kind,
+        "statements": change.size,
+        "notes": change.notes,
+        "resources": change.resources if aws else (),
+        "region": change.region if aws else None,
+    }
+
+
+def _entry(
+    change: Change, duration: float, error: BaseException | None, result: JobResult | None
+) -> Entry:
+    aws = isinstance(change, AwsAction)
+    return Entry(
+        command=change.command,
+        summary=change.summary,
+        kind=change.kind,
+        sha256=change.sql_hash(),
+        statements=change.size,
+        duration_ms=int(duration * 1000),
+        outcome="applied" if error is None else "failed",
+        error=" ".join(str(error).split())[:500] if error is not None else None,
+        rows=result.rows if result is not None else None,
+        resources=change.resources if aws else (),
+        region=change.region if aws else None,
     )
 
 
 def confirm_or_refuse(
-    plan: Plan, opts: Options, confirm: Callable[[Plan, str], bool] | None = None
+    change: Change, opts: Options, confirm: Callable[[Change, str], bool] | None = None
 ) -> None:
     """The rule for every change: --yes, or a confirmation on a terminal; without a
-    terminal, refuse. Batch jobs that run their own loop call this before starting."""
-    from auroractl import output
-
+    terminal, refuse."""
     if opts.yes:
         return
     interactive = opts.interactive
@@ -156,8 +142,41 @@ def confirm_or_refuse(
             f"refusing to change {opts.target_label} without confirmation: "
             "pass --yes (or --dry-run to preview)"
         )
-    if not (confirm or output.confirm_plan)(plan, opts.target_label):
+    if not (confirm or output.confirm_change)(change, opts.target_label):
         raise Refused("cancelled: nothing was changed")
+
+
+def run_plan(conn: psycopg.Connection | None, plan: Plan, lock_retries: int) -> int:
+    """Execute a Plan's groups with lock_timeout retries; returns the retry count."""
+    if conn is None:
+        raise TypeError("a Plan needs a database connection")
+    retries = 0
+    with output.status(plan.summary) as show:
+        total, done = len(plan.steps), 0
+        for autocommit, steps in groups(plan):
+
+            def on_step(i: int, step: Step, base: int = done) -> None:
+                what = step.comment or step.sql.strip().splitlines()[-1][:60]
+                show(f"[{base + i + 1}/{total}] {what}")
+
+            retries += _run_with_retries(conn, steps, autocommit, lock_retries, on_step)
+            done += len(steps)
+    return retries
+
+
+def _run_job(conn: psycopg.Connection | None, job: Job, lock_retries: int) -> tuple[int, JobResult]:
+    retries = 0
+    if job.prepare is not None and not job.prepare.empty:
+        retries = run_plan(conn, job.prepare, lock_retries)
+    with output.rows_progress(job.summary, unit=job.unit) as progress:
+        return retries, job.run(progress)
+
+
+def _run_aws(action: AwsAction) -> None:
+    with output.status(action.summary) as show:
+        for i, call in enumerate(action.calls):
+            show(f"[{i + 1}/{len(action.calls)}] {call.describe()}")
+            call.invoke()
 
 
 def _run_with_retries(
@@ -184,83 +203,19 @@ def _run_with_retries(
         except psycopg.errors.LockNotAvailable:
             relations = tuple(dict.fromkeys(r for s in steps for r in s.locks))
             if attempt == max_retries:
-                raise lock_timeout_error(conn, relations, attempt + 1) from None
+                raise locks.lock_timeout_error(conn, relations, attempt + 1) from None
             import random
 
             time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
-@contextlib.contextmanager
-def naming_blockers(conn: psycopg.Connection, *relations: str) -> Iterator[None]:
-    """Turn a lock wait beyond lock_timeout inside the block into a LockTimeout naming
-    the session that holds the lock (on ``relations`` or their partitions)."""
-    import psycopg
-
-    try:
-        yield
-    except psycopg.errors.LockNotAvailable:
-        raise lock_timeout_error(conn, relations) from None
-
-
-def lock_timeout_error(
-    conn: psycopg.Connection, relations: tuple[str, ...], attempts: int = 1
-) -> LockTimeout:
-    """A LockTimeout naming the session that holds a lock on ``relations``."""
-    what = ", ".join(relations) or "a relation"
-    lock_timeout = conn.execute("SHOW lock_timeout").fetchone()[0]
-    msg = f"could not lock {what} within lock_timeout {lock_timeout} after {attempts} attempts"
-    rows = []
-    if relations:
-        with contextlib.suppress(Exception):  # naming the blocker is best effort
-            rows = conn.execute(
-                templates.load("runner/blockers.sql"), [list(relations)] * 2
-            ).fetchall()
-        if rows:
-            pid, state, query = rows[0]
-            msg += f": blocked by pid {pid} ({state}: {' '.join((query or '').split())[:120]})"
-    return LockTimeout(msg)
-
-
-def ensure_ledger(conn: psycopg.Connection) -> None:
-    conn.execute(templates.load("runner/ledger.sql"))
-
-
 def record(
     conn: psycopg.Connection, plan: Plan, duration: float, error: BaseException | None
 ) -> int | None:
-    """Write one ledger row. A ledger that cannot be written never hides the real outcome."""
-    import getpass
-    import socket
+    """Deprecated: batch jobs become ``plan.Job`` and are recorded by ``apply``."""
+    from auroractl.plan import Job
 
-    import psycopg
-
-    from auroractl import __version__, output
-
-    if conn.closed or conn.broken:
-        return None
-    try:
-        os_user = getpass.getuser()
-    except Exception:
-        os_user = None
-    try:
-        ensure_ledger(conn)
-        row = conn.execute(
-            templates.load("runner/record.sql"),
-            {
-                "command": plan.command,
-                "summary": plan.summary,
-                "sql_sha256": plan.sql_hash(),
-                "statements": len(plan.steps),
-                "duration_ms": int(duration * 1000),
-                "outcome": "applied" if error is None else "failed",
-                "error": " ".join(str(error).split())[:500] if error is not None else None,
-                "os_user": os_user,
-                "client_host": socket.gethostname(),
-                "version": __version__,
-            },
-        ).fetchone()
-        return row[0] if row else None
-    except psycopg.Error as exc:
-        output.warn(f"ledger not written: {' '.join(str(exc).split())[:200]}")
-        return None
+    job = Job(plan.command, plan.summary, plan, lambda progress: JobResult(0))
+    entry = _entry(job, duration, error, None)
+    return DatabaseLedger(conn).record(entry)

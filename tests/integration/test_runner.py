@@ -7,7 +7,8 @@ import pytest
 
 from auroractl import config, db, runner
 from auroractl.errors import Refused
-from auroractl.runner import Options, Plan, Step
+from auroractl.plan import Plan, Step
+from auroractl.runner import Options
 
 
 def plan(*steps: Step) -> Plan:

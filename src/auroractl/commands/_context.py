@@ -5,14 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auroractl import config, output
 
 if TYPE_CHECKING:
     import psycopg
 
-    from auroractl.runner import Options, Outcome, Plan
+    from auroractl.plan import Change, Outcome, Plan
+    from auroractl.runner import Options
 
 
 @dataclass
@@ -75,7 +76,7 @@ def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def runner_options(dry_run: bool, yes: bool, fmt: str) -> Options:
+def runner_options(dry_run: bool, yes: bool, fmt: str | None = None) -> Options:
     from auroractl import db
     from auroractl.runner import Options
 
@@ -83,32 +84,23 @@ def runner_options(dry_run: bool, yes: bool, fmt: str) -> Options:
     return Options(
         dry_run=dry_run,
         yes=yes,
-        fmt=fmt,
         target_label=db.describe(target(s)),
         lock_retries=s.lock_retries,
     )
 
 
-def apply_plan(conn: psycopg.Connection, plan: Plan, dry_run: bool, yes: bool, fmt: str) -> Outcome:
-    """Run a Plan through the runner and report the outcome the same way everywhere:
-    notes first (before any confirmation), then "Done: ..." or the nothing-to-do summary
-    on stderr, or the outcome as JSON on stdout."""
+def apply(
+    conn: psycopg.Connection | None, change: Change, dry_run: bool, yes: bool, **kw: Any
+) -> Outcome:
+    """Hand a change to the runner with this invocation's options; print with
+    ``output.result(outcome)``."""
     from auroractl import runner
 
-    if not plan.empty:
-        for note in plan.notes:
-            output.info(f"Note: {note}")
-    outcome = runner.apply(conn, plan, runner_options(dry_run, yes, fmt))
-    if outcome.status == "dry-run":
-        return outcome
-    if fmt == "json":
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        retries = f", {outcome.lock_retries} lock retries" if outcome.lock_retries else ""
-        output.info(
-            f"Done: {plan.summary} ({outcome.duration_s:.2f}s{retries}; "
-            f"ledger #{outcome.ledger_id})"
-        )
+    return runner.apply(conn, change, runner_options(dry_run, yes), **kw)
+
+
+def apply_plan(conn: psycopg.Connection, plan: Plan, dry_run: bool, yes: bool, fmt: str) -> Outcome:
+    """Apply and print (the common case): ``output.result(apply(...))``."""
+    outcome = apply(conn, plan, dry_run, yes)
+    output.result(outcome)
     return outcome

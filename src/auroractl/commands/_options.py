@@ -9,15 +9,59 @@ import typer
 
 
 class Format(StrEnum):
+    """Formats of a report (reads)."""
+
     table = "table"
     json = "json"
     csv = "csv"
 
 
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+class ChangeFormat(StrEnum):
+    """Formats of a change's outcome (writes): text for people, one JSON document."""
+
+    text = "text"
+    json = "json"
+
+
+def _set_format(value: StrEnum) -> StrEnum:
+    """The output mode is set once, as the option is parsed; commands never branch on it."""
+    from auroractl import output
+
+    output.set_format(value.value)
+    return value
+
+
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", callback=_set_format)
+]
+ChangeFormatOpt = Annotated[
+    ChangeFormat,
+    typer.Option(
+        "--format", "-f", help="text, or one JSON document on stdout.", callback=_set_format
+    ),
+]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the SQL plan; change nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")]
-TableOpt = Annotated[str, typer.Option("--table", "-t", help="Partitioned table (schema.name).")]
+# The table a verb works on is accepted the same way everywhere: positional or --table.
+TableArg = Annotated[
+    str | None,
+    typer.Argument(help="Table (schema.name; quote capitals: '\"Eventos\"').", show_default=False),
+]
+TableOpt = Annotated[
+    str | None, typer.Option("--table", "-t", help="The same as the TABLE argument.")
+]
+
+
+def table_name(positional: str | None, option: str | None, default: str | None = None) -> str:
+    """The table given positionally or with --table (not both, not neither)."""
+    from auroractl.errors import InvalidInput
+
+    if positional and option and positional != option:
+        raise InvalidInput(f"two tables given ({positional!r} and --table {option!r}): give one")
+    name = positional or option or default
+    if not name:
+        raise InvalidInput("which table? give it as an argument or with --table")
+    return name
 
 
 def group(help: str) -> typer.Typer:

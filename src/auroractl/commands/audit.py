@@ -30,7 +30,9 @@ def _run(conn, plans, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: i
         for note in plan.notes:
             output.warn(note)
         outcome = runner.apply(conn, plan, opts)
-        if outcome.status == "applied":
+        if outcome.status == "dry-run":
+            output.result(outcome)
+        elif outcome.status == "applied":
             opts = replace(opts, yes=True)
             output.info(
                 f"Done: {plan.summary} ({outcome.duration_s:.2f}s; ledger #{outcome.ledger_id})"

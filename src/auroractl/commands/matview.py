@@ -36,7 +36,6 @@ def create(
     Example:
         auroractl matview create dashboard --yes
     """
-    from auroractl import runner
     from auroractl.errors import NotFound
     from auroractl.ops import matview as ops
 
@@ -48,21 +47,8 @@ def create(
         )
     with _context.connect() as conn:
         plan = ops.plan_create(conn, known[name])
-        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    _done(outcome, fmt)
-
-
-def _done(outcome, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    if outcome.status == "dry-run":
-        return
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    else:
-        output.info(
-            outcome.summary
-            if outcome.status == "nothing-to-do"
-            else f"Done: {outcome.summary} ({outcome.duration_s:.2f}s)"
-        )
+        outcome = _context.apply(conn, plan, dry_run, yes)
+    output.result(outcome)
 
 
 @app.command()
@@ -109,6 +95,8 @@ def refresh(
             plan = ops.plan_refresh(conn, view, concurrently)
             started = dt.datetime.now(dt.UTC)
             outcome = runner.apply(conn, plan, opts)
+            if outcome.status == "dry-run":
+                output.result(outcome)
             if outcome.status == "applied":
                 results.append(
                     ops.record_refresh(conn, view, concurrently, started, outcome.duration_s)
@@ -170,10 +158,9 @@ def drop(
     Example:
         auroractl matview drop dashboard --yes
     """
-    from auroractl import runner
     from auroractl.ops import matview as ops
 
     with _context.connect() as conn:
         plan = ops.plan_drop(conn, ops.resolve(conn, name, _specs()))
-        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    _done(outcome, fmt)
+        outcome = _context.apply(conn, plan, dry_run, yes)
+    output.result(outcome)

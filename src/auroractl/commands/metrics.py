@@ -20,23 +20,12 @@ def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Form
         auroractl metrics apply --dry-run
         auroractl metrics apply --yes
     """
-    from auroractl import runner
     from auroractl.ops import metrics as ops
 
     cfg = ops.config(_context.settings().section("metrics"))
     with _context.connect() as conn:
         plan = ops.plan(conn, cfg)
-        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "dry-run":
-        return  # the printed plan carries its notes
-    for note in plan.notes:
-        output.info(f"Note: {note}")
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        output.info(f"Done: {plan.summary} (ledger #{outcome.ledger_id})")
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()

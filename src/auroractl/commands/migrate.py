@@ -120,13 +120,4 @@ def up(
         finally:
             if not dry_run and not conn.closed and not conn.broken:
                 ops.unlock(conn)
-    if outcome.status == "dry-run":
-        return
-    for note in p.notes:
-        output.info(f"Note: {note}")
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(p.summary)
-    else:
-        output.info(f"Done: {p.summary} (ledger #{outcome.ledger_id})")
+    output.result(outcome)

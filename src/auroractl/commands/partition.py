@@ -8,14 +8,30 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, TableOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    TableArg,
+    TableOpt,
+    YesOpt,
+    group,
+    table_name,
+)
+
+# The user's daily command is `auroractl partition create --year 2026`: without a table
+# named, the verbs act on the demo's partitioned table.
+DEFAULT_TABLE = "contratos"
 
 app = group("Create, keep ahead, inspect and retire table partitions.")
 
 
 @app.command()
 def status(
-    table: Annotated[str, typer.Argument(help="Partitioned table.")] = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Show partitions, bounds, rows, size, gaps, rows in DEFAULT and coverage ahead.
@@ -26,10 +42,11 @@ def status(
     from auroractl.ops import partition as ops
 
     with _context.connect() as conn:
-        st = ops.status(conn, table)
-    if fmt != Format.table:
-        output.render(st if fmt == Format.json else list(st.partitions), fmt.value)
-        return
+        st = ops.status(conn, table_name(table_arg, table, DEFAULT_TABLE))
+    output.result(st, rows=list(st.partitions), table=lambda: _status_table(st))
+
+
+def _status_table(st) -> None:  # type: ignore[no-untyped-def]
     output.render(
         [
             {
@@ -44,6 +61,7 @@ def status(
             for p in st.partitions
         ],
         title=f"{st.table}: {st.strategy} on {st.key} ({st.key_type})",
+        fmt="table",
     )
     lines = []
     if st.default_partition:
@@ -81,10 +99,11 @@ def create(
     tenant: Annotated[
         int | None, typer.Option("--tenant", help="LIST partition for one empresa_id.")
     ] = None,
-    table: TableOpt = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create one partition; rows of it waiting in DEFAULT move in, in the same transaction.
 
@@ -98,8 +117,10 @@ def create(
 
     ops.validate_create(year, month, tenant)
     with _context.connect() as conn:
-        plan, _ = ops.plan_create(conn, table, year=year, month=month, tenant=tenant)
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        plan, _ = ops.plan_create(
+            conn, table_name(table_arg, table, DEFAULT_TABLE), year=year, month=month, tenant=tenant
+        )
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
@@ -116,7 +137,7 @@ def ensure(
     ] = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create whatever partitions are missing through the current period + --ahead.
 
@@ -132,7 +153,7 @@ def ensure(
         raise InvalidInput("give --table or --all, not both")
     with _context.connect() as conn:
         plan, _ = ops.plan_ensure(conn, table or None, ahead)
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
@@ -140,7 +161,8 @@ def detach(
     before: Annotated[
         int, typer.Option("--before", help="Detach partitions ending by Jan 1 of this year.")
     ],
-    table: TableOpt = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     archive_schema: Annotated[
         str | None,
         typer.Option("--archive-schema", help="Move detached partitions into this schema."),
@@ -150,7 +172,7 @@ def detach(
     ] = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Retention: detach old partitions (CONCURRENTLY when possible); data stays unless --drop.
 
@@ -161,8 +183,14 @@ def detach(
 
     ops.check_year(before)
     with _context.connect() as conn:
-        plan = ops.plan_detach(conn, table, before, archive_schema=archive_schema, drop=drop)
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        plan = ops.plan_detach(
+            conn,
+            table_name(table_arg, table, DEFAULT_TABLE),
+            before,
+            archive_schema=archive_schema,
+            drop=drop,
+        )
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 from auroractl.commands import partition_migrate  # noqa: E402 (sub-group, registered last)

@@ -51,7 +51,6 @@ def add(
     Example:
         auroractl schedule add refresh-dashboard --cron '0 2 * * *' --matview dashboard --yes
     """
-    from auroractl import runner
     from auroractl.errors import InvalidInput
     from auroractl.ops import matview as matview_ops
     from auroractl.ops import schedule
@@ -68,9 +67,8 @@ def add(
         else:
             command = sql_command
         plan = schedule.plan_add(name, cron, command, app_db)
-        outcome = runner.apply(cron_conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "applied":
-        output.info(f"Done: {plan.summary}")
+        outcome = _context.apply(cron_conn, plan, dry_run, yes)
+    output.result(outcome)
 
 
 @app.command("list")
@@ -99,14 +97,12 @@ def remove(
     Example:
         auroractl schedule remove refresh-dashboard --yes
     """
-    from auroractl import runner
     from auroractl.ops import schedule
 
     with _cron() as (cron_conn, _):
         plan = schedule.plan_remove(cron_conn, name)
-        outcome = runner.apply(cron_conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    if outcome.status == "applied":
-        output.info(f"Done: {plan.summary}")
+        outcome = _context.apply(cron_conn, plan, dry_run, yes)
+    output.result(outcome)
 
 
 @app.command()

@@ -98,19 +98,6 @@ def split_plan(role: RoleOpt = None, fmt: FormatOpt = Format.table) -> None:
     _show_report(report, plan, fmt)
 
 
-def _finish(plan, outcome, fmt: Format) -> None:
-    if outcome.status == "dry-run":
-        return
-    for note in plan.notes:
-        output.info(f"Note: {note}")
-    if fmt == Format.json:
-        output.render(outcome, "json")
-    elif outcome.status == "nothing-to-do":
-        output.info(plan.summary)
-    else:
-        output.info(f"Done: {plan.summary} (ledger #{outcome.ledger_id})")
-
-
 @split_app.command("apply")
 def split_apply(
     role: RoleOpt = None,
@@ -139,7 +126,6 @@ def split_apply(
         auroractl schema split apply --prepare-only --yes
         auroractl --lock-timeout 1s schema split apply --yes
     """
-    from auroractl import runner
     from auroractl.ops import schema as ops
 
     cfg = _config(role)
@@ -147,8 +133,8 @@ def split_apply(
         report, plan = ops.split(conn, cfg, prepare_only)
         for f in report.functions:
             output.warn(f"function {f.function}: {f.risk}")
-        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    _finish(plan, outcome, fmt)
+        outcome = _context.apply(conn, plan, dry_run, yes)
+    output.result(outcome)
 
 
 @split_app.command("revert")
@@ -162,10 +148,9 @@ def split_revert(
         auroractl schema split revert --dry-run
         auroractl schema split revert --yes
     """
-    from auroractl import runner
     from auroractl.ops import schema as ops
 
     with _context.connect() as conn:
         plan = ops.revert(conn)
-        outcome = runner.apply(conn, plan, _context.runner_options(dry_run, yes, fmt.value))
-    _finish(plan, outcome, fmt)
+        outcome = _context.apply(conn, plan, dry_run, yes)
+    output.result(outcome)

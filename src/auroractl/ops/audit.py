@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops._names import SchemaNamed
-from auroractl.runner import Plan, Step
+from auroractl.ops.shared.catalog import SchemaNamed
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -322,7 +322,7 @@ def backfill(
     max_passes: int = 20,
 ) -> BackfillResult:
     """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run."""
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, jobs)
     started = time.monotonic()
@@ -425,7 +425,7 @@ class EncryptStatus:
 def status(
     conn: psycopg.Connection, t: Target, key: str | None, sample: int | None
 ) -> EncryptStatus:
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     if sample is not None and not 1 <= sample <= 10_000_000:
         raise InvalidInput(f"--sample {sample} is out of range (1-10000000)")
@@ -474,7 +474,7 @@ def finalize(
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> FinalizeResult:
     """NULL the plaintext of rows whose ciphertext decrypts to exactly it; never loses data."""
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, 0, 1)
     if t.target_type is None or not t.has_decrypt:
@@ -526,7 +526,7 @@ def rotate(
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> RotateResult:
     """Re-encrypt under ``new_key`` every ciphertext the old key opens; resumable."""
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, 1)
     if key == new_key:

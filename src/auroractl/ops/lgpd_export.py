@@ -44,7 +44,7 @@ def export(
     """Everything the database holds about one subject, as one JSON-ready document."""
     import psycopg
 
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     sid = em.parse_id(raw_id)
     notes: list[str] = []

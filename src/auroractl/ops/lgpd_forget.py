@@ -29,7 +29,7 @@ from auroractl.ops.lgpd import (
     Treatment,
     require_mapped,
 )
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -268,10 +268,10 @@ def forget_one(
     dry_run: bool = False,
 ) -> Receipt:
     """Erase one subject in one transaction; NotFound (nothing changed) for an unknown id."""
-    from auroractl import runner
+    from auroractl.ops.shared import locks
 
     relations = [t.label for t in em.targets]
-    with runner.naming_blockers(conn, *relations), conn.transaction():
+    with locks.naming_blockers(conn, *relations), conn.transaction():
         tables, holds = _run(conn, em, cfg, subject_id, dry_run)
         changed = sum(e["rows"] for e in tables.values())
         if dry_run:
@@ -378,7 +378,7 @@ def forget(
     """Forget each subject in its own transaction; a failure never undoes the others."""
     import psycopg
 
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     require_mapped(em)
     result = BatchResult()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -160,9 +160,9 @@ def parent(conn: psycopg.Connection, table: str) -> Parent:
             f'"{schema}.{name}" is partitioned by an expression or several '
             "columns; auroractl manages single-column keys only"
         )
-    from auroractl import runner
+    from auroractl.ops.shared import locks
 
-    with runner.naming_blockers(conn, f"{schema}.{name}"):
+    with locks.naming_blockers(conn, f"{schema}.{name}"):
         rows = conn.execute(templates.load("partition/partitions.sql"), {"oid": oid}).fetchall()
     parts = tuple(partition_info(r, key_types[0]) for r in rows)
     return Parent(oid, schema, name, STRATEGIES[strat], keys[0], key_types[0], today, parts)
@@ -261,9 +261,9 @@ def period_start(d: dt.date, interval: str) -> dt.date:
 
 
 def _count(conn: psycopg.Connection, template: str, label: str, **ctx: Any) -> int:
-    from auroractl import runner
+    from auroractl.ops.shared import locks
 
-    with runner.naming_blockers(conn, label):
+    with locks.naming_blockers(conn, label):
         return conn.execute(templates.render(template, **ctx)).fetchone()[0]
 
 

@@ -26,7 +26,7 @@ from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops import partition_migrate_catalog as cat
 from auroractl.ops.partition_migrate_catalog import Migration, Source, qualify
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -142,7 +142,7 @@ def plan_prep(
             "mirror matches rows by key"
         )
     if src.rls_forced:
-        from auroractl.ops.rls import MAINTENANCE_POLICY
+        from auroractl.ops.shared.session import MAINTENANCE_POLICY
 
         if not any(p["policy"] == MAINTENANCE_POLICY for p in cat.policies(conn, src.oid)):
             raise Precondition(
@@ -490,7 +490,7 @@ def fill(
     """Copy every row into the twin; safe to kill at any point and run again."""
     import psycopg
 
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, jobs)
     started = time.monotonic()
@@ -628,7 +628,7 @@ def verify(
 ) -> VerifyResult:
     """Counts and checksums of every column per key range, original vs twin (or, after the
     swap, new vs retired), in one REPEATABLE READ snapshot; records the outcome."""
-    from auroractl.ops.rls import maintenance
+    from auroractl.ops.shared.session import maintenance
 
     if not 1 <= ranges <= 1024:
         raise InvalidInput(f"--ranges {ranges} is out of range (1-1024)")

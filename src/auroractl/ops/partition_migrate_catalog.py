@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import NotFound, Precondition
-from auroractl.ops._names import SchemaNamed
+from auroractl.ops.shared.catalog import SchemaNamed
 
 if TYPE_CHECKING:
     import psycopg

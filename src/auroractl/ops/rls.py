@@ -17,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops._names import SchemaNamed
-from auroractl.runner import Plan, Step
+from auroractl.ops.shared.catalog import SchemaNamed
+from auroractl.ops.shared.session import MAINTENANCE_POLICY, maintenance
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
 
 TENANT_POLICY = "auroractl_tenant_isolation"
-MAINTENANCE_POLICY = "auroractl_maintenance"
-MAINTENANCE_SETTING = "auroractl.maintenance"
 POLICY_VERSION = "auroractl rls v1"
 INTEGER_TYPES = ("smallint", "integer", "bigint")
 
@@ -652,25 +651,3 @@ def _verify_table(
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200]
-
-
-# ---------------------------------------------------------------- maintenance
-
-
-@contextlib.contextmanager
-def maintenance(conn: psycopg.Connection) -> Iterator[None]:
-    """Run the block as the owner's maintenance session: every row visible and writable.
-
-    Sets ``auroractl.maintenance = on`` for the session (the connection is autocommit)
-    and restores the previous value afterwards. Harmless where RLS is not enabled.
-    """
-    previous = conn.execute("SELECT current_setting(%s, true)", [MAINTENANCE_SETTING]).fetchone()[0]
-    conn.execute("SELECT set_config(%s, 'on', false)", [MAINTENANCE_SETTING])
-    try:
-        yield
-    finally:
-        if not conn.closed and not conn.broken:
-            with contextlib.suppress(Exception):
-                conn.execute(
-                    "SELECT set_config(%s, %s, false)", [MAINTENANCE_SETTING, previous or ""]
-                )

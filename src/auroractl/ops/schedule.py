@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.runner import Plan, Step
+from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
