@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auroractl.errors import AwsError, InvalidInput
+from auroractl.errors import AwsError, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from auroractl.config import Target
+
+# Error codes meaning "the thing named does not exist" (a NotFound, exit 2, not exit 8).
+NOT_FOUND_CODES = frozenset(
+    {
+        "DBClusterNotFoundFault",
+        "DBClusterSnapshotNotFoundFault",
+        "DBInstanceNotFound",
+        "DBInstanceNotFoundFault",
+        "DBParameterGroupNotFound",
+        "DBClusterParameterGroupNotFound",
+        "ResourceNotFound",
+        "ResourceNotFoundException",
+    }
+)
 
 
 def client(service: str, region: str | None = None, endpoint_url: str | None = None) -> Any:
@@ -46,3 +63,45 @@ def iam_token(
         )
     except Exception as exc:
         raise AwsError(f"cannot generate an IAM auth token for {user}@{host}: {exc}") from None
+
+
+def for_target(target: Target, service: str) -> Any:
+    """A client in the region / endpoint of the target's profile."""
+    p = target.profile
+    return client(service, p.region if p else None, p.endpoint_url if p else None)
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+def is_aws_error(exc: BaseException) -> bool:
+    """botocore's own errors (API errors, connection and credential failures), not bugs."""
+    return type(exc).__module__.startswith(("botocore", "boto3"))
+
+
+def aws_error(exc: BaseException, what: str) -> Exception:
+    """An AWS failure as a one-line auroractl error naming ``what``; other exceptions
+    (bugs) are returned unchanged so that they are never relabelled as AWS errors."""
+    if not is_aws_error(exc):
+        return exc  # type: ignore[return-value]
+    if error_code(exc) in NOT_FOUND_CODES:
+        return NotFound(f"{what} does not exist")
+    return AwsError(f"{what}: {' '.join(str(exc).split())[:300]}")
+
+
+def describe_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
+    try:
+        return rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+    except Exception as exc:
+        raise aws_error(exc, f"cluster {cluster_id}") from None
+
+
+def cluster_snapshots(rds: Any, cluster_id: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for page in rds.get_paginator("describe_db_cluster_snapshots").paginate(
+        DBClusterIdentifier=cluster_id
+    ):
+        out += page["DBClusterSnapshots"]
+    return out

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.catalog import SchemaNamed
+from auroractl.ops.shared.objects import AUDIT_LOG
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "audit"
 LOG = (SCHEMA, "audit_log")
-LOG_LABEL = "audit.audit_log"
+LOG_LABEL = AUDIT_LOG
 FUNCTION = (SCHEMA, "log_change")
 TRIGGERS = ("auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate")
 VERSION = "auroractl audit v2"
@@ -133,11 +134,11 @@ def _select(
     known = tables(conn)
     if all_tables:
         return known
-    from auroractl.ops.partition import resolve
+    from auroractl.ops.shared.catalog import resolve
 
     chosen = []
     for name in names or []:
-        oid = resolve(conn, name)
+        oid = resolve(conn, name).oid
         schema, rel = conn.execute(
             "SELECT n.nspname, c.relname FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from auroractl.aws import aws_error, cluster_snapshots, describe_cluster
 from auroractl.errors import InvalidInput, Precondition
-from auroractl.ops.restore_test_aws import aws_error, cluster_snapshots, describe_cluster
 
 MADE_BY_KEY, MADE_BY_VALUE = "auroractl:made-by", "auroractl"
 RETENTION_MIN, RETENTION_MAX = 1, 35

@@ -159,12 +159,12 @@ def trigger_name(target: str) -> str:
 
 
 def resolve(conn: psycopg.Connection, table: str, column: str, target: str | None) -> Target:
-    from auroractl.ops.partition import resolve as resolve_table
+    from auroractl.ops.shared.catalog import resolve as resolve_table
 
     target = target or f"{column}_encrypted"
     if target == column:
         raise InvalidInput("--target-column must differ from --column")
-    oid = resolve_table(conn, table)
+    oid = resolve_table(conn, table).oid
     row = conn.execute(
         templates.load("encrypt/columns.sql"),
         {"oid": oid, "column": column, "target": target, "trigger": trigger_name(target)},

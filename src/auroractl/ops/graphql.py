@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auroractl import templates
-from auroractl.ops.webhooks import DEFAULT_EXCLUDED
+from auroractl.ops.shared.objects import PERSONAL_COLUMNS as DEFAULT_EXCLUDED
 
 if TYPE_CHECKING:
     import psycopg

@@ -338,7 +338,7 @@ def resolve(conn: psycopg.Connection, cfg: LgpdConfig) -> ErasureMap:
             f"[lgpd.tables] {subject.label}: the subject row is anonymised, not deleted"
         )
     targets.append(Target(subject, subject.pk[0], "subject", "anonymise", _present(subject, rule)))
-    from auroractl.ops.audit import LOG_LABEL
+    from auroractl.ops.shared.objects import AUDIT_LOG as LOG_LABEL
 
     return ErasureMap(
         subject,

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops.shared.catalog import exists, resolve
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -129,24 +130,9 @@ class EnsureReport:
 # ---------------------------------------------------------------- catalog
 
 
-def resolve(conn: psycopg.Connection, table: str) -> int:
-    """OID of ``table`` (optionally schema-qualified), or NotFound."""
-    import psycopg
-
-    try:
-        row = conn.execute("SELECT to_regclass(%s)::oid::int8", [table]).fetchone()
-    except psycopg.errors.DataError:
-        row = None
-    except psycopg.errors.InvalidName:
-        row = None
-    if not row or row[0] is None:
-        raise NotFound(f'table "{table}" does not exist')
-    return row[0]
-
-
 def parent(conn: psycopg.Connection, table: str) -> Parent:
     """The partitioned table named ``table`` with its partitions; errors if not partitioned."""
-    oid = resolve(conn, table)
+    oid = resolve(conn, table).oid
     row = conn.execute(templates.load("partition/parent.sql"), {"oid": oid}).fetchone()
     _, schema, name, relkind, strat, key_is_expr, keys, key_types, today = row
     if relkind != "p":
@@ -314,10 +300,6 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
         current,
         ahead,
     )
-
-
-def _exists(conn: psycopg.Connection, name: tuple[str, str]) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [templates.ident(name)]).fetchone()[0]
 
 
 # ---------------------------------------------------------------- create
@@ -723,7 +705,7 @@ def plan_detach(
                 )
             )
     if archive_schema:
-        taken = [r.name for r in old if _exists(conn, (archive_schema, r.qualified[1]))]
+        taken = [r.name for r in old if exists(conn, (archive_schema, r.qualified[1]))]
         if taken:
             raise Precondition(
                 f"{archive_schema} already has a table named like {', '.join(taken)}"

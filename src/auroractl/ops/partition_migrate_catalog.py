@@ -110,9 +110,9 @@ class Migration:
 
 
 def oid(conn: psycopg.Connection, name: tuple[str, str] | str) -> int:
-    from auroractl.ops.partition import resolve
+    from auroractl.ops.shared.catalog import resolve
 
-    return resolve(conn, name if isinstance(name, str) else templates.ident(name))
+    return resolve(conn, name if isinstance(name, str) else templates.ident(name)).oid
 
 
 def exists(conn: psycopg.Connection, name: tuple[str, str]) -> bool:

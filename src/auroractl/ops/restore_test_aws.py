@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from auroractl import aws
@@ -39,29 +40,15 @@ if TYPE_CHECKING:
 
     from auroractl.config import Settings, Target
 
+rds_client = partial(aws.for_target, service="rds")
+aws_error = aws.aws_error
+describe_cluster = aws.describe_cluster
+cluster_snapshots = aws.cluster_snapshots
+
 DRILL_PREFIX = "auroractl-drill-"
 TAG_DRILL = "auroractl:drill"
 TAG_EXPIRES = "auroractl:expires-at"
 TAG_SOURCE = "auroractl:source-cluster"
-
-
-def rds_client(target: Target) -> Any:
-    p = target.profile
-    return aws.client("rds", p.region if p else None, p.endpoint_url if p else None)
-
-
-def aws_error(exc: Exception, what: str) -> Exception:
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-    if code in ("DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault"):
-        return NotFound(f"{what} does not exist")
-    return AwsError(f"{what}: {' '.join(str(exc).split())[:300]}")
-
-
-def describe_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
-    try:
-        return rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
-    except Exception as exc:
-        raise aws_error(exc, f"cluster {cluster_id}") from None
 
 
 def drill_identifier(cluster_id: str, when: dt.datetime) -> str:
@@ -87,15 +74,6 @@ def latest_snapshot(rds: Any, cluster_id: str) -> dict[str, Any]:
     if not snaps:
         raise Precondition(f"cluster {cluster_id} has no available snapshot to restore")
     return max(snaps, key=lambda s: s["SnapshotCreateTime"])
-
-
-def cluster_snapshots(rds: Any, cluster_id: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for page in rds.get_paginator("describe_db_cluster_snapshots").paginate(
-        DBClusterIdentifier=cluster_id
-    ):
-        out += page["DBClusterSnapshots"]
-    return out
 
 
 def choose_source(

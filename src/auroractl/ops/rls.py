@@ -168,11 +168,11 @@ def _select_tables(
     known = [t for t in tenant_tables(conn, cfg) if not t.is_partition]
     if all_tables:
         return known
-    from auroractl.ops.partition import resolve
+    from auroractl.ops.shared.catalog import resolve
 
     chosen = []
     for name in tables or []:
-        oid = resolve(conn, name)
+        oid = resolve(conn, name).oid
         row = conn.execute(
             "SELECT n.nspname, c.relname FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared.objects import PERSONAL_COLUMNS
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -30,14 +31,7 @@ if TYPE_CHECKING:
 
 OPERATIONS = ("insert", "update", "delete")
 # Personal-data columns left out of payloads unless --include-personal.
-DEFAULT_EXCLUDED = (
-    "documento_identidade",
-    "documento_identidade_encrypted",
-    "telefone",
-    "endereco",
-    "foto_perfil",
-    "email",
-)
+DEFAULT_EXCLUDED = PERSONAL_COLUMNS
 SIGNATURE_HEADER = "X-Auroractl-Signature"
 
 
@@ -101,7 +95,7 @@ def plan_subscribe(
     include_personal: bool,
     excluded: tuple[str, ...] = DEFAULT_EXCLUDED,
 ) -> Plan:
-    from auroractl.ops.partition import resolve
+    from auroractl.ops.shared.catalog import resolve
 
     require_installed(conn)
     if not event.replace("_", "").isalnum():
@@ -117,7 +111,7 @@ def plan_subscribe(
         raise InvalidInput(f"--url {url!r} must be an http(s) URL")
     if secret_env is not None and not secret_env.replace("_", "").isalnum():
         raise InvalidInput("--secret-env takes the NAME of an environment variable")
-    oid = resolve(conn, table)
+    oid = resolve(conn, table).oid
     schema, name = conn.execute(
         "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
         "ON n.oid = c.relnamespace WHERE c.oid = %s",
