@@ -64,8 +64,8 @@ def lookup(conn: psycopg.Connection, name: str) -> Relation | None:
     try:
         row = conn.execute(templates.load("shared/relation.sql"), {"name": name}).fetchone()
     except psycopg.errors.InvalidName:
-        raise InvalidInput(
-            f'"{name}" is not a valid relation name',
+        raise NotFound(
+            f'relation "{name}" does not exist: not a valid name',
             hint="use schema.table; quote names with capitals or dots: '\"My Table\"'",
         ) from None
     except psycopg.errors.DataError:
