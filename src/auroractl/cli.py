@@ -188,6 +188,7 @@ class BoundaryGroup(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             output.error("interrupted")
+            output.error_document("interrupted", EXIT_INTERRUPTED, None)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             classified = _classify(exc)
@@ -197,6 +198,7 @@ class BoundaryGroup(TyperGroup):
             output.error(message)
             if hint:
                 output.info(f"Hint: {hint}")
+            output.error_document(message, code, hint)
             raise typer.Exit(code) from None
 
 

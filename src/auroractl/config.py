@@ -146,7 +146,9 @@ def resolve_target(
         return Target(source="PG* environment", conninfo="")
     from auroractl import sandbox
 
-    return Target(source="sandbox", conninfo=sandbox.conninfo(settings), is_sandbox=True)
+    return Target(
+        source="sandbox", conninfo=sandbox.conninfo(settings.sandbox_port), is_sandbox=True
+    )
 
 
 def profile_conninfo(p: Profile) -> str:

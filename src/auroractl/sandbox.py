@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from auroractl.config import Settings
 from auroractl.errors import ConnectionFailed, Precondition
 
 ADMIN_ROLE = "aurora_admin"  # shaped like Aurora's master user: NOSUPERUSER CREATEDB CREATEROLE
@@ -85,17 +84,18 @@ def find_bindir() -> Path:
     raise Precondition(f"no PostgreSQL server binaries found (initdb, pg_ctl): {install}")
 
 
-def default_dir(settings: Settings) -> Path:
-    if settings.sandbox_dir:
-        return Path(settings.sandbox_dir).expanduser()
+def default_dir(configured: str | None = None) -> Path:
+    """The sandbox's data directory: the configured one, else a per-user default."""
+    if configured:
+        return Path(configured).expanduser()
     if is_root():  # /root is not traversable by the server's OS user
         return Path("/var/lib/auroractl/sandbox")
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "auroractl" / "sandbox"
 
 
-def conninfo(settings: Settings, dbname: str = DBNAME, user: str = ADMIN_ROLE) -> str:
-    return f"host=127.0.0.1 port={settings.sandbox_port} dbname={dbname} user={user}"
+def conninfo(port: int, dbname: str = DBNAME, user: str = ADMIN_ROLE) -> str:
+    return f"host=127.0.0.1 port={port} dbname={dbname} user={user}"
 
 
 def free_port() -> int:

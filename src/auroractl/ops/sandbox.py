@@ -50,7 +50,7 @@ class SandboxStatus:
 
 
 def cluster(settings: Settings) -> LocalCluster:
-    return LocalCluster(default_dir(settings), settings.sandbox_port)
+    return LocalCluster(default_dir(settings.sandbox_dir), settings.sandbox_port)
 
 
 def row_counts(scale: float, today: dt.date | None = None) -> dict[str, int]:
