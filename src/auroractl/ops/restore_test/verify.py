@@ -1,4 +1,4 @@
-"""Verification of a restored copy against its source: the checks of a restore drill.
+"""Verification of a restored copy against its source: the checks of a restore test.
 
 ``collect`` reads the same facts from a database (structure fingerprint, row counts,
 checksums of critical tables, canary query results, newest timestamps); ``compare``
