@@ -74,7 +74,7 @@ def record(conn: psycopg.Connection, report: RestoreTestReport) -> int | None:
 
     try:
         os_user = getpass.getuser()
-    except Exception:  # no passwd entry (containers): the row is still written
+    except (KeyError, OSError):  # no passwd entry (containers): the row is still written
         os_user = None
     row = conn.execute(
         templates.load("restore_test/record.sql"),
