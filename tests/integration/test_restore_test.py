@@ -317,3 +317,11 @@ def test_restore_test_copies_tables_under_auroractl_rls_in_full(cli, cluster, db
     result = cli("restore-test", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert scratch_databases(cluster) == []
+
+
+def test_history_before_any_run_is_empty(cli, cluster, dbname, dsn):
+    with superuser(cluster, dbname) as su:
+        su.execute("DROP SCHEMA IF EXISTS auroractl CASCADE")
+    result = cli("restore-test", "history", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == []

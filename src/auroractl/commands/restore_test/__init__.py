@@ -137,7 +137,7 @@ def restore_test(
         data = {"dry_run": True, "backend": "aurora" if t.cluster_id else "local", "steps": steps}
         output.result(
             data,
-            table=lambda: [typer.echo(f"{i}. {s}") for i, s in enumerate(steps, 1)],
+            table=lambda: _print_steps(steps),
             rows=[{"step": i, "action": s} for i, s in enumerate(steps, 1)],
         )
         return
@@ -231,6 +231,11 @@ def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep) -> list[str]:  # type:
         ]
     steps.append("append one row to the restore-test history in the source")
     return steps
+
+
+def _print_steps(steps: list[str]) -> None:
+    for i, step in enumerate(steps, 1):
+        typer.echo(f"{i}. {step}")
 
 
 def _show(result: RestoreTestReport) -> None:

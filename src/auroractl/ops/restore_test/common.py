@@ -102,9 +102,13 @@ def record(conn: psycopg.Connection, report: RestoreTestReport) -> int | None:
 def history(conn: psycopg.Connection, limit: int = 20) -> list[RestoreTestRow]:
     if limit < 1:
         raise InvalidInput(f"--limit {limit} must be at least 1")
-    state.ensure(conn)
-    rows = conn.execute(templates.load("restore_test/history.sql"), {"limit": limit}).fetchall()
-    return [RestoreTestRow(*r) for r in rows]
+    import psycopg.errors
+
+    try:
+        rows = conn.execute(templates.load("restore_test/history.sql"), {"limit": limit})
+    except psycopg.errors.UndefinedTable:  # auroractl's state not installed: nothing recorded
+        return []
+    return [RestoreTestRow(*r) for r in rows.fetchall()]
 
 
 def run_hook(conn: psycopg.Connection) -> None:
