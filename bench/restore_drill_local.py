@@ -2,13 +2,13 @@
 
 On a throwaway cluster with the sandbox schema at --scale S (5 = 250 empresas,
 1,000,000 alunos, 1,250,000 usuarios, 500,000 contratos):
-  - drill: ops.restore_test.local_drill (pg_dump -Fd -j N in an exported snapshot,
+  - restore test: ops.restore_test.run_local (pg_dump -Fd -j N in an exported snapshot,
     pg_restore -j N into a scratch database, verification: structure, exact row counts
     of every table, checksums of usuarios and contratos, freshness; drop) split into
     dump / restore / verification;
   - plain: `pg_dump db | psql -d copy` into a fresh database (no verification).
-Targets (issue 6): drill total no slower than the plain round trip; verification under
-25% of the drill total.
+Targets (issue 6): restore-test total no slower than the plain round trip; verification under
+25% of the restore-test total.
 
 Usage: python bench/restore_drill_local.py [--scale 5] [--jobs 2]
 """
@@ -27,9 +27,11 @@ from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import throwaway_cluster
-from auroractl.ops import restore_test as rt
 from auroractl.ops import sandbox as sandbox_ops
-from auroractl.ops.drill_verify import Spec
+from auroractl.ops.restore_test import RestoreTestConfig, run_local
+from auroractl.ops.restore_test.common import connection_kwargs
+from auroractl.ops.restore_test.local import child_env
+from auroractl.ops.restore_test.verify import Spec
 
 
 def plain_round_trip(c, dbname: str) -> float:  # type: ignore[no-untyped-def]
@@ -37,8 +39,8 @@ def plain_round_trip(c, dbname: str) -> float:  # type: ignore[no-untyped-def]
     with psycopg.connect(c.conninfo(dbname), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(copy)))
-        params = rt.connection_kwargs(conn)
-    env = rt.child_env(params)
+        params = connection_kwargs(conn)
+    env = child_env(params)
     started = time.monotonic()
     dump = subprocess.Popen([str(c.bindir / "pg_dump"), dbname], stdout=subprocess.PIPE, env=env)
     restore = subprocess.run(
@@ -72,15 +74,15 @@ def main() -> None:
                 "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'public'"
             ).fetchone()[0]
             print(f"loaded {rows:,} rows ({size}) in {loaded:.1f}s", file=sys.stderr)
-            cfg = rt.DrillConfig(
+            cfg = RestoreTestConfig(
                 jobs=args.jobs,
                 spec=Spec(
                     critical_tables=("public.usuarios", "public.contratos"),
                     freshness_columns=("public.usuarios.criado_em",),
                 ),
             )
-            print("drill ...", file=sys.stderr)
-            report = rt.local_drill(conn, cfg, bindir=c.bindir)
+            print("restore test ...", file=sys.stderr)
+            report = run_local(conn, cfg, bindir=c.bindir)
         print("plain pg_dump | psql ...", file=sys.stderr)
         plain = plain_round_trip(c, "bench")
 
@@ -88,10 +90,10 @@ def main() -> None:
     total = report.rto_s
     other = total - t["dump_s"] - t["restore_s"] - t["verify_s"]
     print(
-        f"\nrestore drill, local backend, scale {args.scale} ({rows:,} rows, {size}), "
+        f"\nrestore test, local backend, scale {args.scale} ({rows:,} rows, {size}), "
         f"-j {args.jobs}, {os.cpu_count()} cores\n"
     )
-    print(f"{'phase':<28}{'auroractl drill':>16}{'pg_dump | psql':>16}")
+    print(f"{'phase':<28}{'auroractl':>16}{'pg_dump | psql':>16}")
     print(f"{'dump':<28}{t['dump_s']:>15.2f}s{'':>16}")
     print(f"{'restore':<28}{t['restore_s']:>15.2f}s{'':>16}")
     print(f"{'dump + restore':<28}{t['dump_s'] + t['restore_s']:>15.2f}s{plain:>15.2f}s")
@@ -102,8 +104,8 @@ def main() -> None:
         f"\noutcome: {report.outcome}; {len(report.checks)} checks, "
         f"{len(report.failed_checks)} failed"
     )
-    print(f"drill total / plain round trip: {total / plain:.2f}x (target <= 1.00)")
-    print(f"verification share of drill:    {t['verify_s'] / total:.0%} (target < 25%)")
+    print(f"restore test / plain round trip: {total / plain:.2f}x (target <= 1.00)")
+    print(f"verification share:             {t['verify_s'] / total:.0%} (target < 25%)")
 
 
 if __name__ == "__main__":

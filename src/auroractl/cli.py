@@ -98,7 +98,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "restore-test": (
         "restore_test",
         "app",
-        "Restore drills: restore a copy, verify it against the source, tear it down.",
+        "Restore tests: restore a copy, verify it against the source, tear it down.",
     ),
     "matview": (
         "matview",

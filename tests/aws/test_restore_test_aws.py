@@ -2,7 +2,7 @@
 
 The source is a real local PostgreSQL database (the profile's dsn); the "restored
 cluster" is reached through ``restored_dsn`` (a testing aid), another real copy of
-the demo database, which the drill verifies against the source.
+the demo database, which the restore test verifies against the source.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from auroractl.ops.restore_test_aws import teardown
+from auroractl import templates
+from auroractl.ops.restore_test import aurora as ops_aurora
+from auroractl.ops.shared import state
 from auroractl.sandbox import ADMIN_ROLE
 from tests.conftest import TEMPLATE_DB, superuser
+
+HOOK = "AURORACTL_RESTORE_TEST_HOOK_SQL"
 
 _ids = itertools.count()
 
@@ -93,29 +97,62 @@ waiter_delay = 1
 """
     )
     monkeypatch.setenv("AURORACTL_CONFIG", str(path))
+    monkeypatch.setenv("AURORACTL_LEDGER_FILE", str(tmp_path / "operations.jsonl"))
+    with psycopg.connect(cluster.conninfo(dbname), autocommit=True) as conn:
+        install_history(conn)
     return cluster.conninfo(dbname)
 
 
-def drill_clusters(rds) -> list[str]:
-    prefix = f"auroractl-drill-{rds.source_id}"
+def install_history(conn) -> None:
+    """The restore-test history table, where auroractl's state series lacks it."""
+    state.ensure(conn)
+    names = "coalesce(to_regclass('auroractl.restore_tests'), to_regclass('auroractl.drills'))"
+    if conn.execute(f"SELECT {names}").fetchone()[0] is None:
+        conn.execute(templates.load("restore_test/ledger.sql"))
+
+
+def history(cli) -> list[tuple[str, str]]:
+    result = cli("restore-test", "history", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return [(h["backend"], h["outcome"]) for h in json.loads(result.stdout)]
+
+
+def ledger(tmp_path) -> list[dict]:
+    path = tmp_path / "operations.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def teardown(rds, cluster_id: str) -> None:
+    ops_aurora.execute(
+        ops_aurora.teardown_action(
+            rds, cluster_id, ops_aurora.members(rds, cluster_id), 1, "us-east-1"
+        )
+    )
+
+
+PREFIXES = ("auroractl-restore-test-", "auroractl-drill-")
+
+
+def copies(rds) -> list[str]:
+    prefixes = tuple(p + rds.source_id for p in PREFIXES)
     return [
         c["DBClusterIdentifier"]
         for c in rds.describe_db_clusters()["DBClusters"]
-        if c["DBClusterIdentifier"].startswith(prefix)
+        if c["DBClusterIdentifier"].startswith(prefixes)
     ]
 
 
 def nothing_left(rds) -> bool:
-    prefix = f"auroractl-drill-{rds.source_id}"
+    prefixes = tuple(p + rds.source_id for p in PREFIXES)
     instances = [
         i
         for i in rds.describe_db_instances()["DBInstances"]
-        if i.get("DBClusterIdentifier", "").startswith(prefix)
+        if i.get("DBClusterIdentifier", "").startswith(prefixes)
     ]
-    return drill_clusters(rds) == [] and instances == []
+    return copies(rds) == [] and instances == []
 
 
-def test_drill_restores_latest_snapshot_verifies_and_tears_down(cli, rds, aurora):
+def test_restores_latest_snapshot_verifies_and_tears_down(cli, rds, aurora, tmp_path):
     rds.create_db_cluster_snapshot(
         DBClusterSnapshotIdentifier="manual-latest", DBClusterIdentifier=rds.source_id
     )
@@ -124,16 +161,18 @@ def test_drill_restores_latest_snapshot_verifies_and_tears_down(cli, rds, aurora
     data = json.loads(result.stdout)
     assert data["backend"] == "aurora"
     assert data["restore_from"] == "snapshot manual-latest"
-    assert data["restored"].startswith(f"auroractl-drill-{rds.source_id}-")
+    assert data["restored"].startswith(f"auroractl-restore-test-{rds.source_id}-")
     assert data["torn_down"] is True
     status = {c["name"]: c["status"] for c in data["checks"]}
     assert status["checksum: public.usuarios"] == "pass"
     assert status["rows: public.usuarios"] == "pass"
     assert nothing_left(rds)
-    with psycopg.connect(aurora) as conn:
-        assert conn.execute("SELECT backend, outcome FROM auroractl.drills").fetchall() == [
-            ("aurora", "passed")
-        ]
+    assert history(cli) == [("aurora", "passed")]
+    # The teardown is one change in the local ledger: the copy's ids and the region.
+    (row,) = ledger(tmp_path)
+    assert (row["command"], row["kind"], row["outcome"]) == ("restore-test", "aws", "applied")
+    assert row["region"] == "us-east-1"
+    assert set(row["resources"]) == {data["restored"], data["restored"] + "-w"}
 
 
 def test_keep_leaves_a_tagged_serverless_cluster_that_cleanup_deletes_once_expired(
@@ -143,11 +182,12 @@ def test_keep_leaves_a_tagged_serverless_cluster_that_cleanup_deletes_once_expir
     first = snaps["DBClusterSnapshots"][0]["DBClusterSnapshotIdentifier"]
     result = cli("restore-test", "--keep", "--snapshot", first, "--format", "json")
     assert result.exit_code == 0, result.stderr
-    drill_id = json.loads(result.stdout)["restored"]
-    c = rds.describe_db_clusters(DBClusterIdentifier=drill_id)["DBClusters"][0]
+    copy_id = json.loads(result.stdout)["restored"]
+    c = rds.describe_db_clusters(DBClusterIdentifier=copy_id)["DBClusters"][0]
     tag_list = rds.list_tags_for_resource(ResourceName=c["DBClusterArn"])["TagList"]
     tags = {t["Key"]: t["Value"] for t in tag_list}
-    assert tags["auroractl:drill"] == drill_id
+    assert tags["auroractl:restore-test"] == copy_id
+    assert "auroractl:drill" not in tags
     expires = dt.datetime.fromisoformat(tags["auroractl:expires-at"])
     assert dt.timedelta(hours=5) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(hours=6)
     assert c["ServerlessV2ScalingConfiguration"]["MaxCapacity"] == 4
@@ -159,20 +199,26 @@ def test_keep_leaves_a_tagged_serverless_cluster_that_cleanup_deletes_once_expir
     # Not expired: cleanup keeps it.
     out = cli("restore-test", "cleanup", "--yes", "--format", "json")
     assert out.exit_code == 0, out.stderr
-    assert [r["action"] for r in json.loads(out.stdout)] == ["kept (not expired)"]
-    assert drill_clusters(rds) == [drill_id]
-    assert teardown(rds, drill_id, None, 1) == ()
+    mine = [r for r in json.loads(out.stdout)["result"] if r["name"] == copy_id]
+    assert [r["action"] for r in mine] == ["kept (not expired)"]
+    assert copies(rds) == [copy_id]
+    teardown(rds, copy_id)
     assert nothing_left(rds)
 
 
-def test_cleanup_deletes_expired_drill_clusters_only(cli, rds, aurora):
+def test_cleanup_deletes_expired_copies_only_including_the_earlier_name(cli, rds, aurora, tmp_path):
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="seconds")
     future = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat(timespec="seconds")
-    old, new, foreign = (f"auroractl-drill-{rds.source_id}-{x}" for x in ("old", "new", "foreign"))
+    old, new, foreign = (
+        f"auroractl-restore-test-{rds.source_id}-{x}" for x in ("old", "new", "foreign")
+    )
+    # A copy made under the earlier name and tag is still recognised (never orphaned).
+    legacy = f"auroractl-drill-{rds.source_id}-legacy"
     for ident, tags in (
-        (old, [("auroractl:drill", old), ("auroractl:expires-at", past)]),
-        (new, [("auroractl:drill", new), ("auroractl:expires-at", future)]),
+        (old, [("auroractl:restore-test", old), ("auroractl:expires-at", past)]),
+        (new, [("auroractl:restore-test", new), ("auroractl:expires-at", future)]),
         (foreign, [("owner", "someone-else")]),
+        (legacy, [("auroractl:drill", legacy), ("auroractl:expires-at", past)]),
     ):
         rds.create_db_cluster(
             DBClusterIdentifier=ident,
@@ -188,19 +234,39 @@ def test_cleanup_deletes_expired_drill_clusters_only(cli, rds, aurora):
             DBInstanceClass="db.serverless",
         )
 
-    def mine(result) -> dict[str, str]:
-        return {
-            r["name"]: r["action"] for r in json.loads(result.stdout) if rds.source_id in r["name"]
-        }
+    def mine(rows) -> dict[str, str]:
+        return {r["name"]: r["action"] for r in rows if rds.source_id in r["name"]}
 
+    refused = cli("restore-test", "cleanup", "--format", "json")  # no --yes, no terminal
+    assert refused.exit_code == 4
+    assert sorted(copies(rds)) == sorted([old, new, foreign, legacy])
+    assert ledger(tmp_path) == []
     preview = cli("restore-test", "cleanup", "--dry-run", "--format", "json")
-    assert mine(preview) == {old: "would delete", new: "kept (not expired)"}
+    plan = json.loads(preview.stdout)
+    deletes = {
+        (c["operation"], c["resource"]) for c in plan["calls"] if rds.source_id in c["resource"]
+    }
+    assert deletes == {
+        ("delete_db_instance", f"{old}-w"),
+        ("delete_db_cluster", old),
+        ("delete_db_instance", f"{legacy}-w"),
+        ("delete_db_cluster", legacy),
+    }
     result = cli("restore-test", "cleanup", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert mine(result) == {old: "deleted", new: "kept (not expired)"}
-    assert sorted(drill_clusters(rds)) == sorted([new, foreign])
+    data = json.loads(result.stdout)
+    assert mine(data["result"]) == {old: "deleted", new: "kept (not expired)", legacy: "deleted"}
+    assert sorted(copies(rds)) == sorted([new, foreign])
     left = {i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]}
-    assert f"{old}-w" not in left and f"{new}-w" in left
+    assert f"{old}-w" not in left and f"{legacy}-w" not in left and f"{new}-w" in left
+    # One ledger row for the whole cleanup, with the resource ids and the region.
+    (row,) = ledger(tmp_path)
+    assert (row["command"], row["kind"], row["region"]) == (
+        "restore-test cleanup",
+        "aws",
+        "us-east-1",
+    )
+    assert {old, f"{old}-w", legacy, f"{legacy}-w"} <= set(row["resources"])
 
 
 def test_pitr_latest_and_window_bounds(cli, rds, aurora):
@@ -224,7 +290,7 @@ def test_unknown_snapshot_could_not_run(cli, rds, aurora):
 
 
 def test_verification_failure_still_tears_down(cli, rds, aurora, monkeypatch):
-    monkeypatch.setenv("AURORACTL_DRILL_HOOK_SQL", "UPDATE usuarios SET nome = 'x' WHERE id = 3")
+    monkeypatch.setenv(HOOK, "UPDATE usuarios SET nome = 'x' WHERE id = 3")
     result = cli("restore-test", "--format", "json")
     assert result.exit_code == 1, result.stderr
     status = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
@@ -233,17 +299,16 @@ def test_verification_failure_still_tears_down(cli, rds, aurora, monkeypatch):
 
 
 def test_exception_mid_way_still_tears_down(cli, rds, aurora, monkeypatch):
-    monkeypatch.setenv("AURORACTL_DRILL_HOOK_SQL", "SELECT 1/0")
+    monkeypatch.setenv(HOOK, "SELECT 1/0")
     result = cli("restore-test")
     assert result.exit_code == 2
     assert "division by zero" in result.stderr
     assert nothing_left(rds)
-    with psycopg.connect(aurora) as conn:
-        assert conn.execute("SELECT outcome FROM auroractl.drills").fetchone()[0] == "error"
+    assert history(cli) == [("aurora", "error")]
 
 
 def test_unreachable_restored_cluster_times_out_and_tears_down(cli, rds, aurora, monkeypatch):
-    monkeypatch.setenv("AURORACTL_DRILL_RESTORED_DSN", "host=127.0.0.1 port=1 dbname=x")
+    monkeypatch.setenv("AURORACTL_RESTORE_TEST_RESTORED_DSN", "host=127.0.0.1 port=1 dbname=x")
     result = cli("restore-test", "--timeout", "2s")
     assert result.exit_code == 2
     assert "cannot connect to the restored cluster" in result.stderr

@@ -9,8 +9,8 @@ import pytest
 from auroractl.errors import InvalidInput
 from auroractl.ops import backup
 from auroractl.ops import restore_test as rt
-from auroractl.ops.drill_verify import Canary, Facts, Spec, compare
-from auroractl.ops.restore_test_aws import drill_identifier
+from auroractl.ops.restore_test import aurora, local, model
+from auroractl.ops.restore_test.verify import Canary, Facts, Spec, compare
 
 
 def test_durations():
@@ -24,15 +24,16 @@ def test_durations():
 
 def test_expiry_round_trips_through_the_database_comment():
     when = dt.datetime(2026, 3, 1, 4, 5, 6, tzinfo=dt.UTC)
-    assert rt.parse_expiry(rt.expiry_comment("escola", when)) == when
-    assert rt.parse_expiry("someone else's database") is None
-    assert rt.parse_expiry("expires-at=garbage") is None
+    assert model.parse_expiry(model.expiry_comment("escola", when)) == when
+    assert model.parse_expiry("someone else's database") is None
+    assert model.parse_expiry("expires-at=garbage") is None
 
 
-def test_drill_identifier_fits_rds_limits():
+def test_restore_test_identifier_fits_rds_limits():
     when = dt.datetime(2026, 3, 1, 4, 5, 6, tzinfo=dt.UTC)
-    assert drill_identifier("prod", when) == "auroractl-drill-prod-20260301040506"
-    long = drill_identifier("x" * 80, when)
+    ident = aurora.restore_test_identifier("prod", when)
+    assert ident == "auroractl-restore-test-prod-20260301040506"
+    long = aurora.restore_test_identifier("x" * 80, when)
     assert len(long) <= 63 and long.endswith("-20260301040506")
 
 
@@ -75,7 +76,7 @@ def test_toc_filter_drops_uncreatable_extensions_and_extension_comments():
         "6; 0 0 COMMENT - EXTENSION pgcrypto \n"
         "215; 1259 16440 TABLE public alunos aurora_admin\n"
     )
-    out = rt._filter_toc(listing, frozenset({"pg_stat_statements"}))
+    out = local.filter_toc(listing, frozenset({"pg_stat_statements"}))
     assert "EXTENSION - pg_stat_statements" not in out
     assert "COMMENT - EXTENSION" not in out
     assert "EXTENSION - pgcrypto" in out and "TABLE public alunos" in out
@@ -123,7 +124,7 @@ def test_spec_from_config_validates():
     with pytest.raises(InvalidInput):
         Spec.from_config({"freshness_columns": ["justacolumn"]})
     with pytest.raises(InvalidInput):
-        rt.DrillConfig.from_section({"min_acu": 8, "max_acu": 2})
+        rt.RestoreTestConfig.from_section({"min_acu": 8, "max_acu": 2})
 
 
 def test_toc_filter_drops_what_lives_in_an_uncreatable_extension_schema():
@@ -133,5 +134,59 @@ def test_toc_filter_drops_what_lives_in_an_uncreatable_extension_schema():
         "4401; 0 16510 TABLE DATA cron job postgres\n"
         "215; 1259 16440 TABLE public cronograma aurora_admin\n"
     )
-    out = rt._filter_toc(listing, frozenset({"pg_cron"}), frozenset({"cron"}))
+    out = local.filter_toc(listing, frozenset({"pg_cron"}), frozenset({"cron"}))
     assert out.strip() == "215; 1259 16440 TABLE public cronograma aurora_admin"
+
+
+WHEN = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def leftover(name: str, expired: bool, **kw) -> rt.Leftover:
+    action = "would drop" if expired else "kept (not expired)"
+    return rt.Leftover("database", name, WHEN, expired, action, **kw)
+
+
+def test_local_cleanup_plan_drops_expired_scratch_databases_outside_a_transaction():
+    found = [
+        leftover("auroractl_restore_test_20260301000000_1", True),
+        leftover("auroractl_drill_20250101000000_7", True),
+        leftover("auroractl_restore_test_20260302000000_2", False),
+    ]
+    plan = local.plan_cleanup(found)
+    assert [s.autocommit for s in plan.steps] == [True, True]
+    assert 'DROP DATABASE IF EXISTS "auroractl_drill_20250101000000_7"' in plan.sql_text()
+    assert "20260302" not in plan.sql_text()
+    assert plan.notes == ("auroractl_restore_test_20260302000000_2: kept (not expired)",)
+    assert rt.settled(found, "applied")[1].action == "dropped"
+    assert rt.settled(found, "dry-run")[1].action == "would drop"
+
+
+def test_nothing_expired_is_an_empty_plan():
+    plan = local.plan_cleanup([leftover("auroractl_restore_test_x", False)])
+    assert plan.empty and plan.summary == "no expired restore-test copies (1 kept)"
+
+
+def test_only_scratch_databases_are_ever_dropped():
+    with pytest.raises(InvalidInput):
+        local.drop_sql("escola")
+    with pytest.raises(InvalidInput):
+        local.plan_cleanup([leftover("production", True)])
+
+
+def test_aurora_copies_are_recognised_under_both_names():
+    assert aurora.is_restore_test_copy("auroractl-restore-test-p-1", {aurora.TAG: "x"})
+    assert aurora.is_restore_test_copy("auroractl-drill-p-1", {"auroractl:drill": "x"})
+    assert not aurora.is_restore_test_copy("auroractl-drill-p-1", {"owner": "someone"})
+    assert not aurora.is_restore_test_copy("prod", {aurora.TAG: "x"})
+
+
+def test_teardown_deletes_instances_then_the_cluster_without_final_snapshot():
+    action = aurora.teardown_action(None, "auroractl-restore-test-p-1", {"b", "a"}, 5, "sa-east-1")
+    assert [(c.operation, c.resource) for c in action.calls] == [
+        ("delete_db_instance", "a"),
+        ("delete_db_instance", "b"),
+        ("delete_db_cluster", "auroractl-restore-test-p-1"),
+    ]
+    assert all(c.request["SkipFinalSnapshot"] is True for c in action.calls)
+    assert action.region == "sa-east-1"
+    assert action.resources == ("a", "b", "auroractl-restore-test-p-1")

@@ -1,4 +1,4 @@
-"""Verification of a restored copy against its source: the checks of a restore drill.
+"""Verification of a restored copy against its source: the checks of a restore test.
 
 ``collect`` reads the same facts from a database (structure fingerprint, row counts,
 checksums of critical tables, canary query results, newest timestamps); ``compare``
@@ -130,6 +130,8 @@ def _text(value: Any) -> str | None:
 def collect(conn: psycopg.Connection, spec: Spec, cutoff: dt.datetime | None = None) -> Facts:
     """Read the facts to compare. With ``cutoff``, tables that have a configured
     timestamp column are counted/checksummed only up to it (the snapshot time)."""
+    import psycopg
+
     structure: dict[str, list[str]] = {k: [] for k in STRUCTURE_KINDS}
     for kind, item in conn.execute(templates.load("restore_test/structure.sql")):
         structure.setdefault(kind, []).append(item)
@@ -152,7 +154,7 @@ def collect(conn: psycopg.Connection, spec: Spec, cutoff: dt.datetime | None = N
                 conn.execute("SET TRANSACTION READ ONLY")
                 row = conn.execute(c.sql).fetchone()
             canaries[c.name] = _text(row[0]) if row else None
-        except Exception as exc:  # a broken canary is a failed check, not a crash
+        except psycopg.Error as exc:  # a broken canary is a failed check, not a crash
             canaries[c.name] = f"error: {' '.join(str(exc).split())[:200]}"
     newest = {}
     for col in spec.freshness_columns:
@@ -160,7 +162,7 @@ def collect(conn: psycopg.Connection, spec: Spec, cutoff: dt.datetime | None = N
         sql = templates.render("restore_test/newest.sql.j2", table=(schema, table), column=column)
         try:
             newest[col] = conn.execute(sql).fetchone()[0]
-        except Exception as exc:
+        except psycopg.Error as exc:
             raise InvalidInput(
                 f"freshness column {col}: {' '.join(str(exc).split())[:200]}"
             ) from None

@@ -1,4 +1,4 @@
-"""Evidence files for a restore drill: Markdown or HTML (for the auditor's folder)."""
+"""Evidence files for a restore test: Markdown or HTML (for the auditor's folder)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from auroractl.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from auroractl.ops.restore_test import DrillReport
+    from auroractl.ops.restore_test.model import RestoreTestReport
 
 
-def summary(report: DrillReport) -> dict[str, object]:
+def summary(report: RestoreTestReport) -> dict[str, object]:
     """The headline figures, in display order."""
     return {
         "outcome": report.outcome,
@@ -39,8 +39,8 @@ def summary(report: DrillReport) -> dict[str, object]:
     }
 
 
-def markdown(report: DrillReport) -> str:
-    lines = [f"# Restore drill: {report.outcome.upper()}", "", "| | |", "| --- | --- |"]
+def markdown(report: RestoreTestReport) -> str:
+    lines = [f"# Restore test: {report.outcome.upper()}", "", "| | |", "| --- | --- |"]
     for key, value in summary(report).items():
         lines.append(f"| {key} | {_md(value)} |")
     lines += ["", "## Checks", "", "| check | result | detail |", "| --- | --- | --- |"]
@@ -55,7 +55,7 @@ def _md(value: object) -> str:
     return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def html_page(report: DrillReport) -> str:
+def html_page(report: RestoreTestReport) -> str:
     e = html.escape
     head = "".join(
         f"<tr><th>{e(str(k))}</th><td>{e('' if v is None else str(v))}</td></tr>"
@@ -69,16 +69,16 @@ def html_page(report: DrillReport) -> str:
     notes = "".join(f"<p>Note: {e(n)}</p>" for n in report.notes)
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Restore drill {e(report.outcome)}</title><style>"
+        f"<title>Restore test {e(report.outcome)}</title><style>"
         "body{font-family:sans-serif}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
         "table{border-collapse:collapse}.fail{background:#fdd}.warn{background:#ffd}</style>"
-        f"</head><body><h1>Restore drill: {e(report.outcome.upper())}</h1><table>{head}</table>"
+        f"</head><body><h1>Restore test: {e(report.outcome.upper())}</h1><table>{head}</table>"
         f"<h2>Checks</h2><table><tr><th>check</th><th>result</th><th>detail</th></tr>{rows}"
         f"</table>{notes}</body></html>\n"
     )
 
 
-def write(report: DrillReport, path: Path) -> None:
+def write(report: RestoreTestReport, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix in (".md", ".markdown"):
         text = markdown(report)
@@ -90,7 +90,7 @@ def write(report: DrillReport, path: Path) -> None:
 
 
 def check_path(path: Path) -> None:
-    """Fail on a bad report name before the drill runs, not after."""
+    """Fail on a bad report name before the restore test runs, not after."""
     if path.suffix.lower() not in (".md", ".markdown", ".html", ".htm"):
         raise InvalidInput(f"--report {path}: use a .md or .html file name")
     if not path.parent.exists():
