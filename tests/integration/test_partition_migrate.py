@@ -138,8 +138,10 @@ def test_prep_dry_run_explains_and_changes_nothing(plain, cli):
     r = cli("partition", "migrate", "prep", "contratos", "--by", "year", "--dry-run")
     assert r.exit_code == 0, r.stderr
     assert "(id, data_inicio)" in r.stderr
-    assert "contrato_eventos" in r.stderr  # the foreign key pointing at it, with its plan
-    assert "contratos_numero_key" in r.stderr  # unique without the key: cannot be carried
+    # The plan's notes head the dry-run plan (stdout): what cannot be carried, and why.
+    notes = [line for line in r.stdout.splitlines() if line.startswith("-- note:")]
+    assert any("contrato_eventos" in n for n in notes)  # the foreign key pointing at it
+    assert any("contratos_numero_key" in n for n in notes)  # unique without the key
     assert "CREATE TABLE" in r.stdout
     assert plain.execute("SELECT to_regclass('contratos_partitioned')").fetchone()[0] is None
 
@@ -211,7 +213,17 @@ def test_full_migration_under_concurrent_writes(plain, cli, dsn):
 
 def test_verify_lists_differences_and_exits_1(plain, cli):
     assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
-    assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 0
+    r = cli("partition", "migrate", "fill", "-t", "contratos", "--yes", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    filled = json.loads(r.stdout)  # one document: the outcome, with the fill's own report
+    assert filled["status"] == "applied" and filled["kind"] == "job"
+    assert filled["rows"] == filled["result"]["rows_read"] > 0
+    assert (
+        plain.execute(
+            "SELECT count(*) FROM auroractl.operations WHERE command LIKE 'partition migrate fill%'"
+        ).fetchone()[0]
+        == 1
+    )
     plain.execute("ALTER TABLE contratos DISABLE TRIGGER auroractl_pm_mirror")
     plain.execute("UPDATE contratos SET numero = 'changed' WHERE id = 7")
     r = cli("partition", "migrate", "verify", "contratos", "--format", "json")
@@ -283,6 +295,14 @@ def test_unswap_restores_the_original_without_loss(plain, cli):
         ).fetchone()[0]
         == 0
     )
+
+
+def test_prep_dry_run_json_is_one_document(plain, cli):
+    r = cli("partition", "migrate", "prep", "--table", "contratos", "--dry-run", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "dry-run"
+    assert any("contrato_eventos" in n for n in doc["notes"])
 
 
 def test_errors(plain, cli):
