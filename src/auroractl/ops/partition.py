@@ -649,6 +649,41 @@ def plan_detach(
             "using a plain DETACH (brief exclusive lock, bounded by lock_timeout)",
         )
     )
+    steps = _detach_steps(p, old, concurrently, archive_schema, drop)
+    if archive_schema:
+        taken = [r.name for r in old if exists(conn, (archive_schema, r.qualified[1]))]
+        if taken:
+            raise Precondition(
+                f"{archive_schema} already has a table named like {', '.join(taken)}"
+            )
+    verb = (
+        "detach and drop"
+        if drop
+        else (f"detach and move to {archive_schema}" if archive_schema else "detach")
+    )
+    summary = (
+        f"{verb} {len(old)} partition(s) of {p.label} before {before}: "
+        + ", ".join(r.name for r in old)
+        if old
+        else f"no partition of {p.label} ends before {before}: nothing to do"
+    )
+    command = (
+        f"partition detach --table {p.label} --before {before}"
+        + (f" --archive-schema {archive_schema}" if archive_schema else "")
+        + (" --drop" if drop else "")
+    )
+    return Plan(command, summary, tuple(steps), notes)
+
+
+def _detach_steps(
+    p: Parent,
+    old: list[PartitionInfo],
+    concurrently: bool,
+    archive_schema: str | None,
+    drop: bool,
+) -> list[Step]:
+    """Each partition detached, then moved to the archive schema or dropped (autocommit:
+    DETACH CONCURRENTLY runs outside a transaction)."""
     steps: list[Step] = []
     if archive_schema and old:
         steps.append(
@@ -692,26 +727,4 @@ def plan_detach(
                     locks=(r.name,),
                 )
             )
-    if archive_schema:
-        taken = [r.name for r in old if exists(conn, (archive_schema, r.qualified[1]))]
-        if taken:
-            raise Precondition(
-                f"{archive_schema} already has a table named like {', '.join(taken)}"
-            )
-    verb = (
-        "detach and drop"
-        if drop
-        else (f"detach and move to {archive_schema}" if archive_schema else "detach")
-    )
-    summary = (
-        f"{verb} {len(old)} partition(s) of {p.label} before {before}: "
-        + ", ".join(r.name for r in old)
-        if old
-        else f"no partition of {p.label} ends before {before}: nothing to do"
-    )
-    command = (
-        f"partition detach --table {p.label} --before {before}"
-        + (f" --archive-schema {archive_schema}" if archive_schema else "")
-        + (" --drop" if drop else "")
-    )
-    return Plan(command, summary, tuple(steps), notes)
+    return steps
