@@ -422,3 +422,30 @@ def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cl
         ]
         == 1
     )  # mirrored again after unswap
+
+
+def test_prep_copies_the_shape_of_a_table_with_a_hostile_name(plain, cli):
+    plain.execute('CREATE TABLE "Odd USING t" (id int PRIMARY KEY, d date NOT NULL, n text UNIQUE)')
+    plain.execute('CREATE INDEX "Odd ix" ON "Odd USING t" (lower(n))')
+    plain.execute("INSERT INTO \"Odd USING t\" VALUES (1, '2025-02-01', 'a')")
+    r = cli("partition", "migrate", "prep", '"Odd USING t"', "--column", "d", "--yes")
+    assert r.exit_code == 0, r.stderr
+    indexes = plain.execute(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        "WHERE tablename = 'Odd USING t_partitioned' ORDER BY 1"
+    ).fetchall()
+    assert [i[0] for i in indexes] == ["Odd USING t_n_key_pm", "Odd USING t_pkey_pm", "Odd ix_pm"]
+    assert "lower(n)" in indexes[2][1]
+    assert "UNIQUE" not in indexes[0][1]  # without the partition key: a plain index
+
+
+def test_every_outcome_is_one_json_document(plain, cli):
+    first = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["status"] == "applied"
+    again = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    assert json.loads(again.stdout)["status"] == "nothing-to-do"
+    status = cli("partition", "migrate", "status", "--table", "contratos", "-f", "json")
+    assert json.loads(status.stdout)["phase"] == "prepped"
+    dry = cli("partition", "migrate", "swap", "contratos", "--dry-run", "--format", "json")
+    assert dry.exit_code == 3  # the fill has not run: refused before any document
