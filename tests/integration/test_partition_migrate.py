@@ -138,8 +138,10 @@ def test_prep_dry_run_explains_and_changes_nothing(plain, cli):
     r = cli("partition", "migrate", "prep", "contratos", "--by", "year", "--dry-run")
     assert r.exit_code == 0, r.stderr
     assert "(id, data_inicio)" in r.stderr
-    assert "contrato_eventos" in r.stderr  # the foreign key pointing at it, with its plan
-    assert "contratos_numero_key" in r.stderr  # unique without the key: cannot be carried
+    # The plan's notes head the dry-run plan (stdout): what cannot be carried, and why.
+    notes = [line for line in r.stdout.splitlines() if line.startswith("-- note:")]
+    assert any("contrato_eventos" in n for n in notes)  # the foreign key pointing at it
+    assert any("contratos_numero_key" in n for n in notes)  # unique without the key
     assert "CREATE TABLE" in r.stdout
     assert plain.execute("SELECT to_regclass('contratos_partitioned')").fetchone()[0] is None
 
@@ -211,7 +213,17 @@ def test_full_migration_under_concurrent_writes(plain, cli, dsn):
 
 def test_verify_lists_differences_and_exits_1(plain, cli):
     assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
-    assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 0
+    r = cli("partition", "migrate", "fill", "-t", "contratos", "--yes", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    filled = json.loads(r.stdout)  # one document: the outcome, with the fill's own report
+    assert filled["status"] == "applied" and filled["kind"] == "job"
+    assert filled["rows"] == filled["result"]["rows_read"] > 0
+    assert (
+        plain.execute(
+            "SELECT count(*) FROM auroractl.operations WHERE command LIKE 'partition migrate fill%'"
+        ).fetchone()[0]
+        == 1
+    )
     plain.execute("ALTER TABLE contratos DISABLE TRIGGER auroractl_pm_mirror")
     plain.execute("UPDATE contratos SET numero = 'changed' WHERE id = 7")
     r = cli("partition", "migrate", "verify", "contratos", "--format", "json")
@@ -283,6 +295,14 @@ def test_unswap_restores_the_original_without_loss(plain, cli):
         ).fetchone()[0]
         == 0
     )
+
+
+def test_prep_dry_run_json_is_one_document(plain, cli):
+    r = cli("partition", "migrate", "prep", "--table", "contratos", "--dry-run", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "dry-run"
+    assert any("contrato_eventos" in n for n in doc["notes"])
 
 
 def test_errors(plain, cli):
@@ -402,3 +422,30 @@ def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cl
         ]
         == 1
     )  # mirrored again after unswap
+
+
+def test_prep_copies_the_shape_of_a_table_with_a_hostile_name(plain, cli):
+    plain.execute('CREATE TABLE "Odd USING t" (id int PRIMARY KEY, d date NOT NULL, n text UNIQUE)')
+    plain.execute('CREATE INDEX "Odd ix" ON "Odd USING t" (lower(n))')
+    plain.execute("INSERT INTO \"Odd USING t\" VALUES (1, '2025-02-01', 'a')")
+    r = cli("partition", "migrate", "prep", '"Odd USING t"', "--column", "d", "--yes")
+    assert r.exit_code == 0, r.stderr
+    indexes = plain.execute(
+        "SELECT indexname, indexdef FROM pg_indexes "
+        "WHERE tablename = 'Odd USING t_partitioned' ORDER BY 1"
+    ).fetchall()
+    assert [i[0] for i in indexes] == ["Odd USING t_n_key_pm", "Odd USING t_pkey_pm", "Odd ix_pm"]
+    assert "lower(n)" in indexes[2][1]
+    assert "UNIQUE" not in indexes[0][1]  # without the partition key: a plain index
+
+
+def test_every_outcome_is_one_json_document(plain, cli):
+    first = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["status"] == "applied"
+    again = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    assert json.loads(again.stdout)["status"] == "nothing-to-do"
+    status = cli("partition", "migrate", "status", "--table", "contratos", "-f", "json")
+    assert json.loads(status.stdout)["phase"] == "prepped"
+    dry = cli("partition", "migrate", "swap", "contratos", "--dry-run", "--format", "json")
+    assert dry.exit_code == 3  # the fill has not run: refused before any document

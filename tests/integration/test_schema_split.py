@@ -138,6 +138,10 @@ def test_split_apply_and_revert_keep_the_application_working(cli, conn, cluster,
     res = cli("schema", "split", "apply", "--role", app_role, "--dry-run")
     assert res.exit_code == 0, res.stderr
     assert 'ALTER TABLE "public"."contratos_2019" SET SCHEMA "administrativo"' in res.stdout
+    res = cli("schema", "split", "apply", "--role", app_role, "--dry-run", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    doc = json.loads(res.stdout)  # one document: the plan, marked as a dry-run
+    assert doc["status"] == "dry-run" and doc["command"] == "schema split apply"
     assert _where(conn) == layout
 
     res = cli("schema", "split", "apply", "--role", app_role, "--yes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auroractl.errors import InvalidInput
+from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops import schema
 
 
@@ -62,3 +62,95 @@ def test_widen_adds_domain_schemas_after_the_source():
     assert schema.widen(("public", "a"), "public", ["a", "b"]) == ("public", "b", "a")
     assert schema.widen(("other",), "public", ["a"]) == ("other", "a")
     assert schema.widen(("public", "a"), "public", ["a"]) == ("public", "a")
+
+
+# --- schema split planned from hand-made facts --------------------------------------
+
+CFG = schema.SplitConfig(
+    "public", ("app",), {"educacional": ("alunos",), "administrativo": ("contratos",)}
+)
+
+
+def split_facts(**kw) -> schema.SplitFacts:
+    base = dict(
+        user="admin",
+        database="db",
+        relations=(
+            schema.Relation(1, "public", "alunos", "r", "admin"),
+            schema.Relation(2, "public", "contratos", "p", "admin"),
+        ),
+        partitions={
+            2: (
+                schema.Relation(3, "public", "contratos_2026", "r", ""),
+                schema.Relation(4, "arquivo", "contratos_2019", "r", ""),
+            )
+        },
+        sequences={"alunos": ("alunos_id_seq",)},
+        roles=("app",),
+        users={"educacional": ("reporting",), "administrativo": ()},
+        role_settings={"app": (None, None, None, '"$user", public')},
+        ledger_exists=True,
+    )
+    return schema.SplitFacts(**{**base, **kw})
+
+
+def test_split_plan_moves_tables_with_partitions_and_widens_search_path():
+    report, plan = schema.plan_split(split_facts(), CFG)
+    assert [(m.table, m.state) for m in report.moves] == [
+        ("alunos", "to move"),
+        ("contratos", "to move"),
+        ("contratos_2026", "to move"),
+    ]
+    assert report.moves[0].sequences == ("alunos_id_seq",)
+    assert report.schemas_to_create == ("educacional", "administrativo")
+    assert {(g.schema, g.role) for g in report.grants} == {
+        ("educacional", "app"),
+        ("educacional", "reporting"),
+        ("administrativo", "app"),
+    }
+    assert report.search_paths[0].after == ("$user", "public", "educacional", "administrativo")
+    assert any("contratos_2019" in n and "left there" in n for n in report.notes)
+    # one transaction to prepare, then one per table with its partitions
+    txns = list(dict.fromkeys(s.txn for s in plan.steps))
+    assert txns == ["prepare", "move alunos", "move contratos"]
+    assert plan.summary == "split public into educacional, administrativo: move 3 table(s)"
+    _, prepare = schema.plan_split(split_facts(), CFG, prepare_only=True)
+    assert {s.txn for s in prepare.steps} == {"prepare"}
+
+
+def test_split_plan_in_place_is_empty():
+    moved = (
+        schema.Relation(1, "educacional", "alunos", "r", "admin"),
+        schema.Relation(2, "administrativo", "contratos", "r", "admin"),
+    )
+    facts = split_facts(
+        relations=moved,
+        partitions={},
+        schemas={"educacional": ("admin", frozenset({"app", "reporting"})),
+                 "administrativo": ("admin", frozenset({"app"}))},
+        role_settings={"app": ("search_path=public, educacional, administrativo", None, None, "")},
+    )  # fmt: skip
+    report, plan = schema.plan_split(facts, CFG)
+    assert plan.empty and {m.state for m in report.moves} == {"moved"}
+
+
+@pytest.mark.parametrize(
+    ("relations", "error", "match"),
+    [
+        ((), NotFound, "does not exist"),
+        ((schema.Relation(1, "outro", "alunos", "r", "a"),), Precondition, "outro"),
+        (
+            (
+                schema.Relation(1, "public", "alunos", "r", "a"),
+                schema.Relation(5, "educacional", "alunos", "r", "a"),
+            ),
+            Precondition,
+            "both",
+        ),
+        ((schema.Relation(1, "public", "alunos", "v", "a"),), InvalidInput, "a view"),
+    ],
+)
+def test_split_plan_refusals(relations, error, match):
+    cfg = schema.SplitConfig("public", ("app",), {"educacional": ("alunos",)})
+    with pytest.raises(error, match=match):
+        schema.plan_split(split_facts(relations=relations, partitions={}), cfg)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from auroractl import output
-from auroractl.commands import _context
+from auroractl.commands import _context, partition_migrate
 from auroractl.commands._options import (
     ChangeFormat,
     ChangeFormatOpt,
@@ -26,6 +26,7 @@ from auroractl.commands._options import (
 DEFAULT_TABLE = "contratos"
 
 app = group("Create, keep ahead, inspect and retire table partitions.")
+app.add_typer(partition_migrate.app, name="migrate")
 
 
 @app.command()
@@ -191,8 +192,3 @@ def detach(
             drop=drop,
         )
         output.result(_context.apply(conn, plan, dry_run, yes))
-
-
-from auroractl.commands import partition_migrate  # noqa: E402 (sub-group, registered last)
-
-app.add_typer(partition_migrate.app, name="migrate")

@@ -6,21 +6,38 @@ from typing import Annotated
 
 import typer
 
-from auroractl import output, runner
+from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    TableArg,
+    TableOpt,
+    YesOpt,
+    group,
+    table_name,
+)
+
+DEFAULT_TABLE = "contratos"
 
 app = group(
     "Turn a live unpartitioned table into a partitioned one: prep, fill, verify, swap "
     "(sub-second), unswap, cleanup."
 )
 
-TableArg = Annotated[str, typer.Argument(help="Table to partition (schema.name).")]
+LockTimeoutOpt = Annotated[
+    str | None,
+    typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
+]
 
 
 @app.command()
 def prep(
-    table: TableArg = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     by: Annotated[
         str, typer.Option("--by", help="year | month (RANGE) or tenant (LIST, or HASH).")
     ] = "year",
@@ -36,7 +53,7 @@ def prep(
     ] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
 
@@ -52,16 +69,20 @@ def prep(
 
     ops.check_prep_args(by, hash_partitions)
     with _context.connect() as conn:
-        plan, report = ops.plan_prep(
-            conn, table, by=by, column=column, hash_partitions=hash_partitions
+        plan, report = ops.prep(
+            conn,
+            table_name(table_arg, table, DEFAULT_TABLE),
+            by=by,
+            column=column,
+            hash_partitions=hash_partitions,
         )
-        if not plan.empty and fmt != Format.json:
+        if not plan.empty:
             output.info(
                 f"{report.table} -> {report.twin}: {report.strategy} on {report.column}, "
                 f"primary key ({', '.join(report.twin_primary_key)}), "
                 f"{len(report.partitions)} partitions"
             )
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
@@ -71,13 +92,14 @@ JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (ke
 
 @app.command()
 def fill(
-    table: TableArg = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     batch_size: BatchOpt = 5000,
     sleep_ms: SleepOpt = 0,
     jobs: JobsOpt = 1,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Copy existing rows into the twin in primary-key batches; resumable after kill -9.
 
@@ -89,50 +111,34 @@ def fill(
     """
     from auroractl import db
     from auroractl.ops import partition_migrate as ops
-    from auroractl.ops import partition_migrate_catalog as cat
 
     ops.check_batching(batch_size, sleep_ms, jobs)
     s = _context.settings()
     t = _context.target(s)
     with _context.connect() as conn:
-        m = cat.find(conn, table)
-        plan = ops.describe_fill(m, batch_size, jobs)
-        opts = _context.runner_options(dry_run, yes, fmt.value)
-        if dry_run:
-            output.plan(plan, fmt.value)
-            return
-        runner.confirm_or_refuse(plan, opts)
-        result = None
-        error: BaseException | None = None
-        try:
-            with output.rows_progress(f"filling {m.schema}.{m.twin}") as bar:
-                result = ops.fill(
-                    lambda: db.connect(t, s),
-                    table,
-                    batch_size=batch_size,
-                    sleep_ms=sleep_ms,
-                    jobs=jobs,
-                    on_progress=bar.advance,
-                    on_start=bar.start,
-                )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            runner.record(conn, plan, result.seconds if result else 0.0, error)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.info(
-            f"Done: {result.rows_read:,} row(s) read, {result.rows_copied:,} copied into "
-            f"{result.twin} in {result.seconds:.1f}s ({result.rows_per_second:,.0f} rows/s, "
-            f"{result.batches} batches{', resumed' if result.resumed else ''})"
+        job = ops.fill_job(
+            conn,
+            lambda: db.connect(t, s),
+            table_name(table_arg, table, DEFAULT_TABLE),
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            jobs=jobs,
         )
+        outcome = _context.apply(conn, job, dry_run, yes)
+    if outcome.result is not None:
+        r = outcome.result
+        output.info(
+            f"{r.rows_read:,} row(s) read, {r.rows_copied:,} copied into {r.twin} in "
+            f"{r.seconds:.1f}s ({r.rows_per_second:,.0f} rows/s, "
+            f"{r.batches} batches{', resumed' if r.resumed else ''})"
+        )
+    output.result(outcome)
 
 
 @app.command()
 def verify(
-    table: TableArg = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     ranges: Annotated[int, typer.Option("--ranges", help="Key ranges compared.")] = 16,
     limit: Annotated[int, typer.Option("--limit", help="Differing keys listed at most.")] = 20,
     fmt: FormatOpt = Format.table,
@@ -147,47 +153,50 @@ def verify(
     from auroractl.ops import partition_migrate as ops
 
     with _context.connect() as conn:
-        result = ops.verify(conn, table, ranges=ranges, limit=limit)
-    if fmt == Format.table:
-        output.pairs(
-            {
-                "table": result.table,
-                "compared": f"{result.source} vs {result.target}",
-                "rows": f"{result.source_rows:,} vs {result.target_rows:,}",
-                "key ranges": result.ranges,
-                "differing ranges": result.differing_ranges,
-                "result": "OK" if result.ok else "DIFFERENT",
-            }
+        result = ops.verify(
+            conn, table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
         )
-        if result.differences:
-            output.render(
-                [
-                    {
-                        "key": ", ".join(d.key),
-                        "in source": d.in_source,
-                        "in target": d.in_target,
-                    }
-                    for d in result.differences
-                ],
-                "table",
-                title="first differing keys",
-            )
-    else:
-        output.render({**output.to_jsonable(result), "ok": result.ok}, fmt.value)
+    output.result(
+        {**output.to_jsonable(result), "ok": result.ok},
+        rows=[_verify_summary(result)],
+        table=lambda: _verify_table(result),
+    )
     if not result.ok:
         raise typer.Exit(1)
 
 
+def _verify_summary(result) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "table": result.table,
+        "compared": f"{result.source} vs {result.target}",
+        "rows": f"{result.source_rows:,} vs {result.target_rows:,}",
+        "key ranges": result.ranges,
+        "differing ranges": result.differing_ranges,
+        "result": "OK" if result.ok else "DIFFERENT",
+    }
+
+
+def _verify_table(result) -> None:  # type: ignore[no-untyped-def]
+    output.pairs(_verify_summary(result))
+    if result.differences:
+        output.render(
+            [
+                {"key": ", ".join(d.key), "in source": d.in_source, "in target": d.in_target}
+                for d in result.differences
+            ],
+            "table",
+            title="first differing keys",
+        )
+
+
 @app.command()
 def swap(
-    table: TableArg = "contratos",
-    lock_timeout: Annotated[
-        str | None,
-        typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
-    ] = None,
+    table_arg: TableArg = None,
+    table: TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Swap in the partitioned table in one short transaction (retried on lock timeout).
 
@@ -202,19 +211,18 @@ def swap(
 
     _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        _context.apply_plan(conn, ops.plan_swap(conn, table), dry_run, yes, fmt.value)
+        plan = ops.plan_swap(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def unswap(
-    table: TableArg = "contratos",
-    lock_timeout: Annotated[
-        str | None,
-        typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
-    ] = None,
+    table_arg: TableArg = None,
+    table: TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Put the original table back (it was kept equal by the reverse mirror).
 
@@ -225,15 +233,17 @@ def unswap(
 
     _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        _context.apply_plan(conn, ops.plan_unswap(conn, table), dry_run, yes, fmt.value)
+        plan = ops.plan_unswap(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def cleanup(
-    table: TableArg = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Drop the retired table and the mirror functions, only after a passing verify.
 
@@ -244,12 +254,14 @@ def cleanup(
     from auroractl.ops import partition_migrate as ops
 
     with _context.connect() as conn:
-        _context.apply_plan(conn, ops.plan_cleanup(conn, table), dry_run, yes, fmt.value)
+        plan = ops.plan_cleanup(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def status(
-    table: TableArg = "contratos",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Show a migration's phase, fill progress by key range and last verify.
@@ -257,16 +269,18 @@ def status(
     Example:
         auroractl partition migrate status contratos --format json
     """
-    from auroractl.ops import partition_migrate_catalog as cat
+    from auroractl.ops.partition_migrate import catalog as cat
 
     with _context.connect() as conn:
-        m = cat.find(conn, table)
+        m = cat.find(conn, table_name(table_arg, table, DEFAULT_TABLE))
         chunks = cat.chunks(conn, m)
-    data = {**output.to_jsonable(m), "chunks": output.to_jsonable(chunks)}
-    if fmt == Format.json:
-        output.render(data, "json")
-        return
-    data.pop("chunks")
-    data["copied"] = sum(c["copied"] for c in chunks)
-    data["chunks done"] = f"{sum(1 for c in chunks if c['done'])}/{len(chunks)}"
-    output.pairs(data, fmt.value)
+    summary = {
+        **output.to_jsonable(m),
+        "copied": sum(c["copied"] for c in chunks),
+        "chunks done": f"{sum(1 for c in chunks if c['done'])}/{len(chunks)}",
+    }
+    output.result(
+        {**output.to_jsonable(m), "chunks": output.to_jsonable(chunks)},
+        rows=[summary],
+        table=lambda: output.pairs(summary),
+    )

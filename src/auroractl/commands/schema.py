@@ -8,13 +8,22 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Schema layout: split tables into domain schemas (requirements 1.2).")
 split_app = group(
     "Move tables into domain schemas (educacional, administrativo, autenticacao) and back."
 )
 app.add_typer(split_app, name="split")
+MOVE_COLUMNS = ("table", "kind", "from_schema", "to_schema", "state", "sequences")
 
 RoleOpt = Annotated[
     list[str] | None,
@@ -33,20 +42,13 @@ def _config(roles: list[str] | None):
     return ops.config(_context.settings().section("schema_split"), roles)
 
 
-def _show_report(report, plan, fmt: Format) -> None:
-    if fmt == Format.json:
-        data = output.to_jsonable(report)
-        data.update(summary=plan.summary, statements=len(plan.steps))
-        output.render(data, "json")
-        return
+def _report_table(report, plan) -> None:  # type: ignore[no-untyped-def]
     output.render(
         list(report.moves),
-        fmt.value,
+        "table",
         title=f"tables of {report.source_schema} -> domain schemas",
-        columns=("table", "kind", "from_schema", "to_schema", "state", "sequences"),
+        columns=MOVE_COLUMNS,
     )
-    if fmt != Format.table:
-        return
     if report.schemas_to_create:
         output.info(f"Schemas to create: {', '.join(report.schemas_to_create)}")
     if report.grants:
@@ -95,7 +97,13 @@ def split_plan(role: RoleOpt = None, fmt: FormatOpt = Format.table) -> None:
     cfg = _config(role)
     with _context.connect() as conn:
         report, plan = ops.split(conn, cfg)
-    _show_report(report, plan, fmt)
+    data = {**output.to_jsonable(report), "summary": plan.summary, "statements": len(plan.steps)}
+    output.result(
+        data,
+        rows=list(report.moves),
+        columns=MOVE_COLUMNS,
+        table=lambda: _report_table(report, plan),
+    )
 
 
 @split_app.command("apply")
@@ -111,7 +119,7 @@ def split_apply(
     ] = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create the domain schemas, grant USAGE, set the application roles' search_path and
     move the tables (partitions with their parent), one short transaction per table.
@@ -139,7 +147,7 @@ def split_apply(
 
 @split_app.command("revert")
 def split_revert(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
 ) -> None:
     """Undo `schema split apply` exactly: tables (and partitions) back, search_path as it
     was, grants revoked, schemas it created dropped when empty.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops.shared import shape
 from auroractl.ops.shared.catalog import exists, resolve
 from auroractl.plan import Plan, Step
 
@@ -534,24 +535,11 @@ def _create_steps(conn: psycopg.Connection, p: Parent, new: NewPartition, txn: s
             f"move {new.rows_to_move:,} row(s) out of {default.name}",
             **move,
         )
-    for name, is_constraint, constraint_def, unique, tail in conn.execute(
-        templates.load("partition/indexes.sql"), {"oid": p.oid}
-    ):
-        if is_constraint:
-            add("partition/add_constraint.sql.j2", f"like {name}", constraint_def=constraint_def)
-        elif tail:
-            add("partition/add_index.sql.j2", f"like {name}", unique=unique, index_tail=tail)
-    for name, constraint_def in conn.execute(
-        templates.load("partition/foreign_keys.sql"), {"oid": p.oid}
-    ):
-        # Validated here so that ATTACH adopts it instead of validating under its lock.
-        add(
-            "partition/add_foreign_key.sql.j2",
-            f"like {name}",
-            name=name,
-            constraint_def=constraint_def,
-        )
-        add("partition/validate_constraint.sql.j2", name=name)
+    # PostgreSQL names the copies; ATTACH adopts them as the parent's partition indexes
+    # and constraints. Foreign keys are validated here, while writers keep writing, so
+    # that ATTACH adopts them instead of validating under its lock.
+    copied = shape.copy(shape.read(conn, p.oid), part, validate_apart=True)
+    steps += [Step(s.sql, comment=s.comment, locks=locks, txn=txn) for s in copied.statements]
     if default:
         add(
             "partition/lock_parent.sql.j2",
@@ -661,6 +649,41 @@ def plan_detach(
             "using a plain DETACH (brief exclusive lock, bounded by lock_timeout)",
         )
     )
+    steps = _detach_steps(p, old, concurrently, archive_schema, drop)
+    if archive_schema:
+        taken = [r.name for r in old if exists(conn, (archive_schema, r.qualified[1]))]
+        if taken:
+            raise Precondition(
+                f"{archive_schema} already has a table named like {', '.join(taken)}"
+            )
+    verb = (
+        "detach and drop"
+        if drop
+        else (f"detach and move to {archive_schema}" if archive_schema else "detach")
+    )
+    summary = (
+        f"{verb} {len(old)} partition(s) of {p.label} before {before}: "
+        + ", ".join(r.name for r in old)
+        if old
+        else f"no partition of {p.label} ends before {before}: nothing to do"
+    )
+    command = (
+        f"partition detach --table {p.label} --before {before}"
+        + (f" --archive-schema {archive_schema}" if archive_schema else "")
+        + (" --drop" if drop else "")
+    )
+    return Plan(command, summary, tuple(steps), notes)
+
+
+def _detach_steps(
+    p: Parent,
+    old: list[PartitionInfo],
+    concurrently: bool,
+    archive_schema: str | None,
+    drop: bool,
+) -> list[Step]:
+    """Each partition detached, then moved to the archive schema or dropped (autocommit:
+    DETACH CONCURRENTLY runs outside a transaction)."""
     steps: list[Step] = []
     if archive_schema and old:
         steps.append(
@@ -704,26 +727,4 @@ def plan_detach(
                     locks=(r.name,),
                 )
             )
-    if archive_schema:
-        taken = [r.name for r in old if exists(conn, (archive_schema, r.qualified[1]))]
-        if taken:
-            raise Precondition(
-                f"{archive_schema} already has a table named like {', '.join(taken)}"
-            )
-    verb = (
-        "detach and drop"
-        if drop
-        else (f"detach and move to {archive_schema}" if archive_schema else "detach")
-    )
-    summary = (
-        f"{verb} {len(old)} partition(s) of {p.label} before {before}: "
-        + ", ".join(r.name for r in old)
-        if old
-        else f"no partition of {p.label} ends before {before}: nothing to do"
-    )
-    command = (
-        f"partition detach --table {p.label} --before {before}"
-        + (f" --archive-schema {archive_schema}" if archive_schema else "")
-        + (" --drop" if drop else "")
-    )
-    return Plan(command, summary, tuple(steps), notes)
+    return steps

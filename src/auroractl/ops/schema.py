@@ -258,112 +258,231 @@ def _record(kind: str, schema: str, obj: str | None = None, **extra: Any) -> Ste
     )
 
 
+@dataclass(frozen=True)
+class Relation:
+    oid: int
+    schema: str
+    name: str
+    relkind: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class SplitFacts:
+    """What ``plan_split`` works from, read in one go by ``read_split``."""
+
+    user: str
+    database: str
+    relations: tuple[Relation, ...]  # the mapped tables, in the source or a target schema
+    partitions: Mapping[int, tuple[Relation, ...]] = field(default_factory=dict)  # by parent
+    sequences: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # owned, by table
+    schemas: Mapping[str, tuple[str, frozenset[str]]] = field(default_factory=dict)
+    roles: tuple[str, ...] = ()  # the configured application roles that exist
+    users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # of each target's tables
+    role_settings: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    functions: tuple[FunctionRef, ...] = ()
+    sessions: tuple[tuple[str, int], ...] = ()  # application sessions connected now
+    default_acl: tuple[tuple[str, str], ...] = ()  # default privileges in the source schema
+    ledger_exists: bool = False
+
+
 def split(
     conn: psycopg.Connection, cfg: SplitConfig, prepare_only: bool = False
 ) -> tuple[SplitReport, Plan]:
-    """What `apply` would do (report) and the plan that does it. Idempotent: what is
-    already in place is reported as such and left out of the plan.
+    """What `apply` would do (report) and the plan that does it: read, then plan."""
+    return plan_split(read_split(conn, cfg), cfg, prepare_only)
 
-    ``prepare_only``: schemas, grants and search_path only, no table moves, so that the
-    application's connection pool can be recycled onto the new search_path first."""
-    source = cfg.source_schema
-    targets = list(cfg.schemas)
-    target_of = {t: s for s, tables in cfg.schemas.items() for t in tables}
+
+def read_split(conn: psycopg.Connection, cfg: SplitConfig) -> SplitFacts:
+    source, targets = cfg.source_schema, list(cfg.schemas)
+    target_of = _target_of(cfg)
     me, database = conn.execute("SELECT current_user, current_database()").fetchone()
     if not conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", [source]).fetchone()[0]:
         raise NotFound(f'source schema "{source}" does not exist')
-
-    rows = conn.execute(
-        templates.load("schema/relations.sql"),
-        {"names": list(target_of), "schemas": [source, *targets]},
-    ).fetchall()
-    found: dict[str, dict[str, tuple]] = {}
-    for oid, nsp, name, relkind, owner in rows:
-        found.setdefault(name, {})[nsp] = (oid, relkind, owner)
-    moves: list[Move] = []
-    all_oids: dict[str, list[int]] = {s: [] for s in targets}  # per target: every mapped table
-    move_oids: list[int] = []
-    notes: list[str] = []
-    for table, target in target_of.items():
-        where = found.get(table, {})
-        if source in where and target in where:
-            raise Precondition(f'both "{source}.{table}" and "{target}.{table}" exist')
-        if target in where:
-            state, nsp = "moved", target
-        elif source in where:
-            state, nsp = "to move", source
-        else:
-            other = [s for s in where if s not in (source, target)]
-            if other:
-                raise Precondition(
-                    f'table "{table}" is in schema "{other[0]}", not in "{source}" or "{target}"'
-                )
-            raise NotFound(f'table "{source}.{table}" does not exist')
-        oid, relkind, _ = where[nsp]
-        if relkind not in ("r", "p"):
-            kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table"}
-            raise InvalidInput(f'"{nsp}.{table}" is {kinds[relkind]}: only tables are moved')
-        all_oids[target].append(oid)
-        kind = "partitioned table" if relkind == "p" else "table"
-        moves.append(Move(table, kind, source, target, state))
-        if state == "to move":
-            move_oids.append(oid)
-        if relkind == "p":
-            for poid, pnsp, pname, _level in conn.execute(
-                templates.load("schema/partitions.sql"), {"oid": oid}
-            ):
-                all_oids[target].append(poid)
-                if pnsp == source:
-                    moves.append(Move(pname, "partition", source, target, "to move", table))
-                    move_oids.append(poid)
-                elif pnsp != target:
-                    notes.append(
-                        f'partition "{pnsp}.{pname}" of {table} is in another schema: left there'
-                    )
-    # Sequences owned by the tables move with them: say so.
-    owned: dict[str, list[str]] = {}
-    every = [o for oids in all_oids.values() for o in oids]
-    for tname, sname in conn.execute(templates.load("schema/sequences.sql"), {"oids": every}):
-        owned.setdefault(tname, []).append(sname)
-    moves = [replace(m, sequences=tuple(owned.get(m.table, ()))) for m in moves]
-
-    # Schemas and USAGE grants.
-    existing = {
-        nsp: (owner, set(usage))
-        for nsp, owner, usage in conn.execute(
-            templates.load("schema/schemas.sql"), {"schemas": targets}
+    rels = tuple(
+        Relation(*r)
+        for r in conn.execute(
+            templates.load("schema/relations.sql"),
+            {"names": list(target_of), "schemas": [source, *targets]},
         )
-    }
-    to_create = [s for s in targets if s not in existing]
-    app_roles = []
-    for role in cfg.app_roles:
-        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
-            app_roles.append(role)
-        else:
-            notes.append(f"application role {role} does not exist: no grants or search_path")
-    grants: list[Grant] = []
-    for schema in targets:
-        owner, usage = existing.get(schema, (me, set()))
-        users = [
-            r[0]
-            for r in conn.execute(
-                templates.load("schema/privileged_roles.sql"), {"oids": all_oids[schema]}
+    )
+    partitions = {
+        r.oid: tuple(
+            Relation(poid, pnsp, pname, "r", "")
+            for poid, pnsp, pname, _level in conn.execute(
+                templates.load("schema/partitions.sql"), {"oid": r.oid}
             )
-        ]
-        wanted = {r: "uses its tables" for r in users}
-        wanted.update({r: "application role" for r in app_roles})
+        )
+        for r in rels
+        if r.relkind == "p"
+    }
+    oids: dict[str, list[int]] = {t: [] for t in targets}  # per target: every mapped table
+    for r in rels:
+        if r.schema in (source, target_of[r.name]):
+            oids[target_of[r.name]] += [r.oid, *(p.oid for p in partitions.get(r.oid, ()))]
+    every = [o for group in oids.values() for o in group]
+    owned: dict[str, tuple[str, ...]] = {}
+    for tname, sname in conn.execute(templates.load("schema/sequences.sql"), {"oids": every}):
+        owned[tname] = (*owned.get(tname, ()), sname)
+    rows = conn.execute(
+        "SELECT rolname::text FROM pg_roles WHERE rolname = ANY(%s)", [list(cfg.app_roles)]
+    )
+    existing = {r[0] for r in rows}
+    roles = tuple(r for r in cfg.app_roles if r in existing)
+    return SplitFacts(
+        me,
+        database,
+        rels,
+        partitions,
+        owned,
+        {
+            nsp: (owner, frozenset(usage))
+            for nsp, owner, usage in conn.execute(
+                templates.load("schema/schemas.sql"), {"schemas": targets}
+            )
+        },
+        roles,
+        {t: _privileged(conn, oids[t]) for t in targets},
+        {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                templates.load("schema/role_settings.sql"), {"roles": list(roles)}
+            )
+        },
+        tuple(scan_functions(conn, source, target_of)),
+        tuple(
+            tuple(r)
+            for r in conn.execute(templates.load("schema/sessions.sql"), {"roles": list(roles)})
+        ),
+        tuple(
+            tuple(r)
+            for r in conn.execute(templates.load("schema/default_acl.sql"), {"schema": source})
+        ),
+        _ledger_exists(conn),
+    )
+
+
+def _privileged(conn: psycopg.Connection, oids: list[int]) -> tuple[str, ...]:
+    rows = conn.execute(templates.load("schema/privileged_roles.sql"), {"oids": oids})
+    return tuple(r[0] for r in rows)
+
+
+def _target_of(cfg: SplitConfig) -> dict[str, str]:
+    return {t: s for s, tables in cfg.schemas.items() for t in tables}
+
+
+# --- the plan (pure) -----------------------------------------------------------------
+
+PREPARE = "prepare"
+
+
+def plan_split(
+    facts: SplitFacts, cfg: SplitConfig, prepare_only: bool = False
+) -> tuple[SplitReport, Plan]:
+    """The report and the plan from ``facts`` alone. Idempotent: what is already in place
+    is reported as such and left out of the plan.
+
+    ``prepare_only``: schemas, grants and search_path only, no table moves, so that the
+    application's connection pool can be recycled onto the new search_path first."""
+    source, targets = cfg.source_schema, list(cfg.schemas)
+    moves, notes = _moves(facts, cfg)
+    to_create = [s for s in targets if s not in facts.schemas]
+    notes += [
+        f"application role {role} does not exist: no grants or search_path"
+        for role in cfg.app_roles
+        if role not in facts.roles
+    ]
+    grants = _grants(facts, targets)
+    paths = _paths(facts, source, targets)
+    notes += _split_notes(facts, source, paths)
+    steps = _prepare_steps(facts, source, to_create, grants, paths, moves)
+    if not prepare_only:
+        steps += _move_steps(moves, source)
+    report = SplitReport(
+        source,
+        tuple(to_create),
+        tuple(moves),
+        tuple(grants),
+        tuple(paths),
+        facts.functions,
+        tuple(notes),
+    )
+    pending = sum(m.state == "to move" for m in moves)
+    if not steps:
+        summary = f"schema split is in place: {', '.join(targets)}"
+        if prepare_only:
+            summary = "schemas, grants and search_path are in place"
+    elif prepare_only:
+        summary = f"prepare {', '.join(targets)}: schemas, grants, search_path"
+    else:
+        summary = f"split {source} into {', '.join(targets)}: move {pending} table(s)"
+    return report, Plan(f"{COMMAND} apply", summary, tuple(steps), tuple(notes))
+
+
+def _moves(facts: SplitFacts, cfg: SplitConfig) -> tuple[list[Move], list[str]]:
+    """Each mapped table (and its partitions) with where it is: to move, or moved."""
+    source = cfg.source_schema
+    found: dict[str, dict[str, Relation]] = {}
+    for r in facts.relations:
+        found.setdefault(r.name, {})[r.schema] = r
+    moves: list[Move] = []
+    notes: list[str] = []
+    for table, target in _target_of(cfg).items():
+        rel = _located(found.get(table, {}), table, source, target)
+        if rel.relkind not in ("r", "p"):
+            kinds = {"v": "a view", "m": "a materialized view", "f": "a foreign table"}
+            raise InvalidInput(
+                f'"{rel.schema}.{table}" is {kinds[rel.relkind]}: only tables are moved'
+            )
+        state = "moved" if rel.schema == target else "to move"
+        kind = "partitioned table" if rel.relkind == "p" else "table"
+        moves.append(Move(table, kind, source, target, state))
+        for part in facts.partitions.get(rel.oid, ()):
+            if part.schema == source:
+                moves.append(Move(part.name, "partition", source, target, "to move", table))
+            elif part.schema != target:
+                notes.append(
+                    f'partition "{part.schema}.{part.name}" of {table} is in another schema: '
+                    "left there"
+                )
+    # Sequences owned by the tables move with them: say so.
+    moves = [replace(m, sequences=tuple(facts.sequences.get(m.table, ()))) for m in moves]
+    return moves, notes
+
+
+def _located(where: dict[str, Relation], table: str, source: str, target: str) -> Relation:
+    if source in where and target in where:
+        raise Precondition(f'both "{source}.{table}" and "{target}.{table}" exist')
+    if target in where:
+        return where[target]
+    if source in where:
+        return where[source]
+    other = [s for s in where if s not in (source, target)]
+    if other:
+        raise Precondition(
+            f'table "{table}" is in schema "{other[0]}", not in "{source}" or "{target}"'
+        )
+    raise NotFound(f'table "{source}.{table}" does not exist')
+
+
+def _grants(facts: SplitFacts, targets: list[str]) -> list[Grant]:
+    """USAGE on each target schema for the roles that use its tables, and the app roles."""
+    grants = []
+    for schema in targets:
+        owner, usage = facts.schemas.get(schema, (facts.user, frozenset()))
+        wanted = {r: "uses its tables" for r in facts.users.get(schema, ())}
+        wanted.update({r: "application role" for r in facts.roles})
         for role, reason in sorted(wanted.items()):
             if role != owner and role not in usage:
                 grants.append(Grant(schema, role, reason))
+    return grants
 
-    # search_path of the application roles, in this database.
-    paths: list[RolePath] = []
-    settings = {
-        r[0]: r[1:]
-        for r in conn.execute(templates.load("schema/role_settings.sql"), {"roles": app_roles})
-    }
-    for role in app_roles:
-        role_db, role_all, db_all, boot = settings[role]
+
+def _paths(facts: SplitFacts, source: str, targets: list[str]) -> list[RolePath]:
+    """The application roles' search_path in this database, as it is and as it becomes."""
+    paths = []
+    for role in facts.roles:
+        role_db, role_all, db_all, boot = facts.role_settings[role]
         label, value = next(
             (label, value)
             for label, value in (
@@ -376,117 +495,87 @@ def split(
         )
         before = parse_search_path(value or "")
         after = widen(before, source, targets)
-        change = after != before
-        paths.append(RolePath(role, before, after, label, change))
+        paths.append(RolePath(role, before, after, label, after != before))
+    return paths
 
-    functions = scan_functions(conn, source, target_of)
-    sessions = conn.execute(templates.load("schema/sessions.sql"), {"roles": app_roles}).fetchall()
-    if sessions and any(p.change for p in paths):
-        who = ", ".join(f"{n} x{c}" for n, c in sessions)
+
+def _split_notes(facts: SplitFacts, source: str, paths: list[RolePath]) -> list[str]:
+    notes = []
+    if facts.sessions and any(p.change for p in paths):
+        who = ", ".join(f"{n} x{c}" for n, c in facts.sessions)
         notes.append(
             f"sessions connected now ({who}) keep their old search_path until they reconnect "
             "(ALTER ROLE ... SET applies to new sessions): recycle the connection pool right "
             "after apply"
         )
-    for role, objtype in conn.execute(templates.load("schema/default_acl.sql"), {"schema": source}):
+    notes += [
+        f"default privileges of {role} in {source} (type {objtype}) do not apply to the "
+        "new schemas: repeat ALTER DEFAULT PRIVILEGES there for tables created later"
+        for role, objtype in facts.default_acl
+    ]
+    if facts.functions:
         notes.append(
-            f"default privileges of {role} in {source} (type {objtype}) do not apply to the "
-            "new schemas: repeat ALTER DEFAULT PRIVILEGES there for tables created later"
-        )
-    if functions:
-        notes.append(
-            f"{len(functions)} function(s) name moved tables in their bodies "
+            f"{len(facts.functions)} function(s) name moved tables in their bodies "
             "(listed by `schema split plan`)"
         )
+    return notes
 
-    # The plan: schemas, grants and search_path first (one transaction), then one short
-    # transaction per table with its partitions.
+
+def _prepare_steps(
+    facts: SplitFacts,
+    source: str,
+    to_create: list[str],
+    grants: list[Grant],
+    paths: list[RolePath],
+    moves: list[Move],
+) -> list[Step]:
+    """Schemas, grants and search_path first, in one transaction, each recorded."""
     steps: list[Step] = []
-    prepare = "prepare"
-    changes = (
-        any(m.state == "to move" for m in moves)
-        or to_create
-        or grants
-        or any(p.change for p in paths)
-    )
-    if changes and not _ledger_exists(conn):
-        steps.append(Step(templates.load("schema/ledger.sql"), comment="ledger", txn=prepare))
+    changes = any(m.state == "to move" for m in moves) or to_create or grants
+    if (changes or any(p.change for p in paths)) and not facts.ledger_exists:
+        steps.append(Step(templates.load("schema/ledger.sql"), comment="ledger", txn=PREPARE))
     for schema in to_create:
         steps.append(
-            Step(templates.render("schema/create_schema.sql.j2", schema=schema), txn=prepare)
+            Step(templates.render("schema/create_schema.sql.j2", schema=schema), txn=PREPARE)
         )
-        steps.append(_with_txn(_record("schema", schema), prepare))
+        steps.append(_with_txn(_record("schema", schema), PREPARE))
     for g in grants:
-        steps.append(
-            Step(
-                templates.render("schema/grant_usage.sql.j2", schema=g.schema, role=g.role),
-                comment=f"{g.role}: {g.reason}",
-                txn=prepare,
-            )
-        )
-        steps.append(_with_txn(_record("grant", g.schema, g.role), prepare))
+        sql = templates.render("schema/grant_usage.sql.j2", schema=g.schema, role=g.role)
+        steps.append(Step(sql, comment=f"{g.role}: {g.reason}", txn=PREPARE))
+        steps.append(_with_txn(_record("grant", g.schema, g.role), PREPARE))
     for p in paths:
         if not p.change:
             continue
-        previous = parse_search_path(_setting_value(settings[p.role][0]) or "") or None
-        steps.append(
-            Step(
-                templates.render(
-                    "schema/set_search_path.sql.j2", role=p.role, database=database, path=p.after
-                ),
-                comment=f"{p.role}: search_path (new sessions)",
-                txn=prepare,
-            )
+        previous = parse_search_path(_setting_value(facts.role_settings[p.role][0]) or "")
+        sql = templates.render(
+            "schema/set_search_path.sql.j2", role=p.role, database=facts.database, path=p.after
         )
-        steps.append(
-            _with_txn(
-                _record(
-                    "search_path",
-                    source,
-                    p.role,
-                    previous=list(previous) if previous is not None else None,
-                ),
-                prepare,
-            )
-        )
+        steps.append(Step(sql, comment=f"{p.role}: search_path (new sessions)", txn=PREPARE))
+        record = _record("search_path", source, p.role, previous=list(previous) or None)
+        steps.append(_with_txn(record, PREPARE))
+    return steps
+
+
+def _move_steps(moves: list[Move], source: str) -> list[Step]:
+    """One short transaction per table, with its partitions."""
+    steps = []
     for m in moves:
         if m.state != "to move":
             continue
         txn = f"move {m.parent or m.table}"
+        sql = templates.render(
+            "schema/set_schema.sql.j2", table=(m.from_schema, m.table), schema=m.to_schema
+        )
         steps.append(
             Step(
-                templates.render(
-                    "schema/set_schema.sql.j2", table=(m.from_schema, m.table), schema=m.to_schema
-                ),
+                sql,
                 comment=f"{m.kind} {m.table} -> {m.to_schema}",
                 locks=(f"{m.from_schema}.{m.table}",),
                 txn=txn,
             )
         )
         steps.append(_with_txn(_record("table", m.to_schema, m.table, from_schema=source), txn))
-    steps = _sorted_by_txn(steps)
-    if prepare_only:
-        steps = [s for s in steps if s.txn == prepare]
-
-    report = SplitReport(
-        source,
-        tuple(to_create),
-        tuple(moves),
-        tuple(grants),
-        tuple(paths),
-        tuple(functions),
-        tuple(notes),
-    )
-    pending = 0 if prepare_only else sum(m.state == "to move" for m in moves)
-    if not steps:
-        summary = f"schema split is in place: {', '.join(targets)}"
-        if prepare_only:
-            summary = "schemas, grants and search_path are in place"
-    elif prepare_only:
-        summary = f"prepare {', '.join(targets)}: schemas, grants, search_path"
-    else:
-        summary = f"split {source} into {', '.join(targets)}: move {pending} table(s)"
-    return report, Plan(f"{COMMAND} apply", summary, tuple(steps), tuple(notes))
+    return _sorted_by_txn(steps)
 
 
 def _with_txn(step: Step, txn: str) -> Step:
@@ -513,81 +602,27 @@ def revert(conn: psycopg.Connection) -> Plan:
     forget = templates.load("schema/forget.sql")
     steps: list[Step] = []
     notes: list[str] = []
-    tables = 0
     for rid, kind, schema, obj, from_schema, previous in rows:
-        drop_row = Step(forget, {"id": rid}, comment=f"forget #{rid}")
         if kind == "table":
-            oid = conn.execute(
-                "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid", [schema, obj]
-            ).fetchone()[0]
             txn = f"table {obj}"
-            if oid is None:
-                notes.append(f'"{schema}.{obj}" is no longer there: not moved back')
-            else:
-                tables += 1
-                steps.append(
-                    Step(
-                        templates.render(
-                            "schema/set_schema.sql.j2", table=(schema, obj), schema=from_schema
-                        ),
-                        comment=f"{obj} -> {from_schema}",
-                        locks=(f"{schema}.{obj}",),
-                        txn=txn,
-                    )
-                )
-            steps.append(_with_txn(drop_row, txn))
+            steps += _revert_table(conn, schema, obj, from_schema, txn, notes)
         elif kind == "search_path":
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [obj]).fetchone()
-            if exists:
-                steps.append(
-                    Step(
-                        templates.render(
-                            "schema/set_search_path.sql.j2",
-                            role=obj,
-                            database=database,
-                            path=list(previous),
-                        )
-                        if previous
-                        else templates.render(
-                            "schema/reset_search_path.sql.j2", role=obj, database=database
-                        ),
-                        comment=f"{obj}: search_path as before",
-                        txn="roles",
-                    )
-                )
-            steps.append(_with_txn(drop_row, "roles"))
+            txn = "roles"
+            steps += _revert_search_path(conn, obj, database, previous)
         elif kind == "grant":
-            role_ok = (
-                obj == "PUBLIC"
-                or conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [obj]).fetchone()
-            )
-            schema_ok = conn.execute("SELECT to_regnamespace(%s)", [schema]).fetchone()[0]
-            if role_ok and schema_ok:
-                steps.append(
-                    Step(
-                        templates.render("schema/revoke_usage.sql.j2", schema=schema, role=obj),
-                        txn="roles",
-                    )
-                )
-            steps.append(_with_txn(drop_row, "roles"))
+            txn = "roles"
+            steps += _revert_grant(conn, schema, obj)
         elif kind == "schema":
             txn = f"schema {schema}"
-            if conn.execute("SELECT to_regnamespace(%s)", [schema]).fetchone()[0] is None:
-                pass
-            elif conn.execute(
-                templates.load("schema/other_objects.sql"),
-                {"schema": schema, "oids": _recorded_oids(conn, schema, rows)},
-            ).fetchone()[0]:
-                notes.append(f"schema {schema} holds other objects now: left in place")
-            else:
-                steps.append(
-                    Step(templates.render("schema/drop_schema.sql.j2", schema=schema), txn=txn)
-                )
-            steps.append(_with_txn(drop_row, txn))
+            steps += _revert_schema(conn, schema, rows, notes)
+        else:
+            continue
+        steps.append(Step(forget, {"id": rid}, comment=f"forget #{rid}", txn=txn))
     steps = _sorted_by_txn(steps)
     # Roles and grants are restored after the tables are back, schemas dropped last.
     order = {"table": 0, "roles": 1, "schema": 2}
     steps.sort(key=lambda s: order[s.txn.split(" ", 1)[0]])
+    tables = sum(1 for s in steps if s.txn.startswith("table ") and s.locks)
     return Plan(
         f"{COMMAND} revert",
         f"revert schema split: move {tables} table(s) back",
@@ -596,14 +631,74 @@ def revert(conn: psycopg.Connection) -> Plan:
     )
 
 
+def _regclass(conn: psycopg.Connection, schema: str, name: str) -> int | None:
+    return conn.execute(
+        "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid", [schema, name]
+    ).fetchone()[0]
+
+
+def _role_exists(conn: psycopg.Connection, role: str) -> bool:
+    return bool(conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone())
+
+
+def _schema_exists(conn: psycopg.Connection, schema: str) -> bool:
+    return conn.execute("SELECT to_regnamespace(%s)", [schema]).fetchone()[0] is not None
+
+
+def _revert_table(
+    conn: psycopg.Connection, schema: str, name: str, back_to: str, txn: str, notes: list[str]
+) -> list[Step]:
+    if _regclass(conn, schema, name) is None:
+        notes.append(f'"{schema}.{name}" is no longer there: not moved back')
+        return []
+    sql = templates.render("schema/set_schema.sql.j2", table=(schema, name), schema=back_to)
+    return [Step(sql, comment=f"{name} -> {back_to}", locks=(f"{schema}.{name}",), txn=txn)]
+
+
+def _revert_search_path(
+    conn: psycopg.Connection, role: str, database: str, previous: list[str] | None
+) -> list[Step]:
+    if not _role_exists(conn, role):
+        return []
+    if previous:
+        sql = templates.render(
+            "schema/set_search_path.sql.j2", role=role, database=database, path=list(previous)
+        )
+    else:
+        sql = templates.render("schema/reset_search_path.sql.j2", role=role, database=database)
+    return [Step(sql, comment=f"{role}: search_path as before", txn="roles")]
+
+
+def _revert_grant(conn: psycopg.Connection, schema: str, role: str) -> list[Step]:
+    if not ((role == "PUBLIC" or _role_exists(conn, role)) and _schema_exists(conn, schema)):
+        return []
+    sql = templates.render("schema/revoke_usage.sql.j2", schema=schema, role=role)
+    return [Step(sql, txn="roles")]
+
+
+def _revert_schema(
+    conn: psycopg.Connection, schema: str, rows: list[tuple], notes: list[str]
+) -> list[Step]:
+    """Drop a schema split created, unless something else lives in it now."""
+    if not _schema_exists(conn, schema):
+        return []
+    others = conn.execute(
+        templates.load("schema/other_objects.sql"),
+        {"schema": schema, "oids": _recorded_oids(conn, schema, rows)},
+    ).fetchone()[0]
+    if others:
+        notes.append(f"schema {schema} holds other objects now: left in place")
+        return []
+    sql = templates.render("schema/drop_schema.sql.j2", schema=schema)
+    return [Step(sql, txn=f"schema {schema}")]
+
+
 def _recorded_oids(conn: psycopg.Connection, schema: str, rows: list[tuple]) -> list[int]:
     """OIDs of the recorded tables still in ``schema`` (they are moved back first)."""
     out = []
     for _rid, kind, s, obj, _f, _p in rows:
         if kind == "table" and s == schema:
-            oid = conn.execute(
-                "SELECT to_regclass(format('%%I.%%I', %s::text, %s::text))::oid", [s, obj]
-            ).fetchone()[0]
+            oid = _regclass(conn, s, obj)
             if oid is not None:
                 out.append(oid)
     return out

@@ -9,15 +9,6 @@ CONTEXTS = {
         "upper": dt.date(2027, 1, 1),
     },
     "partition/_bound.sql.j2": {"lower": dt.date(2026, 1, 1), "upper": dt.date(2027, 1, 1)},
-    "partition/add_constraint.sql.j2": {
-        "partition": None,
-        "constraint_def": "PRIMARY KEY (id, data_inicio)",
-    },
-    "partition/add_index.sql.j2": {
-        "partition": None,
-        "unique": False,
-        "index_tail": "USING btree (empresa_id)",
-    },
     "partition/analyze.sql.j2": {"table": None},
     "partition/archive.sql.j2": {"partition": None, "schema": None},
     "partition/attach.sql.j2": {
@@ -38,12 +29,6 @@ CONTEXTS = {
     "partition/drop.sql.j2": {"partition": None},
     "partition/drop_bound_check.sql.j2": {"partition": None},
     "partition/lock_parent.sql.j2": {"parent": None},
-    "partition/add_foreign_key.sql.j2": {
-        "partition": None,
-        "name": "fk",
-        "constraint_def": "FOREIGN KEY (a) REFERENCES b(id)",
-    },
-    "partition/validate_constraint.sql.j2": {"partition": None, "name": "fk"},
     "partition/move.sql.j2": {
         "default": None,
         "partition": None,

@@ -12,16 +12,6 @@ _RANGE = {**_KEYS, "upper": ["NULL", "NULL"]}
 
 CONTEXTS = {
     "partition_migrate/_range.sql.j2": dict(_RANGE),
-    "partition_migrate/add_constraint.sql.j2": {
-        "table": None,
-        "name": None,
-        "constraint_def": "FOREIGN KEY (empresa_id) REFERENCES empresas(id)",
-    },
-    "partition_migrate/add_primary_key.sql.j2": {
-        "table": None,
-        "constraint": None,
-        "columns": None,
-    },
     "partition_migrate/boundaries.sql.j2": {
         "table": None,
         "pk": [HOSTILE_COL],
@@ -29,15 +19,8 @@ CONTEXTS = {
     },
     "partition_migrate/bounds.sql.j2": {"table": None, "column": None},
     "partition_migrate/checksum.sql.j2": {"table": None, **_RANGE},
-    "partition_migrate/comment_index.sql.j2": {"index": None, "comment": "it's"},
     "partition_migrate/comment_table.sql.j2": {"table": None, "comment": "it's"},
     "partition_migrate/count.sql.j2": {"table": None},
-    "partition_migrate/create_index.sql.j2": {
-        "index": None,
-        "table": None,
-        "unique": True,
-        "index_tail": "USING btree (empresa_id)",
-    },
     "partition_migrate/create_matview.sql.j2": {"view": None, "definition": "SELECT 1 AS x"},
     "partition_migrate/drop_matview.sql.j2": {"view": None},
     "partition_migrate/rename_matview.sql.j2": {"view": None, "name": None},

@@ -1,12 +1,15 @@
-"""Catalog and state reading for ``partition migrate`` (no changes here)."""
+"""Catalog and state reading for ``partition migrate`` (no changes here): the facts the
+planners in ``prep`` and ``swap`` work from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import NotFound, Precondition
+from auroractl.ops.shared import shape
 from auroractl.ops.shared.catalog import SchemaNamed
 
 if TYPE_CHECKING:
@@ -60,15 +63,42 @@ class Source(SchemaNamed):
 
 
 @dataclass(frozen=True)
-class Index:
-    name: str
-    contype: str | None
-    conname: str | None
-    unique: bool
-    primary: bool
-    columns: tuple[str, ...] | None
-    tail: str
-    comment: str | None
+class Policy:
+    policy: str
+    permissive: bool
+    command: str
+    roles: tuple[str, ...]  # "" is PUBLIC
+    using: str | None
+    check: str | None
+
+    def context(self) -> dict[str, Any]:
+        return {**asdict(self), "roles": list(self.roles)}
+
+
+@dataclass(frozen=True)
+class KeyData:
+    """What the rows say about the partition key: its range, NULLs, LIST values."""
+
+    lower: Any
+    upper: Any
+    nulls: int
+    today: dt.date
+    values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class PrepFacts:
+    """Everything ``prep`` plans from, read in one go (``prep.read``)."""
+
+    source: Source
+    existing: Migration | None = None
+    policies: tuple[Policy, ...] = ()
+    shape: shape.Shape = field(default_factory=shape.Shape)
+    grants: tuple[tuple[str, str, bool], ...] = ()  # role, privilege, grantable
+    referencing: tuple[tuple[str, str, str, str], ...] = ()  # schema, table, name, definition
+    dependents: tuple[tuple[int, str, str, str, str], ...] = ()  # oid, schema, name, kind, def
+    data: KeyData | None = None  # None when the key column cannot be one
+    taken: frozenset[str] = frozenset()  # names the twin, retired and partitions would take
 
 
 @dataclass(frozen=True)
@@ -132,13 +162,8 @@ def source(conn: psycopg.Connection, table: str) -> Source:
     return Source(relid, schema, name, relkind, rls, force, owner, tuple(pk), comment, cols)
 
 
-def indexes(conn: psycopg.Connection, relid: int) -> list[Index]:
-    return [
-        Index(name, contype, conname, unique, primary, tuple(cols) if cols else None, tail, comment)
-        for name, contype, conname, unique, primary, cols, tail, comment in conn.execute(
-            templates.load(T + "indexes.sql"), {"oid": relid}
-        )
-    ]
+def index_names(conn: psycopg.Connection, relid: int) -> list[str]:
+    return [ix.name for ix in shape.read(conn, relid).indexes]
 
 
 def grants(conn: psycopg.Connection, relid: int) -> list[tuple[str, str, bool]]:
@@ -146,24 +171,20 @@ def grants(conn: psycopg.Connection, relid: int) -> list[tuple[str, str, bool]]:
     return [(r, p, g) for r, p, g in rows if p in PRIVILEGES]
 
 
-def policies(conn: psycopg.Connection, relid: int) -> list[dict[str, Any]]:
-    out = []
-    for name, permissive, command, roles, using, check in conn.execute(
-        templates.load(T + "policies.sql"), {"oid": relid}
-    ):
-        if command not in COMMANDS:
-            continue
-        out.append(
-            {
-                "policy": name,
-                "permissive": permissive,
-                "command": command,
-                "roles": list(roles) or [""],
-                "using": using,
-                "check": check,
-            }
+def policies(conn: psycopg.Connection, relid: int) -> list[Policy]:
+    return [
+        Policy(name, permissive, command, tuple(roles) or ("",), using, check)
+        for name, permissive, command, roles, using, check in conn.execute(
+            templates.load(T + "policies.sql"), {"oid": relid}
         )
-    return out
+        if command in COMMANDS
+    ]
+
+
+def taken(conn: psycopg.Connection, schema: str, names: list[str]) -> frozenset[str]:
+    """Which of ``names`` are already relations (of any kind) in ``schema``."""
+    rows = conn.execute(templates.load(T + "taken_names.sql"), {"schema": schema, "names": names})
+    return frozenset(r[0] for r in rows)
 
 
 def dependents(conn: psycopg.Connection, relid: int) -> list[tuple[int, str, str, str, str]]:

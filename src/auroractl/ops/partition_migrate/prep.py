@@ -1,0 +1,452 @@
+"""``partition migrate prep``: read the table's facts once, then plan from them alone.
+
+``read`` collects catalog facts (``catalog.PrepFacts``); ``plan_prep(facts, args)`` is
+pure, so what prep would do to a table with a quoted name, an identity key, forced RLS
+or incoming foreign keys is testable without a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from auroractl import templates
+from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops.partition_migrate import catalog as cat
+from auroractl.ops.partition_migrate._common import (
+    FORWARD_TRIGGER,
+    T,
+    function_names,
+    render,
+    suffixed,
+)
+from auroractl.ops.partition_migrate.catalog import KeyData, PrepFacts, Source
+from auroractl.ops.shared import shape
+from auroractl.plan import Plan, Step
+
+if TYPE_CHECKING:
+    import psycopg
+
+MAX_PARTITIONS = 400
+BY_CHOICES = ("year", "month", "tenant")
+LIST_TYPES = (*cat.INTEGER_TYPES, "text", "character varying")
+
+
+@dataclass(frozen=True)
+class PrepArgs:
+    by: str = "year"
+    column: str | None = None
+    hash_partitions: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.column or ("empresa_id" if self.by == "tenant" else "data_inicio")
+
+    @property
+    def strategy(self) -> str:
+        if self.by in ("year", "month"):
+            return "range"
+        return "hash" if self.hash_partitions else "list"
+
+    def command(self, label: str) -> str:
+        return f"partition migrate prep {label} --by {self.by} --column {self.key}" + (
+            f" --hash-partitions {self.hash_partitions}" if self.hash_partitions else ""
+        )
+
+
+@dataclass(frozen=True)
+class PartitionSpec:
+    name: str
+    kind: str  # range | list | hash | default
+    lower: Any = None
+    upper: Any = None
+    value: Any = None
+    modulus: int = 0
+    remainder: int = 0
+
+    def bound(self) -> str:
+        if self.kind == "default":
+            return "DEFAULT"
+        if self.kind == "range":
+            return f"FROM ({self.lower}) TO ({self.upper})"
+        if self.kind == "list":
+            return f"IN ({self.value})"
+        return f"WITH (MODULUS {self.modulus}, REMAINDER {self.remainder})"
+
+
+@dataclass(frozen=True)
+class PrepReport:
+    table: str
+    twin: str
+    strategy: str
+    column: str
+    primary_key: tuple[str, ...]
+    twin_primary_key: tuple[str, ...]
+    partitions: tuple[str, ...]
+    cannot_carry: tuple[str, ...] = ()
+    foreign_keys_in: tuple[str, ...] = ()
+    dependents: tuple[str, ...] = ()
+    already_prepared: bool = False
+
+
+def check_prep_args(by: str, hash_partitions: int | None) -> None:
+    if by not in BY_CHOICES:
+        raise InvalidInput(f"--by {by!r} must be one of {', '.join(BY_CHOICES)}")
+    if hash_partitions is not None:
+        if by != "tenant":
+            raise InvalidInput("--hash-partitions goes with --by tenant")
+        if not 2 <= hash_partitions <= 256:
+            raise InvalidInput(f"--hash-partitions {hash_partitions} is out of range (2-256)")
+
+
+def prep(
+    conn: psycopg.Connection,
+    table: str,
+    *,
+    by: str = "year",
+    column: str | None = None,
+    hash_partitions: int | None = None,
+) -> tuple[Plan, PrepReport]:
+    """Read, then plan: the Plan creating the twin and its mirror trigger."""
+    check_prep_args(by, hash_partitions)
+    args = PrepArgs(by, column, hash_partitions)
+    return plan_prep(read(conn, table, args), args)
+
+
+# ---------------------------------------------------------------- read
+
+
+def read(conn: psycopg.Connection, table: str, args: PrepArgs) -> PrepFacts:
+    src = cat.source(conn, table)
+    existing = cat.find(conn, table, required=False)
+    if existing is not None and existing.phase != "done":
+        return PrepFacts(src, existing)
+    facts = PrepFacts(
+        src,
+        policies=tuple(cat.policies(conn, src.oid)),
+        shape=shape.read(conn, src.oid),
+        grants=tuple(cat.grants(conn, src.oid)),
+        referencing=tuple(
+            tuple(r)
+            for r in conn.execute(templates.load(T + "referencing_fks.sql"), {"oid": src.oid})
+        ),
+        dependents=tuple(tuple(d) for d in cat.dependents(conn, src.oid)),
+    )
+    col = src.column(args.key)
+    if src.relkind != "r" or col is None or col.generated or not _fits(col.type, args):
+        return facts  # the planner refuses before it needs the rows
+    lo, hi, nulls = conn.execute(
+        render("bounds.sql.j2", table=src.qualified, column=args.key)
+    ).fetchone()
+    values: tuple[Any, ...] = ()
+    if args.strategy == "list":
+        values = tuple(
+            r[0]
+            for r in conn.execute(
+                render("distinct_values.sql.j2", table=src.qualified, column=args.key)
+            )
+        )
+    today = conn.execute("SELECT current_date").fetchone()[0]
+    facts = replace(facts, data=KeyData(lo, hi, nulls, today, values))
+    names = [*_twin_names(src), *(p.name for p in partitions(src.name, args, facts.data))]
+    return replace(facts, taken=cat.taken(conn, src.schema, names))
+
+
+def _fits(type_: str, args: PrepArgs) -> bool:
+    if args.strategy == "range":
+        return type_ in cat.TEMPORAL_TYPES
+    return args.strategy == "hash" or type_ in LIST_TYPES
+
+
+def _twin_names(src: Source) -> tuple[str, str]:
+    return suffixed(src.name, "_partitioned"), suffixed(src.name, "_retired")
+
+
+# ---------------------------------------------------------------- plan (pure)
+
+
+def plan_prep(facts: PrepFacts, args: PrepArgs) -> tuple[Plan, PrepReport]:
+    """The twin, its partitions and shape, access rules and the mirror trigger, from
+    ``facts`` alone; refuses (Precondition / InvalidInput) what it cannot carry safely."""
+    check_prep_args(args.by, args.hash_partitions)
+    src, column = facts.source, args.key
+    command = args.command(src.label)
+    if facts.existing is not None and facts.existing.phase != "done":
+        return _already_prepared(command, facts.existing)
+    _check_source(facts, args)
+    data = facts.data
+    assert data is not None  # read() collects it for every source _check_source accepts
+    twin, retired = _twin_names(src)
+    for taken in (twin, retired):
+        if taken in facts.taken:
+            raise Precondition(f'"{src.schema}.{taken}" already exists')
+    if data.nulls:
+        raise Precondition(
+            f'{data.nulls:,} row(s) of "{src.label}" have {column} NULL: the partition key '
+            "becomes part of the primary key (NOT NULL)"
+        )
+    parts = partitions(src.name, args, data)
+    for p in parts:
+        if p.name in facts.taken:
+            raise Precondition(f'partition name "{src.schema}.{p.name}" is already taken')
+    twin_pk = src.pk if column in src.pk else (*src.pk, column)
+    copied = shape.copy(
+        facts.shape, (src.schema, twin), suffix="_pm", partition_key=column, primary_key=twin_pk
+    )
+    steps = [
+        *_twin_steps(src, twin, args, parts),
+        *(Step(s.sql, comment=s.comment, txn="prep") for s in copied.statements),
+        *_access_steps(facts, twin),
+        *_mirror_steps(src, twin, retired, args, twin_pk),
+    ]
+    cannot = [*_key_notes(src.pk, twin_pk, column), *copied.cannot_carry]
+    fks_in = _incoming_notes(facts, retired, column, twin_pk)
+    deps = _dependent_notes(facts, retired)
+    report = PrepReport(
+        src.label,
+        f"{src.schema}.{twin}",
+        args.strategy,
+        column,
+        src.pk,
+        twin_pk,
+        tuple(f"{p.name} {p.bound()}" for p in parts),
+        tuple(cannot),
+        fks_in,
+        deps,
+    )
+    summary = (
+        f"partitioned twin {src.schema}.{twin} of {src.label} ({args.strategy} on {column}, "
+        f"{len(parts)} partitions) + mirror trigger"
+    )
+    notes = (*cannot, *fks_in, *deps, *_other_notes(src))
+    return Plan(command, summary, tuple(steps), notes), report
+
+
+def _already_prepared(command: str, m: cat.Migration) -> tuple[Plan, PrepReport]:
+    report = PrepReport(
+        m.label,
+        f"{m.schema}.{m.twin}",
+        m.strategy,
+        m.key_column,
+        m.pk,
+        m.twin_pk,
+        (),
+        already_prepared=True,
+    )
+    return Plan(command, f"{m.label} is already being migrated: nothing to do"), report
+
+
+def _check_source(facts: PrepFacts, args: PrepArgs) -> None:
+    from auroractl.ops.shared.session import MAINTENANCE_POLICY
+
+    src, column, by = facts.source, args.key, args.by
+    if src.relkind == "p":
+        raise Precondition(f'"{src.label}" is already partitioned')
+    if src.relkind != "r":
+        raise Precondition(f'"{src.label}" is not a table')
+    if not src.pk:
+        raise Precondition(
+            f'"{src.label}" has no primary key: fill copies in primary-key order and the '
+            "mirror matches rows by key"
+        )
+    if src.rls_forced and not any(p.policy == MAINTENANCE_POLICY for p in facts.policies):
+        raise Precondition(
+            f'"{src.label}" forces row-level security on its owner and has no '
+            f"{MAINTENANCE_POLICY} policy: fill and verify would see only some rows",
+            hint="run: auroractl rls enable (it adds the owner's maintenance policy)",
+        )
+    col = src.column(column)
+    if col is None:
+        raise InvalidInput(f'column "{column}" of "{src.label}" does not exist')
+    if col.generated:
+        raise Precondition(f'"{column}" is a generated column: it cannot be the partition key')
+    if args.strategy == "range" and not _fits(col.type, args):
+        raise InvalidInput(f'--by {by} needs a date/timestamp column; "{column}" is {col.type}')
+    if args.strategy == "list" and not _fits(col.type, args):
+        raise InvalidInput(f'--by tenant needs an integer or text column; "{column}" is {col.type}')
+
+
+def partitions(name: str, args: PrepArgs, data: KeyData) -> list[PartitionSpec]:
+    """The twin's partitions: every period from the oldest row through the next one, one
+    per LIST value, or N HASH partitions; plus a DEFAULT (not with HASH)."""
+    from auroractl.ops.partition import add_period, as_date, period_start
+
+    default = PartitionSpec(suffixed(name, "_default"), "default")
+    if args.strategy == "hash":
+        n = args.hash_partitions or 0
+        return [
+            PartitionSpec(suffixed(name, f"_h{i}"), "hash", modulus=n, remainder=i)
+            for i in range(n)
+        ]
+    if args.strategy == "list":
+        if len(data.values) > MAX_PARTITIONS:
+            raise Precondition(
+                f"{len(data.values)} distinct {args.key} values: more than {MAX_PARTITIONS} "
+                "LIST partitions; use --hash-partitions"
+            )
+        return [
+            PartitionSpec(suffixed(name, f"_empresa_{v}"), "list", value=v) for v in data.values
+        ] + [default]
+    by = args.by
+    start = period_start(as_date(data.lower) or data.today, by)
+    last = period_start(max(as_date(data.upper) or data.today, data.today), by)
+    end = add_period(last, by, 2)  # the current period and the next one are covered
+    parts: list[PartitionSpec] = []
+    while start < end:
+        if len(parts) >= MAX_PARTITIONS:
+            raise Precondition(f"more than {MAX_PARTITIONS} partitions by {by}: use a coarser --by")
+        suffix = f"_{start.year}" if by == "year" else f"_{start.year}_{start.month:02d}"
+        parts.append(PartitionSpec(suffixed(name, suffix), "range", start, add_period(start, by)))
+        start = add_period(start, by)
+    return [*parts, default]
+
+
+def _step(sql: str, comment: str = "", params: Any = None, locks: tuple[str, ...] = ()) -> Step:
+    return Step(sql, params, comment=comment, locks=locks, txn="prep")
+
+
+def _twin_steps(src: Source, twin: str, args: PrepArgs, parts: list[PartitionSpec]) -> list[Step]:
+    twin_q = (src.schema, twin)
+    steps = [
+        _step(templates.load(T + "state.sql"), "auroractl.migrations_partition (state)"),
+        _step(
+            render(
+                "create_twin.sql.j2",
+                twin=twin_q,
+                table=src.qualified,
+                strategy=args.strategy,
+                column=args.key,
+            ),
+            f"partitioned twin {src.schema}.{twin}",
+        ),
+    ]
+    for p in parts:
+        sql = render(
+            "create_partition.sql.j2",
+            partition=(src.schema, p.name),
+            parent=twin_q,
+            kind=p.kind,
+            lower=p.lower,
+            upper=p.upper,
+            value=p.value,
+            modulus=p.modulus,
+            remainder=p.remainder,
+        )
+        steps.append(_step(sql))
+    return steps
+
+
+def _access_steps(facts: PrepFacts, twin: str) -> list[Step]:
+    """Comment, grants, policies and RLS of the original, on the twin."""
+    src = facts.source
+    twin_q = (src.schema, twin)
+    steps = []
+    if src.comment:
+        steps.append(_step(render("comment_table.sql.j2", table=twin_q, comment=src.comment)))
+    for role, privilege, grantable in facts.grants:
+        sql = render(
+            "grant.sql.j2", privilege=privilege, table=twin_q, role=role, grantable=grantable
+        )
+        steps.append(_step(sql))
+    for pol in facts.policies:
+        steps.append(_step(render("create_policy.sql.j2", table=twin_q, **pol.context())))
+    if src.rls_enabled:
+        steps.append(
+            _step(
+                render("rls.sql.j2", table=twin_q, action="enable"),
+                "ENABLE now, FORCE at swap",
+            )
+        )
+    return steps
+
+
+def _mirror_steps(
+    src: Source, twin: str, retired: str, args: PrepArgs, twin_pk: tuple[str, ...]
+) -> list[Step]:
+    """The mirror function and trigger (the only statement that locks the original)
+    and the migration's state row."""
+    forward, _ = function_names(src.schema, src.name)
+    columns = [c.name for c in src.columns if not c.generated]
+    mirror = render(
+        "mirror_function.sql.j2",
+        function=forward,
+        target=(src.schema, twin),
+        columns=columns,
+        match=list(twin_pk),
+        conflict=list(twin_pk),
+        update_columns=[c for c in columns if c not in twin_pk],
+    )
+    trigger = render(
+        "create_trigger.sql.j2", trigger=FORWARD_TRIGGER, table=src.qualified, function=forward
+    )
+    state = {
+        "schema": src.schema,
+        "table": src.name,
+        "twin": twin,
+        "retired": retired,
+        "strategy": args.strategy,
+        "by_period": args.by if not args.hash_partitions else "hash",
+        "key_column": args.key,
+        "pk": list(src.pk),
+        "twin_pk": list(twin_pk),
+        "columns": columns,
+        "rls_forced": src.rls_forced,
+    }
+    return [
+        _step(mirror, "mirror function: DELETE by key + upsert into the twin"),
+        _step(
+            trigger,
+            f"mirror every change of {src.label} into the twin from here on",
+            locks=(src.label,),
+        ),
+        _step(templates.load(T + "state_insert.sql"), "record the migration", state),
+    ]
+
+
+def _key_notes(pk: tuple[str, ...], twin_pk: tuple[str, ...], column: str) -> list[str]:
+    if column in pk:
+        return []
+    return [
+        f"primary key ({', '.join(pk)}) must include the partition key: it becomes "
+        f"({', '.join(twin_pk)}); uniqueness of ({', '.join(pk)}) alone is still "
+        "enforced by the original until the swap, not after it"
+    ]
+
+
+def _incoming_notes(
+    facts: PrepFacts, retired: str, column: str, twin_pk: tuple[str, ...]
+) -> tuple[str, ...]:
+    src = facts.source
+    return tuple(
+        f"{schema}.{rel}.{conname} ({definition}): a foreign key cannot reference a "
+        f"partitioned table by ({', '.join(src.pk)}) alone. Plan: it keeps pointing at "
+        f"{src.schema}.{retired} after the swap (kept complete by the reverse mirror, so it "
+        "is still enforced); cleanup drops it — enforce it in the application, or add "
+        f"{column} to {rel} and reference ({', '.join(twin_pk)})"
+        for schema, rel, conname, definition in facts.referencing
+    )
+
+
+def _dependent_notes(facts: PrepFacts, retired: str) -> tuple[str, ...]:
+    src = facts.source
+    return tuple(
+        f"view {schema}.{rel}: re-created on the new table at swap"
+        if kind == "v"
+        else f"materialized view {schema}.{rel}: keeps reading {src.schema}.{retired} (kept "
+        "current by the reverse mirror) after swap; cleanup re-creates it on the new table"
+        for _, schema, rel, kind, _ in facts.dependents
+    )
+
+
+def _other_notes(src: Source) -> list[str]:
+    notes = [
+        f"identity column {c.name}: PostgreSQL 15 partitioned tables have no identity; "
+        "after the swap it defaults to nextval() of the same sequence"
+        for c in src.columns
+        if c.identity
+    ]
+    notes.append(
+        "triggers and FORCE ROW LEVEL SECURITY are carried at swap time (so mirrored and "
+        "copied rows do not fire audit triggers twice); TRUNCATE is not mirrored"
+    )
+    return notes

@@ -1,0 +1,207 @@
+"""partition migrate prep planned from hand-made catalog facts: no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pytest
+
+from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops.partition_migrate import PrepArgs, plan_prep
+from auroractl.ops.partition_migrate.catalog import (
+    Column,
+    KeyData,
+    Migration,
+    Policy,
+    PrepFacts,
+    Source,
+)
+from auroractl.ops.partition_migrate.prep import partitions
+from auroractl.ops.shared import shape
+from auroractl.ops.shared.session import MAINTENANCE_POLICY
+
+TODAY = dt.date(2026, 3, 15)
+COLUMNS = (
+    Column("id", "bigint", True, False, False),
+    Column("data_inicio", "date", True, False, False),
+    Column("empresa_id", "integer", True, False, False),
+    Column("numero", "text", False, False, False),
+)
+
+
+def source(**kw) -> Source:
+    base = dict(
+        oid=1,
+        schema="public",
+        name="contratos",
+        relkind="r",
+        rls_enabled=False,
+        rls_forced=False,
+        owner="app",
+        pk=("id",),
+        comment=None,
+        columns=COLUMNS,
+    )
+    return Source(**{**base, **kw})
+
+
+def facts(**kw) -> PrepFacts:
+    base = dict(
+        source=source(),
+        shape=shape.Shape(
+            indexes=(
+                shape.Index(
+                    "contratos_pkey",
+                    "contratos_pkey",
+                    "PRIMARY KEY (id)",
+                    True,
+                    True,
+                    ("id",),
+                    "USING btree (id)",
+                ),
+                shape.Index(
+                    "contratos_numero_key",
+                    "contratos_numero_key",
+                    "UNIQUE (numero)",
+                    True,
+                    False,
+                    ("numero",),
+                    "USING btree (numero)",
+                    "one per contract",
+                ),
+            ),
+            foreign_keys=(
+                shape.ForeignKey(
+                    "contratos_empresa_fk", "FOREIGN KEY (empresa_id) REFERENCES empresas(id)"
+                ),
+            ),
+        ),
+        data=KeyData(dt.date(2024, 5, 1), dt.date(2026, 1, 10), 0, TODAY, ()),
+    )
+    return PrepFacts(**{**base, **kw})
+
+
+def sql(plan) -> str:
+    return plan.sql_text()
+
+
+def test_year_plan_widens_the_key_and_covers_through_next_year():
+    plan, report = plan_prep(facts(), PrepArgs("year"))
+    assert report.twin_primary_key == ("id", "data_inicio")
+    assert [p.split()[0] for p in report.partitions] == [
+        "contratos_2024",
+        "contratos_2025",
+        "contratos_2026",
+        "contratos_2027",
+        "contratos_default",
+    ]
+    text = sql(plan)
+    assert 'PARTITION BY RANGE ("data_inicio")' in text
+    assert 'ADD CONSTRAINT "contratos_pkey_pm" PRIMARY KEY ("id", "data_inicio")' in text
+    # a unique index without the key is carried as a plain index, and said so
+    assert 'CREATE INDEX "contratos_numero_key_pm" ON' in text
+    assert any("contratos_numero_key" in n for n in plan.notes)
+    assert "COMMENT ON INDEX" in text and "one per contract" in text
+    assert 'ADD CONSTRAINT "contratos_empresa_fk" FOREIGN KEY' in text
+    assert "NOT VALID" not in text  # not supported on partitioned tables
+    assert plan.steps[-2].locks == ("public.contratos",)  # only the trigger locks the original
+
+
+def test_quoted_names_are_identifiers_everywhere():
+    src = source(schema="Vendas", name='Contratos "2"', comment="it's")
+    plan, report = plan_prep(facts(source=src), PrepArgs("year"))
+    text = sql(plan)
+    assert '"Vendas"."Contratos ""2""_partitioned"' in text
+    assert "'it''s'" in text
+    assert report.twin == 'Vendas.Contratos "2"_partitioned'
+
+
+def test_long_names_stay_within_63_bytes():
+    src = source(name="x" * 63)
+    _, report = plan_prep(facts(source=src), PrepArgs("year"))
+    assert all(len(p.split()[0].encode()) <= 63 for p in report.partitions)
+    assert report.twin.endswith("_partitioned") and len(report.twin.split(".")[1]) == 63
+
+
+def test_identity_key_is_noted():
+    cols = (replace(COLUMNS[0], identity=True), *COLUMNS[1:])
+    plan, _ = plan_prep(facts(source=source(columns=cols)), PrepArgs("year"))
+    assert any("identity column id" in n for n in plan.notes)
+
+
+def test_forced_rls_needs_the_maintenance_policy():
+    forced = source(rls_enabled=True, rls_forced=True)
+    with pytest.raises(Precondition, match="forces row-level security"):
+        plan_prep(facts(source=forced), PrepArgs("year"))
+    policy = Policy(MAINTENANCE_POLICY, True, "ALL", ("app",), "true", None)
+    plan, _ = plan_prep(facts(source=forced, policies=(policy,)), PrepArgs("year"))
+    text = sql(plan)
+    assert f'CREATE POLICY "{MAINTENANCE_POLICY}"' in text
+    assert "ENABLE ROW LEVEL SECURITY" in text and "FORCE" not in text  # FORCE at swap
+
+
+def test_incoming_foreign_keys_and_views_are_explained():
+    f = facts(
+        referencing=(("public", "contrato_eventos", "ev_fk", "FOREIGN KEY (c) REFERENCES x"),),
+        dependents=((9, "public", "v_c", "v", "SELECT 1"), (10, "public", "mv_c", "m", "")),
+    )
+    plan, report = plan_prep(f, PrepArgs("year"))
+    assert "contrato_eventos" in report.foreign_keys_in[0]
+    assert "retired" in report.foreign_keys_in[0]
+    assert report.dependents[0].startswith("view public.v_c")
+    assert report.dependents[1].startswith("materialized view public.mv_c")
+    assert set(report.foreign_keys_in + report.dependents) <= set(plan.notes)
+
+
+def test_tenant_list_and_hash():
+    data = KeyData(1, 3, 0, TODAY, (1, 2, 3))
+    plan, report = plan_prep(facts(data=data), PrepArgs("tenant"))
+    assert report.strategy == "list" and len(report.partitions) == 4
+    assert 'contratos_empresa_1" PARTITION OF' in sql(plan) and "FOR VALUES IN (1)" in sql(plan)
+    _, report = plan_prep(facts(data=data), PrepArgs("tenant", hash_partitions=4))
+    assert report.strategy == "hash"
+    assert report.partitions[-1] == "contratos_h3 WITH (MODULUS 4, REMAINDER 3)"
+    too_many = replace(data, values=tuple(range(401)))
+    with pytest.raises(Precondition, match="use --hash-partitions"):
+        partitions("contratos", PrepArgs("tenant"), too_many)
+
+
+@pytest.mark.parametrize(
+    ("change", "args", "error", "match"),
+    [
+        ({"source": source(relkind="p")}, PrepArgs(), Precondition, "already partitioned"),
+        ({"source": source(relkind="v")}, PrepArgs(), Precondition, "not a table"),
+        ({"source": source(pk=())}, PrepArgs(), Precondition, "no primary key"),
+        ({}, PrepArgs(column="nope"), InvalidInput, "does not exist"),
+        ({}, PrepArgs(column="numero"), InvalidInput, "date/timestamp"),
+        ({}, PrepArgs("tenant", column="data_inicio"), InvalidInput, "integer or text"),
+        ({"taken": frozenset({"contratos_retired"})}, PrepArgs(), Precondition, "exists"),
+        ({"taken": frozenset({"contratos_2025"})}, PrepArgs(), Precondition, "taken"),
+        ({"data": KeyData(None, None, 3, TODAY)}, PrepArgs(), Precondition, "NULL"),
+        ({}, PrepArgs("week"), InvalidInput, "--by"),
+    ],
+)
+def test_refusals(change, args, error, match):
+    with pytest.raises(error, match=match):
+        plan_prep(facts(**change), args)
+
+
+def test_a_migration_in_progress_is_nothing_to_do():
+    m = Migration(
+        "public", "contratos", "contratos_partitioned", "contratos_retired", "range", "year",
+        "data_inicio", ("id",), ("id", "data_inicio"), ("id",), "prepped", False, False, 0,
+        None, None, None,
+    )  # fmt: skip
+    plan, report = plan_prep(PrepFacts(source(), existing=m), PrepArgs())
+    assert plan.empty and report.already_prepared
+
+
+def test_shape_as_a_partition_lets_postgres_name_and_validates_apart():
+    copied = shape.copy(facts().shape, ("public", "contratos_2026"), validate_apart=True)
+    text = [s.sql for s in copied.statements]
+    assert text[0] == 'ALTER TABLE "public"."contratos_2026" ADD PRIMARY KEY (id)'
+    assert text[1] == 'ALTER TABLE "public"."contratos_2026" ADD UNIQUE (numero)'
+    assert text[2].endswith("REFERENCES empresas(id) NOT VALID")
+    assert text[3].startswith('ALTER TABLE "public"."contratos_2026" VALIDATE CONSTRAINT')
+    assert not copied.cannot_carry
