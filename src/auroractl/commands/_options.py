@@ -45,7 +45,11 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking 
 # The table a verb works on is accepted the same way everywhere: positional or --table.
 TableArg = Annotated[
     str | None,
-    typer.Argument(help="Table (schema.name; quote capitals: '\"Eventos\"').", show_default=False),
+    typer.Argument(
+        metavar="TABLE",
+        help="Table (schema.name; quote capitals: '\"Eventos\"').",
+        show_default=False,
+    ),
 ]
 TableOpt = Annotated[
     str | None, typer.Option("--table", "-t", help="The same as the TABLE argument.")
