@@ -6,7 +6,7 @@ import pytest
 
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops import alarms as ops
-from auroractl.ops.cloudwatch import Member
+from auroractl.ops.shared.cloudwatch import Member
 
 
 def test_defaults_name_everything_after_the_cluster():
