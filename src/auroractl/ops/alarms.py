@@ -171,6 +171,58 @@ def default_pattern(slow_query_ms: int) -> str:
     return f'[date, time, prefix, label="duration:", duration_ms>{slow_query_ms}, unit="ms", ...]'
 
 
+def _instance_alarms(
+    m: Any, max_connections: int, cfg: AlarmsConfig, mark: str, actions: tuple[str, ...]
+) -> list[AlarmSpec]:
+    """One instance's alarms; the transaction-ID alarm only on the writer."""
+    dims = (("DBInstanceIdentifier", m.instance),)
+    conn_threshold = math.floor(max_connections * cfg.connections_pct / 100)
+
+    def alarm(
+        kind: str, metric: str, stat: str, period: int, evals: int,
+        threshold: float, comparison: str, missing: str, text: str,
+    ) -> AlarmSpec:  # fmt: skip
+        return AlarmSpec(
+            f"{cfg.prefix}{kind}-{m.instance}", metric, "AWS/RDS", dims, stat, period, evals,
+            threshold, comparison, missing, f"{mark} {text}", actions,
+        )  # fmt: skip
+
+    specs = [
+        alarm(
+            "connections", "DatabaseConnections", "Maximum", 60, 5, conn_threshold,
+            "GreaterThanThreshold", "missing",
+            f"connections > {cfg.connections_pct:g}% of max_connections {max_connections} "
+            f"on {m.instance} for 5 min",
+        ),
+        alarm(
+            "deadlocks", "Deadlocks", "Sum", 300, 1, 0, "GreaterThanThreshold", "notBreaching",
+            f"deadlocks on {m.instance} in the last 5 min",
+        ),
+        alarm(
+            "free-local-storage", "FreeLocalStorage", "Minimum", 300, 1,
+            cfg.free_local_storage_bytes, "LessThanThreshold", "missing",
+            f"free local (temp/log) storage below {cfg.free_local_storage_bytes} bytes "
+            f"on {m.instance}",
+        ),
+        alarm(
+            "acu-utilization", "ACUUtilization", "Average", 60, 5, cfg.acu_pct,
+            "GreaterThanOrEqualToThreshold", "missing",
+            f"ACU utilization >= {cfg.acu_pct:g}% of max ACU on {m.instance} for 5 min "
+            "(raise MaxCapacity or find the load)",
+        ),
+    ]  # fmt: skip
+    if m.role == "WRITER":
+        specs.append(
+            alarm(
+                "max-used-xids", "MaximumUsedTransactionIDs", "Maximum", 300, 1,
+                cfg.max_used_xids, "GreaterThanOrEqualToThreshold", "missing",
+                f"transaction IDs used >= {cfg.max_used_xids} on {m.instance}: "
+                "vacuum before wraparound (2^31)",
+            )
+        )  # fmt: skip
+    return specs
+
+
 def desired(
     cluster_id: str, members: list[Any], max_connections: int, cfg: AlarmsConfig
 ) -> tuple[list[AlarmSpec], FilterSpec]:
@@ -178,89 +230,8 @@ def desired(
     actions = (cfg.sns_topic_arn,) if cfg.sns_topic_arn else ()
     mark = marker(cluster_id)
     specs: list[AlarmSpec] = []
-    conn_threshold = math.floor(max_connections * cfg.connections_pct / 100)
     for m in members:
-        dims = (("DBInstanceIdentifier", m.instance),)
-        base = f"{cfg.prefix}"
-        specs += [
-            AlarmSpec(
-                f"{base}connections-{m.instance}",
-                "DatabaseConnections",
-                "AWS/RDS",
-                dims,
-                "Maximum",
-                60,
-                5,
-                conn_threshold,
-                "GreaterThanThreshold",
-                "missing",
-                f"{mark} connections > {cfg.connections_pct:g}% of max_connections "
-                f"{max_connections} on {m.instance} for 5 min",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}deadlocks-{m.instance}",
-                "Deadlocks",
-                "AWS/RDS",
-                dims,
-                "Sum",
-                300,
-                1,
-                0,
-                "GreaterThanThreshold",
-                "notBreaching",
-                f"{mark} deadlocks on {m.instance} in the last 5 min",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}free-local-storage-{m.instance}",
-                "FreeLocalStorage",
-                "AWS/RDS",
-                dims,
-                "Minimum",
-                300,
-                1,
-                cfg.free_local_storage_bytes,
-                "LessThanThreshold",
-                "missing",
-                f"{mark} free local (temp/log) storage below {cfg.free_local_storage_bytes} "
-                f"bytes on {m.instance}",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}acu-utilization-{m.instance}",
-                "ACUUtilization",
-                "AWS/RDS",
-                dims,
-                "Average",
-                60,
-                5,
-                cfg.acu_pct,
-                "GreaterThanOrEqualToThreshold",
-                "missing",
-                f"{mark} ACU utilization >= {cfg.acu_pct:g}% of max ACU on {m.instance} "
-                "for 5 min (raise MaxCapacity or find the load)",
-                actions,
-            ),
-        ]
-        if m.role == "WRITER":
-            specs.append(
-                AlarmSpec(
-                    f"{base}max-used-xids-{m.instance}",
-                    "MaximumUsedTransactionIDs",
-                    "AWS/RDS",
-                    dims,
-                    "Maximum",
-                    300,
-                    1,
-                    cfg.max_used_xids,
-                    "GreaterThanOrEqualToThreshold",
-                    "missing",
-                    f"{mark} transaction IDs used >= {cfg.max_used_xids} on {m.instance}: "
-                    "vacuum before wraparound (2^31)",
-                    actions,
-                )
-            )
+        specs += _instance_alarms(m, max_connections, cfg, mark, actions)
     namespace = f"auroractl/{cluster_id}"
     specs.append(
         AlarmSpec(
