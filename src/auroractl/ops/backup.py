@@ -182,7 +182,7 @@ def snapshot_action(
             raise Precondition(f"snapshot {name} is not available yet: {exc}") from None
 
     call = AwsCall("rds", "create_db_cluster_snapshot", request, name, create_and_wait)
-    summary = f"snapshot {name} of {cluster_id} (waiting until available)"
+    summary = f"create snapshot {name} of {cluster_id} and wait until it is available"
     return AwsAction("backup snapshot", summary, rds.meta.region_name, (call,))
 
 
