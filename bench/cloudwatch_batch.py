@@ -2,7 +2,7 @@
 
 Against moto running as an HTTP server (no AWS account): a cluster with a writer and
 N readers, 3 hours of one-minute points for the 9 instance metrics + VolumeBytesUsed.
-Compares ``ops.cloudwatch.cluster_metrics`` (one ``get_metric_data`` call) with the
+Compares ``ops.shared.cloudwatch.cluster_metrics`` (one ``get_metric_data`` call) with the
 usual script baseline, one ``get_metric_statistics`` call per metric and instance.
 Reports API calls and wall time (median of --runs), side by side. On real AWS every
 call also pays a network round trip (~20-100 ms), so the call count dominates.
@@ -20,7 +20,7 @@ import time
 
 import boto3
 
-from auroractl.ops import cloudwatch
+from auroractl.ops.shared import cloudwatch
 
 REGION = "us-east-1"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import TYPE_CHECKING, Any
@@ -10,6 +11,7 @@ from auroractl.errors import AwsError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from auroractl.config import Target
+    from auroractl.plan import AwsCall
 
 # Error codes meaning "the thing named does not exist" (a NotFound, exit 2, not exit 8).
 NOT_FOUND_CODES = frozenset(
@@ -42,7 +44,9 @@ def secret_credentials(
     try:
         value = sm.get_secret_value(SecretId=secret_arn)["SecretString"]
     except Exception as exc:  # botocore errors carry no secret material
-        raise AwsError(f"cannot read secret {secret_arn}: {exc}") from None
+        if not is_aws_error(exc):
+            raise
+        raise AwsError(f"cannot read secret {secret_arn}: {_one_line(exc)}") from None
     try:
         data = json.loads(value)
     except ValueError:
@@ -62,7 +66,11 @@ def iam_token(
             DBHostname=host, Port=port, DBUsername=user, Region=region
         )
     except Exception as exc:
-        raise AwsError(f"cannot generate an IAM auth token for {user}@{host}: {exc}") from None
+        if not is_aws_error(exc):
+            raise
+        raise AwsError(
+            f"cannot generate an IAM auth token for {user}@{host}: {_one_line(exc)}"
+        ) from None
 
 
 def for_target(target: Target, service: str) -> Any:
@@ -88,20 +96,55 @@ def aws_error(exc: BaseException, what: str) -> Exception:
         return exc  # type: ignore[return-value]
     if error_code(exc) in NOT_FOUND_CODES:
         return NotFound(f"{what} does not exist")
-    return AwsError(f"{what}: {' '.join(str(exc).split())[:300]}")
+    return AwsError(f"{what}: {_one_line(exc)}")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+def call(client: Any, operation: str, resource: str, what: str = "", **request: Any) -> AwsCall:
+    """``AwsCall.of`` whose failure is one line naming ``what`` (bugs stay bugs)."""
+    from auroractl.plan import AwsCall
+
+    plain = AwsCall.of(client, operation, resource, **request)
+
+    def invoke() -> Any:
+        try:
+            return plain.invoke()
+        except Exception as exc:
+            raise aws_error(exc, what or f"{operation} {resource}") from None
+
+    return dataclasses.replace(plain, invoke=invoke)
+
+
+def paginate(client: Any, operation: str, key: str, what: str, **request: Any) -> list[Any]:
+    """Every page's ``key`` items of a paginated read."""
+    out: list[Any] = []
+    try:
+        for page in client.get_paginator(operation).paginate(**request):
+            out += page.get(key, [])
+    except Exception as exc:
+        raise aws_error(exc, what) from None
+    return out
 
 
 def describe_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
+    """The cluster's ``describe_db_clusters`` entry; NotFound when there is none."""
     try:
-        return rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"][0]
+        clusters = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
     except Exception as exc:
-        raise aws_error(exc, f"cluster {cluster_id}") from None
+        raise aws_error(exc, f"DB cluster {cluster_id!r}") from None
+    if not clusters:
+        raise NotFound(f"DB cluster {cluster_id!r} does not exist")
+    return clusters[0]
 
 
 def cluster_snapshots(rds: Any, cluster_id: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for page in rds.get_paginator("describe_db_cluster_snapshots").paginate(
-        DBClusterIdentifier=cluster_id
-    ):
-        out += page["DBClusterSnapshots"]
-    return out
+    return paginate(
+        rds,
+        "describe_db_cluster_snapshots",
+        "DBClusterSnapshots",
+        f"snapshots of {cluster_id}",
+        DBClusterIdentifier=cluster_id,
+    )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from auroractl import output, templates
+from auroractl import templates
 from auroractl.errors import AuroraCtlError
 
 if TYPE_CHECKING:
@@ -36,6 +36,13 @@ class Entry:
     rows: int | None = None
     resources: tuple[str, ...] = ()
     region: str | None = None
+
+
+def _warn(message: str) -> None:
+    # Imported here: ops read the local ledger (history --local) and never import output.
+    from auroractl import output
+
+    output.warn(message)
 
 
 class Ledger(Protocol):
@@ -81,7 +88,7 @@ class DatabaseLedger:
             ).fetchone()
             return row[0] if row else None
         except (psycopg.Error, AuroraCtlError) as exc:
-            output.warn(f"ledger not written: {' '.join(str(exc).split())[:200]}")
+            _warn(f"ledger not written: {' '.join(str(exc).split())[:200]}")
             return None
 
 
@@ -117,7 +124,7 @@ class FileLedger:
             with self.path.open(encoding="utf-8") as f:
                 n = sum(1 for _ in f)
         except OSError as exc:
-            output.warn(f"ledger not written: {exc}")
+            _warn(f"ledger not written: {exc}")
             return None
         return f"local#{n}"
 

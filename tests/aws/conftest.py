@@ -24,3 +24,18 @@ def moto_endpoint() -> Iterator[str]:
 def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AURORACTL_AWS_ENDPOINT_URL", moto_endpoint)
     return moto_endpoint
+
+
+@pytest.fixture(autouse=True)
+def ledger_file(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """AWS changes made without a database connection are recorded here, never in the
+    developer's own ~/.local/state."""
+    path = tmp_path / "state" / "operations.jsonl"
+    monkeypatch.setenv("AURORACTL_LEDGER_FILE", str(path))
+    return path
+
+
+def ledger_rows(path) -> list[dict]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -67,8 +67,12 @@ def test_apply_puts_every_alarm_and_the_slow_query_filter(cli, aws_endpoint, set
     dry = cli("alarms", "apply", "--dry-run", "--format", "json")
     assert dry.exit_code == 0, dry.stderr
     planned = json.loads(dry.stdout)
-    assert planned["status"] == "dry-run"
-    assert {c["action"] for c in planned["changes"]} == {"create"}
+    assert planned["status"] == "dry-run" and planned["kind"] == "aws"
+    operations = [c["operation"] for c in planned["calls"]]
+    assert operations.count("put_metric_alarm") == 10
+    assert "put_metric_filter" in operations
+    put = {c["resource"]: c["request"] for c in planned["calls"]}
+    assert put[f"{p}slow-queries"]["Namespace"] == f"auroractl/{cid}"
     assert our_alarms(aws_endpoint, cid) == {}
 
     result = cli("alarms", "apply", "--yes")
@@ -123,7 +127,7 @@ def test_changed_threshold_updates_and_gone_instance_is_cleaned(cli, aws_endpoin
     rds.delete_db_instance(DBInstanceIdentifier=f"{cid}-r", SkipFinalSnapshot=True)
     result = cli("alarms", "apply", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    actions = {c["name"]: c["action"] for c in json.loads(result.stdout)["changes"]}
+    actions = {c["name"]: c["action"] for c in json.loads(result.stdout)["result"]}
     assert actions[f"auroractl-{cid}-acu-utilization-{cid}-w"] == "update"
     assert actions[f"auroractl-{cid}-connections-{cid}-r"] == "delete"
     alarms = our_alarms(aws_endpoint, cid)
@@ -167,7 +171,10 @@ def test_delete_removes_only_ours(cli, aws_endpoint, setup):
     assert refused.exit_code == 4
     dry = cli("alarms", "delete", "--dry-run", "--format", "json")
     assert dry.exit_code == 0
-    assert len(json.loads(dry.stdout)["changes"]) == 11  # 10 alarms + the metric filter
+    calls = json.loads(dry.stdout)["calls"]
+    assert [c["operation"] for c in calls] == ["delete_alarms", "delete_metric_filter"]
+    assert len(calls[0]["request"]["AlarmNames"]) == 10
+    assert f"auroractl-{cid}-by-hand" not in calls[0]["request"]["AlarmNames"]
     assert len(our_alarms(aws_endpoint, cid)) == 11
 
     result = cli("alarms", "delete", "--yes")
@@ -189,3 +196,66 @@ def test_bad_config_is_a_usage_error(cli, aws_endpoint, setup, tmp_path):
     config.write_text(config.read_text() + "connections_pct = 180\n")
     result = cli("alarms", "apply", "--dry-run")
     assert result.exit_code == 2 and "connections_pct" in result.stderr
+
+
+def test_apply_refuses_without_a_terminal_and_changes_nothing(cli, aws_endpoint, setup):
+    cid, _, _ = setup
+    refused = cli("alarms", "apply")
+    assert refused.exit_code == 4 and "--yes" in refused.stderr
+    assert our_alarms(aws_endpoint, cid) == {}
+    assert filters(aws_endpoint, cid) == {}
+
+
+def test_apply_writes_one_ledger_row_in_the_database(cli, aws_endpoint, setup, cluster, dbname):
+    cid, _, _ = setup
+    result = cli("alarms", "apply", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "applied" and out["region"] == REGION
+    with psycopg.connect(cluster.conninfo(dbname)) as conn:
+        rows = conn.execute(
+            "SELECT kind, resources, region, outcome FROM auroractl.operations"
+            " WHERE command = 'alarms apply'"
+        ).fetchall()
+    assert len(rows) == 1
+    kind, resources, region, outcome = rows[0]
+    assert (kind, region, outcome) == ("aws", REGION, "applied")
+    assert f"auroractl-{cid}-slow-queries" in resources
+    assert cli("alarms", "apply", "--yes").exit_code == 0  # nothing to do: no second row
+    with psycopg.connect(cluster.conninfo(dbname)) as conn:
+        n = conn.execute(
+            "SELECT count(*) FROM auroractl.operations WHERE command = 'alarms apply'"
+        ).fetchone()[0]
+    assert n == 1
+
+
+def test_delete_without_a_connection_records_in_the_local_ledger(
+    cli, aws_endpoint, setup, ledger_file
+):
+    from tests.aws.conftest import ledger_rows
+
+    cid, _, _ = setup
+    assert cli("alarms", "apply", "--yes").exit_code == 0
+    result = cli("alarms", "delete", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["ledger_id"] == "local#1"
+    (row,) = ledger_rows(ledger_file)
+    assert (row["command"], row["kind"], row["region"]) == ("alarms delete", "aws", REGION)
+    assert row["outcome"] == "applied"
+    assert any(f"auroractl-{cid}-deadlocks-{cid}-w" in r for r in row["resources"])
+    assert f"auroractl-{cid}-slow-queries" in row["resources"]
+    assert "not-used-here-1" not in ledger_file.read_text()
+    assert "request" not in row and "params" not in row  # ids and region, never requests
+
+
+def test_a_bug_inside_the_aws_helpers_stays_a_bug(cli, aws_endpoint, setup, monkeypatch):
+    """A TypeError while building the calls is not reported as an AWS error."""
+    from auroractl.ops import alarms
+
+    def broken(self):
+        raise TypeError("bug in the request")
+
+    monkeypatch.setenv("AURORACTL_DEBUG", "1")
+    monkeypatch.setattr(alarms.AlarmSpec, "request", broken)
+    with pytest.raises(TypeError, match="bug in the request"):
+        cli("alarms", "apply", "--yes")

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from auroractl.errors import InvalidInput, NotFound
-from auroractl.ops import cloudwatch
+from auroractl.ops.shared import cloudwatch
 
 REGION = "us-east-1"
 

@@ -127,9 +127,10 @@ def test_apply_modifies_the_group_with_the_right_apply_methods(cli, aws_endpoint
     result = cli("params", "apply", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
-    assert out["status"] == "applied" and out["calls"] == 1
-    assert out["reboot_needed"] is True
-    assert out["instances_to_reboot"] == [f"{cid}-w", f"{cid}-r"]
+    assert out["status"] == "applied" and out["statements"] == 1  # one call
+    assert (out["kind"], out["resources"], out["region"]) == ("aws", [group], REGION)
+    assert out["result"]["reboot_needed"] is True
+    assert out["result"]["instances_to_reboot"] == [f"{cid}-w", f"{cid}-r"]
     after = params_of(aws_endpoint, group)
     assert after["track_activity_query_size"]["ParameterValue"] == "4096"
     assert after["track_activity_query_size"]["ApplyMethod"] == "pending-reboot"
@@ -173,7 +174,10 @@ def test_default_group_is_refused_with_how_to_create_one(cli, aws_endpoint, tmp_
     assert f"--db-cluster-identifier {cid}" in result.stderr
 
 
-def test_more_than_20_changes_are_batched(aws_endpoint):
+def test_more_than_20_changes_are_batched(aws_endpoint, ledger_file):
+    from auroractl import runner
+    from tests.aws.conftest import ledger_rows
+
     group = f"g-{uuid.uuid4().hex[:8]}"
     cid = make_cluster(aws_endpoint, group=group, seed=seeded(track_activity_query_size="4096"))
     want = ops.desired({f"auroractl_test_{i}": str(i) for i in range(25)})
@@ -181,16 +185,56 @@ def test_more_than_20_changes_are_batched(aws_endpoint):
     rds = rds_client(aws_endpoint)
     rds.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
     report = ops.aurora_status(rds, cid, want)
-    result = ops.aurora_apply(rds, cid, report)
-    assert calls.count("ModifyDBClusterParameterGroup") == 2 == result.calls
+    action, result = ops.aurora_plan(rds, report)
+    assert [len(c.request["Parameters"]) for c in action.calls] == [20, 7]
+    assert "ModifyDBClusterParameterGroup" not in calls  # planning only reads
+    outcome = runner.apply(None, action, runner.Options(yes=True))
+    assert calls.count("ModifyDBClusterParameterGroup") == 2 == outcome.statements
     after = params_of(aws_endpoint, group)
     # Unknown apply type (moto gives none; a parameter never set): pending-reboot is safe.
     assert after["auroractl_test_24"]["ParameterValue"] == "24"
     assert after["auroractl_test_24"]["ApplyMethod"] == "pending-reboot"
-    assert len(result.applied) == 27  # 25 + log_min_duration_statement + the libraries
+    assert len(result.changes) == 27  # 25 + log_min_duration_statement + the libraries
+    (row,) = ledger_rows(ledger_file)
+    assert row["resources"] == [group] and row["statements"] == 2
 
 
 def test_default_group_check_is_in_the_ops_layer():
     with pytest.raises(Precondition):
         ops.check_modifiable_group("default.aurora-postgresql15", "prod")
     ops.check_modifiable_group("prod-params", "prod")
+
+
+def test_dry_run_is_one_json_document_and_changes_nothing(cli, aws_endpoint, aurora, ledger_file):
+    cid, group = aurora
+    dry = cli("params", "apply", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    doc = json.loads(dry.stdout)  # exactly one document
+    assert doc["status"] == "dry-run" and doc["region"] == REGION
+    (call,) = doc["calls"]
+    assert call["operation"] == "modify_db_cluster_parameter_group"
+    names = {p["ParameterName"]: p["ApplyMethod"] for p in call["request"]["Parameters"]}
+    assert names == {
+        "track_activity_query_size": "pending-reboot",
+        "log_min_duration_statement": "immediate",
+    }
+    assert any(f"{cid}-w" in n for n in doc["notes"])  # the instances to reboot
+    assert params_of(aws_endpoint, group)["track_activity_query_size"]["ParameterValue"] == "1024"
+    assert not ledger_file.exists()
+
+
+def test_refusal_changes_nothing_and_applied_writes_one_local_ledger_row(
+    cli, aws_endpoint, aurora, ledger_file
+):
+    from tests.aws.conftest import ledger_rows
+
+    _, group = aurora
+    refused = cli("params", "apply")
+    assert refused.exit_code == 4 and "--yes" in refused.stderr
+    assert params_of(aws_endpoint, group)["track_activity_query_size"]["ParameterValue"] == "1024"
+    assert not ledger_file.exists()
+    assert cli("params", "apply", "--yes").exit_code == 0
+    (row,) = ledger_rows(ledger_file)
+    assert (row["command"], row["kind"], row["outcome"]) == ("params apply", "aws", "applied")
+    assert (row["resources"], row["region"]) == ([group], REGION)
+    assert "not-used-here-1" not in ledger_file.read_text()

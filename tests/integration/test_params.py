@@ -109,7 +109,19 @@ def test_dry_run_shows_the_diff_only(cli, cluster, dbname, wanted):
     su_dsn = cluster.conninfo(dbname, user="postgres")
     result = cli("--dsn", su_dsn, "params", "apply", "--dry-run", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert {p["name"] for p in json.loads(result.stdout)["params"]} == set(CHANGED)
+    doc = json.loads(result.stdout)  # exactly one document: the plan
+    assert doc["status"] == "dry-run"
+    statements = [s["sql"] for s in doc["steps"]]
+    assert all(any(name in sql for sql in statements) for name in CHANGED)
+    assert any("pg_reload_conf" in sql for sql in statements)
+    assert file_settings(cluster, dbname) == before
+
+
+def test_apply_refuses_without_a_terminal(cli, cluster, dbname, wanted):
+    before = file_settings(cluster, dbname)
+    su_dsn = cluster.conninfo(dbname, user="postgres")
+    result = cli("--dsn", su_dsn, "params", "apply")
+    assert result.exit_code == 4 and "--yes" in result.stderr
     assert file_settings(cluster, dbname) == before
 
 
@@ -121,8 +133,8 @@ def test_apply_as_superuser_alters_system_and_flags_pending_restart(
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["status"] == "applied"
-    assert {c["name"] for c in out["changes"]} == set(CHANGED)
-    assert out["pending_restart"] == ["track_activity_query_size"]
+    assert {c["name"] for c in out["result"]["changes"]} == set(CHANGED)
+    assert out["result"]["pending_restart"] == ["track_activity_query_size"]
     assert file_settings(cluster, dbname) == wanted
     with superuser(cluster, dbname) as su:
         ledger = su.execute(
@@ -134,7 +146,9 @@ def test_apply_as_superuser_alters_system_and_flags_pending_restart(
     again = cli("--dsn", su_dsn, "params", "apply", "--yes", "--format", "json")
     assert again.exit_code == 0, again.stderr
     assert json.loads(again.stdout)["status"] == "nothing-to-do", again.stdout
-    assert "track_activity_query_size" in json.loads(again.stdout)["pending_restart"]
+    assert "track_activity_query_size" in json.loads(again.stdout)["result"]["pending_restart"]
+    text = cli("--dsn", su_dsn, "params", "apply", "--yes")
+    assert "pending a restart: track_activity_query_size" in text.stderr
 
 
 def test_list_parameter_keeps_what_is_already_preloaded(cli, cluster, dbname, tmp_path):

@@ -91,7 +91,7 @@ def test_html_report_escapes_and_draws_sparklines():
 
 
 def test_cloudwatch_section_without_the_module_is_unknown(monkeypatch):
-    monkeypatch.setitem(sys.modules, "auroractl.ops.cloudwatch", None)  # import fails
+    monkeypatch.setitem(sys.modules, "auroractl.ops.shared.cloudwatch", None)  # import fails
     sec = health_cloudwatch.section("c1", "us-east-1", None, health.DEFAULTS)
     assert sec.status == "UNKNOWN"
     assert "could not check" in sec.summary

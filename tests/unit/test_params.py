@@ -85,3 +85,36 @@ def test_internal_parameters_are_refused():
     report = ops.ParamsReport("postgresql", "db", None, (status("x", "1", "2", modifiable=False),))
     with pytest.raises(Precondition):
         ops.pg_plan(report)
+
+
+def test_nothing_to_do_says_what_waits_for_a_restart():
+    from dataclasses import replace
+
+    waiting = replace(status("track_activity_query_size", "1024", "1024"), pending_restart=True)
+    report = ops.ParamsReport("postgresql", "db", None, (waiting,))
+    plan = ops.pg_plan(report)
+    assert plan.empty and "pending a restart: track_activity_query_size" in plan.summary
+
+
+def test_aurora_plan_is_one_call_per_20_parameters_and_reads_nothing_when_dynamic():
+    import boto3
+
+    rds = boto3.client("rds", region_name="eu-west-1")  # no call is made: all dynamic
+    changes = tuple(status(f"p{i}", "1", "2") for i in range(21))
+    report = ops.ParamsReport("aurora", "prod", "prod-params", changes)
+    action, result = ops.aurora_plan(rds, report)
+    assert [c.operation for c in action.calls] == ["modify_db_cluster_parameter_group"] * 2
+    assert [len(c.request["Parameters"]) for c in action.calls] == [20, 1]
+    assert {p["ApplyMethod"] for c in action.calls for p in c.request["Parameters"]} == {
+        "immediate"
+    }
+    assert action.resources == ("prod-params",) and action.region == "eu-west-1"
+    assert result.reboot_needed is False and not action.notes
+    with pytest.raises(Precondition):
+        ops.aurora_plan(rds, replace_group(report, "default.aurora-postgresql15"))
+
+
+def replace_group(report, group):
+    from dataclasses import replace
+
+    return replace(report, parameter_group=group)

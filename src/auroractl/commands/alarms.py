@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("CloudWatch alarms for the Aurora cluster: apply, status, delete (seed 5.2).")
 
@@ -22,26 +31,14 @@ def _setup(*services: str) -> tuple[Any, ...]:
     t = _context.target(s)
     cluster_id = ops.require_cluster(t.cluster_id)
     cfg = ops.config(s.section("alarms"), cluster_id)
-    p = t.profile
-    region, endpoint = (p.region, p.endpoint_url) if p else (None, None)
-    clients = [aws.client(name, region, endpoint) for name in services]
+    clients = [aws.for_target(t, name) for name in services]
     return cfg, *clients, cluster_id
 
 
-def _changes(changes: Any, fmt: Format, title: str) -> None:
-    rows = list(changes)
-    if fmt == Format.table:
-        # Table cells go through rich markup: keep "[date, time, ...]" patterns literal.
-        from dataclasses import replace
-
-        from rich.markup import escape
-
-        rows = [replace(c, detail=escape(c.detail)) for c in rows]
-    output.render(rows, fmt.value, title=title)
-
-
 @app.command()
-def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def apply(
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+) -> None:
     """Create or update the alarms (idempotent put_metric_alarm) and the slow-query filter.
 
     Connections > 80% of the instance's max_connections (read with SHOW max_connections),
@@ -49,45 +46,20 @@ def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Form
     cluster's PostgreSQL log group + alarm), FreeLocalStorage below N bytes,
     ACUUtilization >= 90%, MaximumUsedTransactionIDs high; actions go to [alarms]
     sns_topic_arn. Alarms of ours for instances that no longer exist are deleted.
+    --dry-run lists the calls with their requests.
 
     Example:
         auroractl --profile prod alarms apply --dry-run
         auroractl --profile prod alarms apply --yes
     """
-    from auroractl.commands.params import confirm_change
     from auroractl.ops import alarms as ops
 
     cfg, cw, logs, rds, cluster_id = _setup("cloudwatch", "logs", "rds")
     with _context.connect() as conn:
         max_connections, log_min = ops.database_limits(conn)
-    p = ops.plan(rds, cw, logs, cluster_id, max_connections, cfg, log_min)
-    for note in p.notes:
-        output.info(f"Note: {note}")
-    pending = p.pending
-    if dry_run or not pending:
-        status = "dry-run" if dry_run else "nothing-to-do"
-        if fmt == Format.json:
-            output.render(
-                {"status": status, "changes": list(p.changes), "notes": list(p.notes)}, "json"
-            )
-        elif dry_run:
-            _changes(p.changes, fmt, f"alarms for {cluster_id} (dry run: nothing changed)")
-        else:
-            output.info(f"All {len(p.alarms)} alarms of {cluster_id} are up to date.")
-        return
-    confirm_change(
-        [f"{c.action} {c.kind} {c.name}: {c.detail}" for c in pending],
-        f"CloudWatch alarms of {cluster_id}",
-        yes,
-    )
-    done = ops.apply(cw, logs, p)
-    if fmt == Format.json:
-        output.render(
-            {"status": "applied", "changes": list(p.changes), "notes": list(p.notes)}, "json"
-        )
-    else:
-        _changes(p.changes, fmt, f"alarms for {cluster_id}")
-        output.info(f"Done: {len(done)} change(s) for {cluster_id}.")
+        p = ops.plan(rds, cw, logs, cluster_id, max_connections, cfg, log_min)
+        outcome = _context.apply(conn, ops.apply_action(cw, logs, p), dry_run, yes)
+    output.result(replace(outcome, result=p.changes))
 
 
 @app.command()
@@ -101,11 +73,10 @@ def status(fmt: FormatOpt = Format.table) -> None:
 
     cfg, cw, cluster_id = _setup("cloudwatch")
     rows = ops.status(cw, cluster_id, cfg)
-    if fmt == Format.table and not rows:
+    if not rows:
         output.info(f"No alarms with prefix {cfg.prefix}: create them with auroractl alarms apply")
-    output.render(
+    output.result(
         rows,
-        fmt.value,
         title=f"alarms {cfg.prefix}*",
         columns=["name", "state", "metric", "dimensions", "comparison", "threshold", "updated"],
     )
@@ -114,32 +85,19 @@ def status(fmt: FormatOpt = Format.table) -> None:
 
 
 @app.command()
-def delete(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def delete(
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+) -> None:
     """Delete our alarms (prefix + cluster marker) and the slow-query metric filter only.
 
     Example:
         auroractl --profile prod alarms delete --dry-run
         auroractl --profile prod alarms delete --yes
     """
-    from auroractl.commands.params import confirm_change
     from auroractl.ops import alarms as ops
 
     cfg, cw, logs, cluster_id = _setup("cloudwatch", "logs")
     changes = ops.delete_plan(cw, logs, cluster_id, cfg)
-    if dry_run or not changes:
-        status = "dry-run" if dry_run else "nothing-to-do"
-        if fmt == Format.json:
-            output.render({"status": status, "changes": changes}, "json")
-        elif changes:
-            _changes(changes, fmt, f"would delete ({cluster_id})")
-        else:
-            output.info(f"No alarms with prefix {cfg.prefix}: nothing to delete.")
-        return
-    confirm_change(
-        [f"delete {c.kind} {c.name}" for c in changes], f"CloudWatch alarms of {cluster_id}", yes
-    )
-    ops.delete(cw, logs, cfg, changes)
-    if fmt == Format.json:
-        output.render({"status": "applied", "changes": changes}, "json")
-    else:
-        output.info(f"Deleted {len(changes)} alarm(s) / metric filter(s) of {cluster_id}.")
+    action = ops.delete_action(cw, logs, cluster_id, cfg, changes)
+    outcome = _context.apply(None, action, dry_run, yes)
+    output.result(replace(outcome, result=tuple(changes)))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
-from auroractl.errors import Precondition, Refused
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
+from auroractl.errors import Precondition
 
 app = group("Aurora backups: retention policy, manual snapshots, list, prune.")
 policy_app = group("Automated backup policy: retention days and backup window.")
@@ -31,26 +40,7 @@ def _rds(cluster: str | None) -> tuple[Any, str, dict[str, Any]]:
         raise Precondition(
             "backup needs an Aurora target: a profile with cluster_id (or --cluster)"
         )
-    p = t.profile
-    rds = aws.client("rds", p.region if p else None, p.endpoint_url if p else None)
-    return rds, cluster_id, s.section("backup")
-
-
-def _confirmer(yes: bool):  # type: ignore[no-untyped-def]
-    import sys
-
-    def confirm(what: str) -> bool:
-        if yes:
-            return True
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            raise Refused(f"refusing to {what} without confirmation: pass --yes (or --dry-run)")
-        from rich.prompt import Confirm
-
-        if not Confirm.ask(f"{what.capitalize()}?", console=output.stderr(), default=False):
-            raise Refused("cancelled: nothing was changed")
-        return True
-
-    return confirm
+    return aws.for_target(t, "rds"), cluster_id, s.section("backup")
 
 
 @policy_app.command("show")
@@ -63,7 +53,8 @@ def policy_show(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> No
     from auroractl.ops import backup as ops
 
     rds, cluster_id, _ = _rds(cluster)
-    output.pairs(output.to_jsonable(ops.policy(rds, cluster_id)), fmt.value)
+    data = output.to_jsonable(ops.policy(rds, cluster_id))
+    output.result(data, rows=[{"key": k, "value": v} for k, v in data.items()])
 
 
 @policy_app.command("apply")
@@ -77,7 +68,7 @@ def policy_apply(
     cluster: ClusterOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Set the retention period (and window); turns on copy-tags-to-snapshot.
 
@@ -90,14 +81,8 @@ def policy_apply(
     if window:
         ops.check_window(window)
     rds, cluster_id, _ = _rds(cluster)
-    change = ops.apply_policy(
-        rds, cluster_id, retention, window, dry_run=dry_run, confirm=_confirmer(yes)
-    )
-    if not change.changed:
-        output.info(f"{cluster_id}: backup policy already as requested; nothing to do")
-    elif dry_run:
-        output.info(f"dry run: would call modify_db_cluster on {cluster_id}")
-    output.pairs(output.to_jsonable(change), fmt.value)
+    action, change = ops.policy_action(rds, cluster_id, retention, window)
+    output.result(replace(_context.apply(None, action, dry_run, yes), result=change))
 
 
 @app.command()
@@ -107,29 +92,25 @@ def snapshot(
     ] = None,
     cluster: ClusterOpt = None,
     dry_run: DryRunOpt = False,
-    fmt: FormatOpt = Format.table,
+    yes: YesOpt = False,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Take a manual cluster snapshot auroractl-<cluster>-<timestamp> and wait for it.
 
-    Additive (it deletes and changes nothing), so it needs no --yes: cron-friendly.
+    A change like any other: --yes (cron) or a confirmation; --dry-run shows the call.
 
     Example:
-        auroractl --profile prod backup snapshot --tag reason=pre-migration
+        auroractl --profile prod backup snapshot --tag reason=pre-migration --yes
     """
-    import datetime as dt
-
     from auroractl.ops import backup as ops
 
     tags = ops.parse_tags(tag or [])
     rds, cluster_id, section = _rds(cluster)
-    if dry_run:
-        name = ops.snapshot_name(cluster_id, dt.datetime.now(dt.UTC))
-        output.info(f"dry run: would create snapshot {name} of {cluster_id}")
-        return
     delay = int(section.get("waiter_delay", 30))
-    with output.status(f"snapshot of {cluster_id}: creating (polling every {delay}s)"):
-        snap = ops.create_snapshot(rds, cluster_id, tags, waiter_delay=delay)
-    output.pairs(output.to_jsonable(snap), fmt.value)
+    action = ops.snapshot_action(rds, cluster_id, tags, waiter_delay=delay)
+    outcome = _context.apply(None, action, dry_run, yes)
+    made = ops.snapshot(rds, action.resources[0]) if outcome.status == "applied" else None
+    output.result(replace(outcome, result=made))
 
 
 @app.command("list")
@@ -143,15 +124,19 @@ def list_(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> None:
 
     rds, cluster_id, _ = _rds(cluster)
     listing = ops.list_snapshots(rds, cluster_id)
-    if fmt == Format.json:
-        output.render(listing, "json")
-        return
-    output.render(list(listing.snapshots), fmt.value, title=f"snapshots of {cluster_id}")
-    if fmt == Format.table:
-        output.info(
-            f"Point-in-time restore window: {listing.earliest_restorable_time} .. "
-            f"{listing.latest_restorable_time}"
-        )
+    output.result(
+        listing,
+        rows=list(listing.snapshots),
+        table=lambda: _list_table(listing),
+    )
+
+
+def _list_table(listing: Any) -> None:
+    output.render(list(listing.snapshots), "table", title=f"snapshots of {listing.cluster}")
+    output.info(
+        f"Point-in-time restore window: {listing.earliest_restorable_time} .. "
+        f"{listing.latest_restorable_time}"
+    )
 
 
 @app.command()
@@ -162,11 +147,12 @@ def prune(
     cluster: ClusterOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Delete manual snapshots made by auroractl older than N days (never others).
 
     Example:
+        auroractl --profile prod backup prune --keep-days 90 --dry-run
         auroractl --profile prod backup prune --keep-days 90 --yes
     """
     from auroractl.errors import InvalidInput
@@ -175,8 +161,5 @@ def prune(
     if keep_days < 0:
         raise InvalidInput(f"--keep-days {keep_days} must be 0 or more")
     rds, cluster_id, _ = _rds(cluster)
-    items = ops.prune(rds, cluster_id, keep_days, dry_run=dry_run, confirm=_confirmer(yes))
-    if not items and fmt != Format.json:
-        output.info(f"No auroractl snapshot of {cluster_id} is older than {keep_days} days.")
-        return
-    output.render(items, fmt.value, title="pruned snapshots")
+    action, doomed = ops.prune_action(rds, cluster_id, keep_days)
+    output.result(replace(_context.apply(None, action, dry_run, yes), result=doomed))

@@ -10,27 +10,51 @@ from auroractl import output
 from auroractl.commands import _context
 from auroractl.commands._options import Format, FormatOpt
 
+# The table view keeps to what fits a terminal; json/csv carry every field.
+COLUMNS = ("id", "finished_at", "duration_ms", "db_user", "command", "outcome", "error")
+LOCAL_COLUMNS = (
+    "id",
+    "finished_at",
+    "duration_ms",
+    "os_user",
+    "command",
+    "outcome",
+    "region",
+    "resources",
+)
+
 
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many entries.")] = 20,
     command: Annotated[
         str | None, typer.Option("--command", help="Only entries whose command starts with this.")
     ] = None,
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="The local ledger file (AWS changes made without a database connection).",
+        ),
+    ] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List applied changes (the auroractl.operations ledger), newest first.
 
+    --local lists the local JSON-lines ledger instead ($AURORACTL_LEDGER_FILE, else
+    $XDG_STATE_HOME/auroractl/operations.jsonl): alarms, params on Aurora and backup
+    changes, with their resource ids and region.
+
     Example:
         auroractl history --limit 5 --format json
+        auroractl history --local --command backup
     """
     from auroractl.ops import history as ops
 
-    with _context.connect() as conn:
-        rows = ops.history(conn, limit, command)
-    # The table view keeps to what fits a terminal; json/csv carry every field.
-    columns = (
-        None
-        if fmt != Format.table
-        else ("id", "finished_at", "duration_ms", "db_user", "command", "outcome", "error")
-    )
-    output.render(rows, fmt.value, title="auroractl.operations", columns=columns)
+    if local:
+        rows = ops.local_history(limit, command)
+        title, columns = "local ledger", LOCAL_COLUMNS
+    else:
+        with _context.connect() as conn:
+            rows = ops.history(conn, limit, command)
+        title, columns = "auroractl.operations", COLUMNS
+    output.result(rows, table=lambda: output.render(rows, "table", title=title, columns=columns))

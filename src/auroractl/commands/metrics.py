@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Business metrics view v_metricas_negocio: create it, show today's numbers.")
 
 
 @app.command()
-def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def apply(
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+) -> None:
     """Create or update the business metrics view (CREATE OR REPLACE VIEW, via a plan).
 
     Idempotent: an up-to-date view is reported and nothing changes. Configured by
@@ -41,4 +51,4 @@ def show(fmt: FormatOpt = Format.table) -> None:
     cfg = ops.config(_context.settings().section("metrics"))
     with _context.connect() as conn:
         row = ops.show(conn, cfg)
-    output.render(row, fmt.value, title=f"{cfg.schema}.{cfg.view}")
+    output.result(row, title=f"{cfg.schema}.{cfg.view}")

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import sys
+from dataclasses import replace
 from typing import Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
-from auroractl.errors import Refused
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Server parameters: show, diff and apply the desired settings (seed 2.1).")
 
 COLUMNS = ["name", "desired", "actual", "in_sync", "apply_type", "pending_restart", "source"]
-
-
-def confirm_change(lines: list[str], target_label: str, yes: bool) -> None:
-    """The runner's rule for changes that are not SQL (AWS API calls): --yes, or ask on a
-    terminal, or refuse."""
-    if yes:
-        return
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        raise Refused(
-            f"refusing to change {target_label} without confirmation: "
-            "pass --yes (or --dry-run to preview)"
-        )
-    from rich.prompt import Confirm
-
-    for line in lines:
-        output.stderr().print(line, markup=False)
-    if not Confirm.ask(f"Apply to {target_label}?", console=output.stderr(), default=False):
-        raise Refused("cancelled: nothing was changed")
 
 
 def _report(only_changes: bool = False) -> Any:
@@ -45,31 +34,24 @@ def _report(only_changes: bool = False) -> Any:
     if t.cluster_id:
         from auroractl import aws
 
-        p = t.profile
-        rds = aws.client("rds", p.region if p else None, p.endpoint_url if p else None)
-        return ops.aurora_status(rds, t.cluster_id, want), rds
+        return ops.aurora_status(aws.for_target(t, "rds"), t.cluster_id, want)
     with _context.connect() as conn:
-        return ops.pg_status(conn, want), None
+        return ops.pg_status(conn, want)
 
 
-def _print(report: Any, fmt: Format, rows: tuple[Any, ...]) -> None:
-    if fmt == Format.json:
-        output.render(
-            {
-                "where": report.where,
-                "target": report.target,
-                "parameter_group": report.parameter_group,
-                "params": list(rows),
-            },
-            "json",
-        )
-        return
+def _print(report: Any, rows: tuple[Any, ...]) -> None:
     where = (
         f"DB cluster parameter group {report.parameter_group} (cluster {report.target})"
         if report.where == "aurora"
         else f"pg_settings ({report.target})"
     )
-    output.render(list(rows), fmt.value, title=where, columns=COLUMNS)
+    data = {
+        "where": report.where,
+        "target": report.target,
+        "parameter_group": report.parameter_group,
+        "params": list(rows),
+    }
+    output.result(data, rows=list(rows), title=where, columns=COLUMNS)
 
 
 @app.command()
@@ -83,8 +65,8 @@ def show(fmt: FormatOpt = Format.table) -> None:
         auroractl params show
         auroractl --profile prod params show --format json
     """
-    report, _ = _report()
-    _print(report, fmt, report.params)
+    report = _report()
+    _print(report, report.params)
 
 
 @app.command()
@@ -94,23 +76,25 @@ def diff(fmt: FormatOpt = Format.table) -> None:
     Example:
         auroractl params diff --format json
     """
-    report, _ = _report()
-    _print(report, fmt, report.changes)
-    if fmt == Format.table and not report.changes:
+    report = _report()
+    if not report.changes:
         output.info("All desired parameters are in sync.")
+    _print(report, report.changes)
     if report.changes:
         raise typer.Exit(1)
 
 
 @app.command()
-def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def apply(
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+) -> None:
     """Apply the desired parameters: parameter group on Aurora, ALTER SYSTEM elsewhere.
 
     Aurora: modify_db_cluster_parameter_group in batches of 20, dynamic parameters
     immediately, static ones pending-reboot (the instances to reboot are listed); a
     default.* group is refused. PostgreSQL: ALTER SYSTEM + pg_reload_conf() (needs
     superuser or GRANT ALTER SYSTEM ON PARAMETER); pending_restart is flagged.
-    --dry-run shows the diff only.
+    --dry-run shows the calls (Aurora) or the statements (PostgreSQL).
 
     Example:
         auroractl params apply --dry-run
@@ -124,104 +108,33 @@ def apply(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Form
     if t.cluster_id:
         from auroractl import aws
 
-        p = t.profile
-        rds = aws.client("rds", p.region if p else None, p.endpoint_url if p else None)
+        rds = aws.for_target(t, "rds")
         report = ops.aurora_status(rds, t.cluster_id, want, for_apply=True)
-        _apply_aurora(ops, rds, report, dry_run, yes, fmt)
-        return
-    with _context.connect() as conn:
-        report = ops.pg_status(conn, want)
-        _apply_postgres(ops, conn, report, dry_run, yes, fmt)
+        action, result = ops.aurora_plan(rds, report)
+        outcome = _context.apply(None, action, dry_run, yes)
+    else:
+        with _context.connect() as conn:
+            report = ops.pg_status(conn, want)
+            outcome = _alter_system(conn, report, dry_run, yes)
+            result = ops.pg_result(conn, report, outcome.status == "applied")
+    output.result(replace(outcome, result=result))
 
 
-def _result(status: str, report: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "status": status,
-        "where": report.where,
-        "target": report.target,
-        "parameter_group": report.parameter_group,
-        "changes": list(report.changes),
-        **extra,
-    }
-
-
-def _apply_aurora(ops, rds, report, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    if not report.changes:
-        _done(_result("nothing-to-do", report), fmt, "Parameters already in sync.")
-        return
-    ops.check_modifiable_group(report.parameter_group or "", report.target)
-    if dry_run:
-        _print(report, fmt, report.changes)
-        return
-    lines = [
-        f"{p.name}: {p.actual} -> {p.to_set} "
-        f"({'immediate' if p.apply_type == 'dynamic' else 'pending-reboot'})"
-        for p in report.changes
-    ]
-    confirm_change(lines, f"parameter group {report.parameter_group}", yes)
-    result = ops.aurora_apply(rds, report.target, report)
-    message = f"Modified {len(result.applied)} parameter(s) of {result.parameter_group}."
-    if result.reboot_needed:
-        message += (
-            " Static parameters apply after a reboot of: "
-            f"{', '.join(result.instances_to_reboot) or '(no instances)'} "
-            "(aws rds reboot-db-instance --db-instance-identifier NAME)."
-        )
-    _done(
-        _result(
-            "applied",
-            report,
-            calls=result.calls,
-            reboot_needed=result.reboot_needed,
-            instances_to_reboot=list(result.instances_to_reboot),
-        ),
-        fmt,
-        message,
-    )
-
-
-def _apply_postgres(ops, conn, report, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    from auroractl import runner
-
-    plan = ops.pg_plan(report)
-    if plan.empty:
-        pending = [p.name for p in report.params if p.pending_restart]
-        _done(
-            _result("nothing-to-do", report, pending_restart=pending),
-            fmt,
-            "Parameters already in sync."
-            + (f" Pending a restart: {', '.join(pending)}." if pending else ""),
-        )
-        return
-    if dry_run:
-        _print(report, fmt, report.changes)
-        return
+def _alter_system(conn, report, dry_run: bool, yes: bool):  # type: ignore[no-untyped-def]
+    """ALTER SYSTEM through the runner, with the privilege checked first (a read) and a
+    refusal by the server said in one line."""
     import psycopg
 
-    ops.check_alter_system_privilege(conn, [p.name for p in report.changes])
-    opts = _context.runner_options(False, yes, fmt.value)
-    try:
-        runner.apply(conn, plan, opts)
-    except psycopg.errors.InsufficientPrivilege as exc:
-        from auroractl.errors import Precondition
+    from auroractl.errors import Precondition
+    from auroractl.ops import params as ops
 
+    plan = ops.pg_plan(report)
+    if not plan.empty and not dry_run:
+        ops.check_alter_system_privilege(conn, [p.name for p in report.changes])
+    try:
+        return _context.apply(conn, plan, dry_run, yes)
+    except psycopg.errors.InsufficientPrivilege as exc:
         raise Precondition(
             f"ALTER SYSTEM was refused ({' '.join(str(exc).split())[:200]}): it needs "
             "superuser or GRANT ALTER SYSTEM ON PARAMETER"
         ) from None
-    after = ops.pg_status(conn, {p.name: p.desired for p in report.params})
-    pending = sorted(
-        {p.name for p in after.params if p.pending_restart}
-        | {p.name for p in report.changes if p.apply_type == "static"}
-    )
-    message = f"Done: {plan.summary}."
-    if pending:
-        message += f" pending_restart: {', '.join(pending)} (restart the server to apply)."
-    _done(_result("applied", report, pending_restart=pending), fmt, message)
-
-
-def _done(result: dict[str, Any], fmt: Format, message: str) -> None:
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.info(message)

@@ -18,7 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auroractl.errors import AwsError, InvalidInput, Precondition
+from auroractl import aws
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import cloudwatch
+from auroractl.plan import AwsAction, AwsCall
 
 DEFAULT_FREE_LOCAL_STORAGE = 2 * 1024**3  # 2 GiB
 SLOW_QUERY_METRIC = "SlowQueries"
@@ -168,6 +171,58 @@ def default_pattern(slow_query_ms: int) -> str:
     return f'[date, time, prefix, label="duration:", duration_ms>{slow_query_ms}, unit="ms", ...]'
 
 
+def _instance_alarms(
+    m: Any, max_connections: int, cfg: AlarmsConfig, mark: str, actions: tuple[str, ...]
+) -> list[AlarmSpec]:
+    """One instance's alarms; the transaction-ID alarm only on the writer."""
+    dims = (("DBInstanceIdentifier", m.instance),)
+    conn_threshold = math.floor(max_connections * cfg.connections_pct / 100)
+
+    def alarm(
+        kind: str, metric: str, stat: str, period: int, evals: int,
+        threshold: float, comparison: str, missing: str, text: str,
+    ) -> AlarmSpec:  # fmt: skip
+        return AlarmSpec(
+            f"{cfg.prefix}{kind}-{m.instance}", metric, "AWS/RDS", dims, stat, period, evals,
+            threshold, comparison, missing, f"{mark} {text}", actions,
+        )  # fmt: skip
+
+    specs = [
+        alarm(
+            "connections", "DatabaseConnections", "Maximum", 60, 5, conn_threshold,
+            "GreaterThanThreshold", "missing",
+            f"connections > {cfg.connections_pct:g}% of max_connections {max_connections} "
+            f"on {m.instance} for 5 min",
+        ),
+        alarm(
+            "deadlocks", "Deadlocks", "Sum", 300, 1, 0, "GreaterThanThreshold", "notBreaching",
+            f"deadlocks on {m.instance} in the last 5 min",
+        ),
+        alarm(
+            "free-local-storage", "FreeLocalStorage", "Minimum", 300, 1,
+            cfg.free_local_storage_bytes, "LessThanThreshold", "missing",
+            f"free local (temp/log) storage below {cfg.free_local_storage_bytes} bytes "
+            f"on {m.instance}",
+        ),
+        alarm(
+            "acu-utilization", "ACUUtilization", "Average", 60, 5, cfg.acu_pct,
+            "GreaterThanOrEqualToThreshold", "missing",
+            f"ACU utilization >= {cfg.acu_pct:g}% of max ACU on {m.instance} for 5 min "
+            "(raise MaxCapacity or find the load)",
+        ),
+    ]  # fmt: skip
+    if m.role == "WRITER":
+        specs.append(
+            alarm(
+                "max-used-xids", "MaximumUsedTransactionIDs", "Maximum", 300, 1,
+                cfg.max_used_xids, "GreaterThanOrEqualToThreshold", "missing",
+                f"transaction IDs used >= {cfg.max_used_xids} on {m.instance}: "
+                "vacuum before wraparound (2^31)",
+            )
+        )  # fmt: skip
+    return specs
+
+
 def desired(
     cluster_id: str, members: list[Any], max_connections: int, cfg: AlarmsConfig
 ) -> tuple[list[AlarmSpec], FilterSpec]:
@@ -175,89 +230,8 @@ def desired(
     actions = (cfg.sns_topic_arn,) if cfg.sns_topic_arn else ()
     mark = marker(cluster_id)
     specs: list[AlarmSpec] = []
-    conn_threshold = math.floor(max_connections * cfg.connections_pct / 100)
     for m in members:
-        dims = (("DBInstanceIdentifier", m.instance),)
-        base = f"{cfg.prefix}"
-        specs += [
-            AlarmSpec(
-                f"{base}connections-{m.instance}",
-                "DatabaseConnections",
-                "AWS/RDS",
-                dims,
-                "Maximum",
-                60,
-                5,
-                conn_threshold,
-                "GreaterThanThreshold",
-                "missing",
-                f"{mark} connections > {cfg.connections_pct:g}% of max_connections "
-                f"{max_connections} on {m.instance} for 5 min",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}deadlocks-{m.instance}",
-                "Deadlocks",
-                "AWS/RDS",
-                dims,
-                "Sum",
-                300,
-                1,
-                0,
-                "GreaterThanThreshold",
-                "notBreaching",
-                f"{mark} deadlocks on {m.instance} in the last 5 min",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}free-local-storage-{m.instance}",
-                "FreeLocalStorage",
-                "AWS/RDS",
-                dims,
-                "Minimum",
-                300,
-                1,
-                cfg.free_local_storage_bytes,
-                "LessThanThreshold",
-                "missing",
-                f"{mark} free local (temp/log) storage below {cfg.free_local_storage_bytes} "
-                f"bytes on {m.instance}",
-                actions,
-            ),
-            AlarmSpec(
-                f"{base}acu-utilization-{m.instance}",
-                "ACUUtilization",
-                "AWS/RDS",
-                dims,
-                "Average",
-                60,
-                5,
-                cfg.acu_pct,
-                "GreaterThanOrEqualToThreshold",
-                "missing",
-                f"{mark} ACU utilization >= {cfg.acu_pct:g}% of max ACU on {m.instance} "
-                "for 5 min (raise MaxCapacity or find the load)",
-                actions,
-            ),
-        ]
-        if m.role == "WRITER":
-            specs.append(
-                AlarmSpec(
-                    f"{base}max-used-xids-{m.instance}",
-                    "MaximumUsedTransactionIDs",
-                    "AWS/RDS",
-                    dims,
-                    "Maximum",
-                    300,
-                    1,
-                    cfg.max_used_xids,
-                    "GreaterThanOrEqualToThreshold",
-                    "missing",
-                    f"{mark} transaction IDs used >= {cfg.max_used_xids} on {m.instance}: "
-                    "vacuum before wraparound (2^31)",
-                    actions,
-                )
-            )
+        specs += _instance_alarms(m, max_connections, cfg, mark, actions)
     namespace = f"auroractl/{cluster_id}"
     specs.append(
         AlarmSpec(
@@ -286,25 +260,16 @@ def desired(
     return specs, filt
 
 
-def _paginate(client: Any, op: str, key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    try:
-        out: list[dict[str, Any]] = []
-        for page in client.get_paginator(op).paginate(**kwargs):
-            out += page.get(key, [])
-        return out
-    except Exception as exc:
-        raise AwsError(f"{op} failed: {exc}") from None
-
-
 def ours(cw: Any, cluster_id: str, prefix: str) -> list[dict[str, Any]]:
     """Metric alarms with our prefix and our cluster's marker."""
     mark = marker(cluster_id)
     return [
         a
-        for a in _paginate(
+        for a in aws.paginate(
             cw,
             "describe_alarms",
             "MetricAlarms",
+            f"CloudWatch alarms {prefix}*",
             AlarmNamePrefix=prefix,
             AlarmTypes=["MetricAlarm"],
         )
@@ -338,19 +303,22 @@ def _same(spec: AlarmSpec, existing: dict[str, Any]) -> bool:
 
 def _filters(logs: Any, log_group: str, prefix: str) -> list[dict[str, Any]]:
     try:
-        return _paginate(
+        return aws.paginate(
             logs,
             "describe_metric_filters",
             "metricFilters",
+            f"log group {log_group}",
             logGroupName=log_group,
             filterNamePrefix=prefix,
         )
-    except AwsError:
+    except NotFound:
         return []  # no such log group yet
 
 
 def _log_group_exists(logs: Any, name: str) -> bool:
-    groups = _paginate(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
+    groups = aws.paginate(
+        logs, "describe_log_groups", "logGroups", f"log group {name}", logGroupNamePrefix=name
+    )
     return any(g.get("logGroupName") == name for g in groups)
 
 
@@ -363,12 +331,10 @@ def plan(
     cfg: AlarmsConfig,
     log_min_duration_ms: int | None = None,
 ) -> AlarmsPlan:
-    """What ``apply`` would put / delete to converge on the desired alarms."""
-    from auroractl.ops import cloudwatch
-
+    """What ``apply_action`` would put / delete to converge on the desired alarms."""
     if max_connections < 1:
         raise InvalidInput(f"max_connections {max_connections} must be positive")
-    cluster = cloudwatch.describe_cluster(rds, cluster_id)
+    cluster = aws.describe_cluster(rds, cluster_id)
     members = cloudwatch.members(cluster)
     notes: list[str] = []
     if not members:
@@ -439,40 +405,69 @@ def _op(comparison: str) -> str:
     }.get(comparison, comparison)
 
 
-def apply(cw: Any, logs: Any, p: AlarmsPlan) -> tuple[Change, ...]:
-    """Put what changed, delete stale alarms of ours. Returns the changes made."""
-    todo = {c.name: c for c in p.pending}
-    try:
-        if p.create_log_group:
-            try:
-                logs.create_log_group(logGroupName=p.metric_filter.log_group)
-            except Exception as exc:
-                if "ResourceAlreadyExists" not in str(exc):
-                    raise
-        if p.metric_filter.name in todo:
-            f = p.metric_filter
-            logs.put_metric_filter(
+def apply_action(cw: Any, logs: Any, p: AlarmsPlan) -> AwsAction:
+    """The calls that put what changed and delete stale alarms of ours."""
+    todo = {c.name for c in p.pending}
+    calls: list[AwsCall] = []
+    f = p.metric_filter
+    if p.create_log_group:
+        calls.append(_create_log_group(logs, f.log_group))
+    if f.name in todo:
+        transform = {
+            "metricName": f.metric,
+            "metricNamespace": f.namespace,
+            "metricValue": "1",
+            "defaultValue": 0.0,
+        }
+        calls.append(
+            aws.call(
+                logs,
+                "put_metric_filter",
+                f.name,
+                f"metric filter {f.name}",
                 logGroupName=f.log_group,
                 filterName=f.name,
                 filterPattern=f.pattern,
-                metricTransformations=[
-                    {
-                        "metricName": f.metric,
-                        "metricNamespace": f.namespace,
-                        "metricValue": "1",
-                        "defaultValue": 0.0,
-                    }
-                ],
+                metricTransformations=[transform],
             )
-        for spec in p.alarms:
-            if spec.name in todo:
-                cw.put_metric_alarm(**spec.request())
-        stale = [c.name for c in p.pending if c.kind == "alarm" and c.action == "delete"]
-        for first in range(0, len(stale), DELETE_BATCH):
-            cw.delete_alarms(AlarmNames=stale[first : first + DELETE_BATCH])
-    except Exception as exc:
-        raise AwsError(f"cannot put CloudWatch alarms for {p.cluster_id}: {exc}") from None
-    return p.pending
+        )
+    calls += [
+        aws.call(cw, "put_metric_alarm", spec.name, f"alarm {spec.name}", **spec.request())
+        for spec in p.alarms
+        if spec.name in todo
+    ]
+    stale = [c.name for c in p.pending if c.kind == "alarm" and c.action == "delete"]
+    calls += _delete_alarms(cw, stale)
+    counts = {a: sum(1 for c in p.pending if c.action == a) for a in ("create", "update", "delete")}
+    summary = (
+        f"converge the CloudWatch alarms of {p.cluster_id}: "
+        + ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+        if p.pending
+        else f"all {len(p.alarms)} alarms of {p.cluster_id} are up to date"
+    )
+    return AwsAction("alarms apply", summary, cw.meta.region_name, tuple(calls), p.notes)
+
+
+def _create_log_group(logs: Any, name: str) -> AwsCall:
+    """create_log_group, where "it already exists" (created meanwhile) is success."""
+    plain = aws.call(logs, "create_log_group", name, f"log group {name}", logGroupName=name)
+
+    def invoke() -> None:
+        try:
+            logs.create_log_group(logGroupName=name)
+        except Exception as exc:
+            if aws.error_code(exc) != "ResourceAlreadyExistsException":
+                raise aws.aws_error(exc, f"log group {name}") from None
+
+    return AwsCall(plain.service, plain.operation, plain.request, name, invoke)
+
+
+def _delete_alarms(cw: Any, names: list[str]) -> list[AwsCall]:
+    batches = [names[i : i + DELETE_BATCH] for i in range(0, len(names), DELETE_BATCH)]
+    return [
+        aws.call(cw, "delete_alarms", ",".join(b), "CloudWatch alarms", AlarmNames=b)
+        for b in batches
+    ]
 
 
 def status(cw: Any, cluster_id: str, cfg: AlarmsConfig) -> list[AlarmState]:
@@ -503,16 +498,31 @@ def delete_plan(cw: Any, logs: Any, cluster_id: str, cfg: AlarmsConfig) -> list[
     return changes
 
 
-def delete(cw: Any, logs: Any, cfg: AlarmsConfig, changes: list[Change]) -> None:
+def delete_action(
+    cw: Any, logs: Any, cluster_id: str, cfg: AlarmsConfig, changes: list[Change]
+) -> AwsAction:
+    """The calls that delete ``changes`` (from ``delete_plan``): our alarms and filter."""
     names = [c.name for c in changes if c.kind == "alarm"]
-    try:
-        for first in range(0, len(names), DELETE_BATCH):
-            cw.delete_alarms(AlarmNames=names[first : first + DELETE_BATCH])
-        for c in changes:
-            if c.kind == "metric-filter":
-                logs.delete_metric_filter(logGroupName=cfg.log_group, filterName=c.name)
-    except Exception as exc:
-        raise AwsError(f"cannot delete CloudWatch alarms: {exc}") from None
+    calls = _delete_alarms(cw, names)
+    calls += [
+        aws.call(
+            logs,
+            "delete_metric_filter",
+            c.name,
+            f"metric filter {c.name}",
+            logGroupName=cfg.log_group,
+            filterName=c.name,
+        )
+        for c in changes
+        if c.kind == "metric-filter"
+    ]
+    summary = (
+        f"delete {len(names)} alarm(s) and {len(changes) - len(names)} metric filter(s) "
+        f"of {cluster_id}"
+        if changes
+        else f"no alarms with prefix {cfg.prefix}: nothing to delete"
+    )
+    return AwsAction("alarms delete", summary, cw.meta.region_name, tuple(calls))
 
 
 def require_cluster(cluster_id: str | None) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from auroractl.aws import aws_error, cluster_snapshots, describe_cluster
+from auroractl import aws
+from auroractl.aws import cluster_snapshots, describe_cluster
 from auroractl.errors import InvalidInput, Precondition
+from auroractl.plan import AwsAction, AwsCall
 
 MADE_BY_KEY, MADE_BY_VALUE = "auroractl:made-by", "auroractl"
 RETENTION_MIN, RETENTION_MAX = 1, 35
@@ -34,7 +35,6 @@ class PolicyChange:
     retention_days: int
     window: str | None
     changed: bool
-    applied: bool
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,6 @@ class PruneItem:
     id: str
     created: dt.datetime | None
     age_days: float | None
-    action: str  # deleted | would delete
 
 
 def check_retention(days: int) -> int:
@@ -107,16 +106,11 @@ def policy(rds: Any, cluster_id: str) -> BackupPolicy:
     )
 
 
-def apply_policy(
-    rds: Any,
-    cluster_id: str,
-    retention: int,
-    window: str | None,
-    *,
-    dry_run: bool = False,
-    confirm: Callable[[str], bool] = lambda _what: True,
-) -> PolicyChange:
-    """modify_db_cluster(BackupRetentionPeriod, PreferredBackupWindow, CopyTagsToSnapshot)."""
+def policy_action(
+    rds: Any, cluster_id: str, retention: int, window: str | None
+) -> tuple[AwsAction, PolicyChange]:
+    """modify_db_cluster(BackupRetentionPeriod, PreferredBackupWindow, CopyTagsToSnapshot),
+    or no call when the cluster already has that policy."""
     check_retention(retention)
     window = check_window(window) if window else None
     before = policy(rds, cluster_id)
@@ -125,26 +119,27 @@ def apply_policy(
         or (window is not None and before.window != window)
         or not before.copy_tags_to_snapshot
     )
-    applied = False
-    if changed and not dry_run:
-        what = f"set backup retention of {cluster_id} to {retention} days" + (
-            f", window {window} UTC" if window else ""
-        )
-        confirm(what)
-        kwargs: dict[str, Any] = {
-            "DBClusterIdentifier": cluster_id,
-            "BackupRetentionPeriod": retention,
-            "CopyTagsToSnapshot": True,
-            "ApplyImmediately": True,
-        }
-        if window:
-            kwargs["PreferredBackupWindow"] = window
-        try:
-            rds.modify_db_cluster(**kwargs)
-        except Exception as exc:
-            raise aws_error(exc, f"modify cluster {cluster_id}") from None
-        applied = True
-    return PolicyChange(cluster_id, before, retention, window, changed, applied)
+    request: dict[str, Any] = {
+        "DBClusterIdentifier": cluster_id,
+        "BackupRetentionPeriod": retention,
+        "CopyTagsToSnapshot": True,
+        "ApplyImmediately": True,
+    }
+    if window:
+        request["PreferredBackupWindow"] = window
+    calls = (
+        (aws.call(rds, "modify_db_cluster", cluster_id, f"cluster {cluster_id}", **request),)
+        if changed
+        else ()
+    )
+    summary = (
+        f"set backup retention of {cluster_id} to {retention} days"
+        + (f", window {window} UTC" if window else "")
+        if changed
+        else f"{cluster_id}: backup policy already as requested; nothing to do"
+    )
+    action = AwsAction("backup policy apply", summary, rds.meta.region_name, calls)
+    return action, PolicyChange(cluster_id, before, retention, window, changed)
 
 
 def snapshot_name(cluster_id: str, when: dt.datetime) -> str:
@@ -152,7 +147,7 @@ def snapshot_name(cluster_id: str, when: dt.datetime) -> str:
     return f"auroractl-{cluster_id}"[: 255 - len(suffix)] + suffix
 
 
-def create_snapshot(
+def snapshot_action(
     rds: Any,
     cluster_id: str,
     tags: list[dict[str, str]],
@@ -160,32 +155,44 @@ def create_snapshot(
     waiter_delay: int = 30,
     max_attempts: int = 360,
     when: dt.datetime | None = None,
-) -> Snapshot:
-    """A manual cluster snapshot auroractl-<cluster>-<ts>, waited for until available."""
-    from botocore.exceptions import WaiterError
-
-    when = when or dt.datetime.now(dt.UTC)
-    name = snapshot_name(cluster_id, when)
+) -> AwsAction:
+    """A manual cluster snapshot auroractl-<cluster>-<ts>, waited for until available:
+    one call (create + waiter)."""
+    name = snapshot_name(cluster_id, when or dt.datetime.now(dt.UTC))
     describe_cluster(rds, cluster_id)
+    request = {
+        "DBClusterSnapshotIdentifier": name,
+        "DBClusterIdentifier": cluster_id,
+        "Tags": [{"Key": MADE_BY_KEY, "Value": MADE_BY_VALUE}, *tags],
+    }
+
+    def create_and_wait() -> None:
+        from botocore.exceptions import WaiterError
+
+        try:
+            rds.create_db_cluster_snapshot(**request)
+        except Exception as exc:
+            raise aws.aws_error(exc, f"snapshot of {cluster_id}") from None
+        try:
+            rds.get_waiter("db_cluster_snapshot_available").wait(
+                DBClusterSnapshotIdentifier=name,
+                WaiterConfig={"Delay": waiter_delay, "MaxAttempts": max_attempts},
+            )
+        except WaiterError as exc:
+            raise Precondition(f"snapshot {name} is not available yet: {exc}") from None
+
+    call = AwsCall("rds", "create_db_cluster_snapshot", request, name, create_and_wait)
+    summary = f"create snapshot {name} of {cluster_id} and wait until it is available"
+    return AwsAction("backup snapshot", summary, rds.meta.region_name, (call,))
+
+
+def snapshot(rds: Any, name: str) -> Snapshot:
+    """One snapshot, as listed."""
     try:
-        rds.create_db_cluster_snapshot(
-            DBClusterSnapshotIdentifier=name,
-            DBClusterIdentifier=cluster_id,
-            Tags=[{"Key": MADE_BY_KEY, "Value": MADE_BY_VALUE}, *tags],
-        )
+        found = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=name)
     except Exception as exc:
-        raise aws_error(exc, f"snapshot of {cluster_id}") from None
-    try:
-        rds.get_waiter("db_cluster_snapshot_available").wait(
-            DBClusterSnapshotIdentifier=name,
-            WaiterConfig={"Delay": waiter_delay, "MaxAttempts": max_attempts},
-        )
-    except WaiterError as exc:
-        raise Precondition(f"snapshot {name} is not available yet: {exc}") from None
-    snap = rds.describe_db_cluster_snapshots(DBClusterSnapshotIdentifier=name)[
-        "DBClusterSnapshots"
-    ][0]
-    return _snapshot(rds, snap, dt.datetime.now(dt.UTC))
+        raise aws.aws_error(exc, f"snapshot {name}") from None
+    return _snapshot(rds, found["DBClusterSnapshots"][0], dt.datetime.now(dt.UTC))
 
 
 def _made_by_us(rds: Any, snap: dict[str, Any]) -> bool:
@@ -222,15 +229,9 @@ def list_snapshots(rds: Any, cluster_id: str, now: dt.datetime | None = None) ->
     )
 
 
-def prune(
-    rds: Any,
-    cluster_id: str,
-    keep_days: int,
-    *,
-    dry_run: bool = False,
-    confirm: Callable[[str], bool] = lambda _what: True,
-    now: dt.datetime | None = None,
-) -> list[PruneItem]:
+def prune_action(
+    rds: Any, cluster_id: str, keep_days: int, now: dt.datetime | None = None
+) -> tuple[AwsAction, list[PruneItem]]:
     """Delete manual snapshots made by auroractl older than ``keep_days``; nothing else."""
     if keep_days < 0:
         raise InvalidInput(f"--keep-days {keep_days} must be 0 or more")
@@ -241,16 +242,20 @@ def prune(
         for s in list_snapshots(rds, cluster_id, now).snapshots
         if s.type == "manual" and s.made_by_auroractl and s.created and s.created < cutoff
     ]
-    if not doomed:
-        return []
-    if not dry_run:
-        confirm(f"delete {len(doomed)} auroractl snapshot(s) of {cluster_id}")
-    out = []
-    for s in doomed:
-        if not dry_run:
-            try:
-                rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=s.id)
-            except Exception as exc:
-                raise aws_error(exc, f"delete snapshot {s.id}") from None
-        out.append(PruneItem(s.id, s.created, s.age_days, "would delete" if dry_run else "deleted"))
-    return out
+    calls = tuple(
+        aws.call(
+            rds,
+            "delete_db_cluster_snapshot",
+            s.id,
+            f"delete snapshot {s.id}",
+            DBClusterSnapshotIdentifier=s.id,
+        )
+        for s in doomed
+    )
+    summary = (
+        f"delete {len(doomed)} auroractl snapshot(s) of {cluster_id} older than {keep_days} days"
+        if doomed
+        else f"no auroractl snapshot of {cluster_id} is older than {keep_days} days"
+    )
+    action = AwsAction("backup prune", summary, rds.meta.region_name, calls)
+    return action, [PruneItem(s.id, s.created, s.age_days) for s in doomed]

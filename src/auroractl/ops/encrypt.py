@@ -59,6 +59,8 @@ def key_from(
         try:
             value = sm.get_secret_value(SecretId=secret)["SecretString"]
         except Exception as exc:  # botocore errors carry no secret material
+            if not aws.is_aws_error(exc):
+                raise
             raise AwsError(f"cannot read secret {secret}: {_one_line(exc)}") from None
         with contextlib.suppress(ValueError, TypeError, AttributeError):
             import json
@@ -105,7 +107,9 @@ def keygen(name: str, region: str | None = None, endpoint_url: str | None = None
             Description="auroractl column encryption key (pgcrypto, 256 random bits, base64)",
         )
     except Exception as exc:
-        if "ResourceExists" in type(exc).__name__ or "ResourceExists" in str(exc):
+        if not aws.is_aws_error(exc):
+            raise
+        if aws.error_code(exc) == "ResourceExistsException":
             raise Precondition(
                 f"secret {name} already exists: refusing to overwrite a key"
             ) from None

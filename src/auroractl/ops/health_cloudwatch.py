@@ -31,7 +31,7 @@ def section(
 ) -> Section:
     thresholds = {k: th[k] for k in ("cloudwatch_hours", "acu_pinned_pct", "acu_pinned_share_pct")}
     try:
-        from auroractl.ops import cloudwatch
+        from auroractl.ops.shared import cloudwatch
     except ImportError:
         return Section(
             "cloudwatch",

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from auroractl import templates
-from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
-from auroractl.plan import Plan, Step
+from auroractl import aws, templates
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import cloudwatch
+from auroractl.plan import AwsAction, Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -85,12 +86,17 @@ class ParamsReport:
 
 
 @dataclass(frozen=True)
-class AuroraApplyResult:
-    parameter_group: str
-    applied: tuple[ParamStatus, ...]
-    calls: int
-    reboot_needed: bool
-    instances_to_reboot: tuple[str, ...]
+class ParamsResult:
+    """What ``params apply`` reports beside the outcome: the parameters it changes and
+    what is left to do (reboot the instances / restart the server)."""
+
+    where: str
+    target: str
+    parameter_group: str | None
+    changes: tuple[ParamStatus, ...]
+    reboot_needed: bool = False
+    instances_to_reboot: tuple[str, ...] = ()
+    pending_restart: tuple[str, ...] = ()
 
 
 def desired(section: Mapping[str, Any]) -> dict[str, str]:
@@ -155,24 +161,16 @@ def _compare(name: str, want: str, actual: str | None, unit: str | None) -> tupl
 # --- Aurora: the DB cluster parameter group -------------------------------------------
 
 
-def _aws_code(exc: BaseException) -> str:
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-
-
 def cluster_parameters(rds: Any, group: str) -> dict[str, dict[str, Any]]:
     """Every parameter of ``group`` (all pages), by name."""
-    out: dict[str, dict[str, Any]] = {}
-    try:
-        for page in rds.get_paginator("describe_db_cluster_parameters").paginate(
-            DBClusterParameterGroupName=group
-        ):
-            for p in page.get("Parameters", []):
-                out[p["ParameterName"]] = p
-    except Exception as exc:
-        if _aws_code(exc) in ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
-            raise NotFound(f"DB cluster parameter group {group!r} does not exist") from None
-        raise AwsError(f"cannot read DB cluster parameter group {group}: {exc}") from None
-    return out
+    found = aws.paginate(
+        rds,
+        "describe_db_cluster_parameters",
+        "Parameters",
+        f"DB cluster parameter group {group!r}",
+        DBClusterParameterGroupName=group,
+    )
+    return {p["ParameterName"]: p for p in found}
 
 
 def _apply_type(name: str, given: str | None) -> str:
@@ -190,9 +188,7 @@ def aurora_status(
 ) -> ParamsReport:
     """Desired vs the cluster's parameter group; ``for_apply`` refuses a default.* group
     before reading anything."""
-    from auroractl.ops import cloudwatch
-
-    cluster = cloudwatch.describe_cluster(rds, cluster_id)
+    cluster = aws.describe_cluster(rds, cluster_id)
     group = cluster.get("DBClusterParameterGroup")
     if not group:
         raise Precondition(f"DB cluster {cluster_id} reports no DB cluster parameter group")
@@ -241,44 +237,54 @@ def check_modifiable_group(group: str, cluster_id: str) -> None:
         )
 
 
-def aurora_apply(rds: Any, cluster_id: str, report: ParamsReport) -> AuroraApplyResult:
-    """Write the differing parameters, <= 20 per call; static ones pending-reboot."""
+def aurora_plan(rds: Any, report: ParamsReport) -> tuple[AwsAction, ParamsResult]:
+    """The parameter group modifications, <= 20 parameters per call (one AwsCall each);
+    dynamic parameters immediately, the others pending-reboot."""
     group = report.parameter_group or ""
-    check_modifiable_group(group, cluster_id)
+    check_modifiable_group(group, report.target)
     changes = report.changes
     locked = [p.name for p in changes if not p.modifiable]
     if locked:
         raise Precondition(f"parameter(s) not modifiable on Aurora: {', '.join(locked)}")
-    calls = 0
-    for first in range(0, len(changes), MODIFY_BATCH):
-        batch = changes[first : first + MODIFY_BATCH]
-        try:
-            rds.modify_db_cluster_parameter_group(
-                DBClusterParameterGroupName=group,
-                Parameters=[
-                    {
-                        "ParameterName": p.name,
-                        "ParameterValue": p.to_set,
-                        # Unknown apply type: pending-reboot is accepted for every parameter.
-                        "ApplyMethod": "immediate"
-                        if p.apply_type == "dynamic"
-                        else "pending-reboot",
-                    }
-                    for p in batch
-                ],
-            )
-        except Exception as exc:
-            raise AwsError(f"cannot modify DB cluster parameter group {group}: {exc}") from None
-        calls += 1
-    reboot = any(p.apply_type != "dynamic" for p in changes)
-    instances: tuple[str, ...] = ()
-    if reboot:
-        from auroractl.ops import cloudwatch
-
-        instances = tuple(
-            m.instance for m in cloudwatch.members(cloudwatch.describe_cluster(rds, cluster_id))
+    calls = tuple(
+        aws.call(
+            rds,
+            "modify_db_cluster_parameter_group",
+            group,
+            f"DB cluster parameter group {group}",
+            DBClusterParameterGroupName=group,
+            Parameters=[
+                {
+                    "ParameterName": p.name,
+                    "ParameterValue": p.to_set,
+                    # Unknown apply type: pending-reboot is accepted for every parameter.
+                    "ApplyMethod": "immediate" if p.apply_type == "dynamic" else "pending-reboot",
+                }
+                for p in changes[first : first + MODIFY_BATCH]
+            ],
         )
-    return AuroraApplyResult(group, changes, calls, reboot, instances)
+        for first in range(0, len(changes), MODIFY_BATCH)
+    )
+    static = [p.name for p in changes if p.apply_type != "dynamic"]
+    instances: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    if static:
+        cluster = aws.describe_cluster(rds, report.target)
+        instances = tuple(m.instance for m in cloudwatch.members(cluster))
+        notes = (
+            f"static parameter(s) {', '.join(static)} apply after a reboot of: "
+            f"{', '.join(instances) or '(no instances)'} "
+            "(aws rds reboot-db-instance --db-instance-identifier NAME)",
+        )
+    summary = (
+        f"set {len(changes)} parameter(s) of DB cluster parameter group {group}: "
+        f"{', '.join(p.name for p in changes)}"
+        if changes
+        else f"parameters of {group} already match the desired settings"
+    )
+    action = AwsAction("params apply", summary, rds.meta.region_name, calls, notes)
+    result = ParamsResult(report.where, report.target, group, changes, bool(static), instances)
+    return action, result
 
 
 # --- plain PostgreSQL: pg_settings + ALTER SYSTEM ---------------------------------------
@@ -358,12 +364,26 @@ def pg_plan(report: ParamsReport) -> Plan:
         if static
         else ()
     )
+    waiting = [p.name for p in report.params if p.pending_restart]
     summary = (
         f"set {len(changes)} server parameter(s): {', '.join(p.name for p in changes)}"
         if changes
         else "server parameters already match the desired settings"
+        + (f" (pending a restart: {', '.join(waiting)})" if waiting else "")
     )
     return Plan("params apply", summary, tuple(steps), notes)
+
+
+def pg_result(conn: psycopg.Connection, report: ParamsReport, applied: bool) -> ParamsResult:
+    """What is left after ALTER SYSTEM: parameters waiting for a server restart."""
+    waiting = {p.name for p in report.params if p.pending_restart}
+    if applied:
+        after = pg_status(conn, {p.name: p.desired for p in report.params})
+        waiting |= {p.name for p in after.params if p.pending_restart}
+        waiting |= {p.name for p in report.changes if p.apply_type == "static"}
+    return ParamsResult(
+        report.where, report.target, None, report.changes, pending_restart=tuple(sorted(waiting))
+    )
 
 
 def check_alter_system_privilege(conn: psycopg.Connection, names: list[str]) -> None:

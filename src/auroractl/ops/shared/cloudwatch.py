@@ -4,7 +4,7 @@
 ``describe_db_clusters`` (DBClusterMembers / IsClusterWriter) and then fetches the
 last ``hours`` of the per-instance metrics plus the cluster-level ``VolumeBytesUsed``
 with ``get_metric_data`` (one call for up to 500 queries; more are batched, and
-``NextToken`` pages are followed).
+``NextToken`` pages are followed). Shared by alarms, params and health.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from auroractl.errors import AwsError, InvalidInput, NotFound
+from auroractl import aws
+from auroractl.errors import InvalidInput
 
 NAMESPACE = "AWS/RDS"
 PERIOD_S = 60
@@ -74,20 +75,6 @@ class _Query:
     stat: str
 
 
-def describe_cluster(rds: Any, cluster_id: str) -> dict[str, Any]:
-    """The cluster's ``describe_db_clusters`` entry; NotFound with a clear message."""
-    try:
-        clusters = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code == "DBClusterNotFoundFault":
-            raise NotFound(f"DB cluster {cluster_id!r} does not exist") from None
-        raise AwsError(f"cannot describe DB cluster {cluster_id}: {exc}") from None
-    if not clusters:
-        raise NotFound(f"DB cluster {cluster_id!r} does not exist")
-    return clusters[0]
-
-
 def members(cluster: dict[str, Any]) -> list[Member]:
     """Writer first, then readers, each sorted by name."""
     found = [
@@ -144,7 +131,7 @@ def fetch(
             try:
                 response = cw.get_metric_data(**request)
             except Exception as exc:
-                raise AwsError(f"cannot read CloudWatch metrics of {cluster_id}: {exc}") from None
+                raise aws.aws_error(exc, f"CloudWatch metrics of {cluster_id}") from None
             for result in response.get("MetricDataResults", []):
                 if result["Id"] in points:
                     points[result["Id"]].extend(
@@ -184,8 +171,6 @@ def cluster_metrics(
 
     ``rds_client`` / ``cloudwatch_client`` let a caller reuse (or instrument) clients.
     """
-    from auroractl import aws
-
     if not hours > 0 or hours > 24 * 455:
         raise InvalidInput(f"metrics window {hours} h must be > 0 and at most 455 days")
     rds = rds_client or aws.client("rds", region, endpoint_url)
@@ -194,5 +179,5 @@ def cluster_metrics(
     if end.tzinfo is None:
         end = end.replace(tzinfo=dt.UTC)
     start = end - dt.timedelta(hours=hours)
-    instances = members(describe_cluster(rds, cluster_id))
+    instances = members(aws.describe_cluster(rds, cluster_id))
     return fetch(cw, cluster_id, build_queries(cluster_id, instances), start, end)
