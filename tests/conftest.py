@@ -97,6 +97,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "AURORACTL_STATEMENT_TIMEOUT",
         "AURORACTL_LOCK_RETRIES",
         "AURORACTL_AWS_ENDPOINT_URL",
+        "AURORACTL_LEDGER_FILE",
         "PGHOST",
         "PGHOSTADDR",
         "PGPORT",
@@ -107,6 +108,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the local ledger file
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

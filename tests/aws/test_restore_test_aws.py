@@ -335,32 +335,6 @@ def test_retention_bounds_and_apply(cli, rds, aurora):
     assert json.loads(shown.stdout)["retention_days"] == 30
 
 
-def test_snapshot_list_and_prune_only_auroractl_snapshots(cli, rds, aurora):
-    rds.create_db_cluster_snapshot(
-        DBClusterSnapshotIdentifier="hand-made", DBClusterIdentifier=rds.source_id
-    )
-    made = cli("backup", "snapshot", "--tag", "reason=test", "--format", "json")
-    assert made.exit_code == 0, made.stderr
-    snap = json.loads(made.stdout)
-    assert snap["id"].startswith(f"auroractl-{rds.source_id}-")
-    assert snap["status"] == "available" and snap["made_by_auroractl"] is True
-    listing = json.loads(cli("backup", "list", "--format", "json").stdout)
-    types = {s["id"]: s["type"] for s in listing["snapshots"]}
-    assert types[snap["id"]] == "manual" and types["hand-made"] == "manual"
-    assert "automated" in types.values()
-    assert listing["latest_restorable_time"] is not None
-    assert cli("backup", "snapshot", "--tag", "novalue").exit_code == 2
-    assert cli("backup", "prune", "--keep-days", "0").exit_code == 4  # no --yes, no TTY
-    kept = cli("backup", "prune", "--keep-days", "1", "--yes", "--format", "json")
-    assert kept.exit_code == 0 and json.loads(kept.stdout) == []
-    pruned = cli("backup", "prune", "--keep-days", "0", "--yes", "--format", "json")
-    assert pruned.exit_code == 0, pruned.stderr
-    assert [p["id"] for p in json.loads(pruned.stdout)] == [snap["id"]]
-    remaining = rds.describe_db_cluster_snapshots(DBClusterIdentifier=rds.source_id)
-    ids = {s["DBClusterSnapshotIdentifier"] for s in remaining["DBClusterSnapshots"]}
-    assert "hand-made" in ids and snap["id"] not in ids
-
-
 def test_backup_without_an_aurora_target_is_a_precondition(cli, dsn):
     result = cli("backup", "list")
     assert result.exit_code == 3
