@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from auroractl.errors import InvalidInput
-from auroractl.ops import health, health_checks, health_cloudwatch, health_report
+from auroractl.ops import health
+from auroractl.ops.health import checks as health_checks
+from auroractl.ops.health import cloudwatch as health_cloudwatch
+from auroractl.ops.health import report as health_report
 
 
 def test_thresholds_overlay_defaults_and_reject_unknown_or_bad_values():
