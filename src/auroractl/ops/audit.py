@@ -152,17 +152,10 @@ def _select(
 
     chosen = []
     for name in names or []:
-        oid = resolve(conn, name).oid
-        schema, rel = conn.execute(
-            "SELECT n.nspname, c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
-            [oid],
-        ).fetchone()
-        match = next((t for t in known if (t.schema, t.name) == (schema, rel)), None)
+        rel = resolve(conn, name)
+        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
         if match is None:
-            raise Precondition(
-                f'"{schema}.{rel}" cannot be audited (a partition or auroractl\'s own)'
-            )
+            raise Precondition(f'"{rel.label}" cannot be audited (a partition or auroractl\'s own)')
         chosen.append(match)
     return chosen
 

@@ -172,16 +172,11 @@ def _select_tables(
 
     chosen = []
     for name in tables or []:
-        oid = resolve(conn, name).oid
-        row = conn.execute(
-            "SELECT n.nspname, c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
-            [oid],
-        ).fetchone()
-        match = next((t for t in known if (t.schema, t.name) == tuple(row)), None)
+        rel = resolve(conn, name)
+        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
         if match is None:
             raise Precondition(
-                f'table "{row[0]}.{row[1]}" has no {cfg.column} column '
+                f'table "{rel.label}" has no {cfg.column} column '
                 "(or is a partition: enable RLS on its parent)"
             )
         chosen.append(match)
