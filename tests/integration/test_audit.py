@@ -186,3 +186,35 @@ def test_enable_all_and_dry_run(cli, dsn, conn):
         "SELECT operation, row_pk FROM audit.audit_log WHERE table_name = 'public.ai_preferences'"
     ).fetchall()
     assert entry == [("DELETE", "1")]
+
+
+def test_format_json_is_one_document_for_every_outcome(cli, dsn, conn):
+    dry = cli("audit", "enable", "usuarios", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    preview = json.loads(dry.stdout)
+    assert preview["status"] == "dry-run"
+    sql = "\n".join(s["sql"] for s in preview["steps"])
+    # One change: the log, its first months and the triggers, previewed together.
+    assert "audit_log_default" in sql and "PARTITION OF" in sql and "CREATE TRIGGER" in sql
+    applied = cli("audit", "enable", "usuarios", "--yes", "--format", "json")
+    assert applied.exit_code == 0, applied.stderr
+    outcome = json.loads(applied.stdout)
+    assert outcome["status"] == "applied" and outcome["ledger_id"] is not None
+    ledger = conn.execute(
+        "SELECT count(*) FROM auroractl.operations WHERE command LIKE 'audit enable%'"
+    ).fetchone()[0]
+    assert ledger == 1  # one change, one ledger row
+    again = cli("audit", "enable", "--table", "usuarios", "--yes", "--format", "json")
+    assert again.exit_code == 0, again.stderr
+    assert json.loads(again.stdout)["status"] == "nothing-to-do"
+    prune = cli("audit", "prune", "--yes", "--format", "json")
+    assert prune.exit_code == 0, prune.stderr
+    assert json.loads(prune.stdout)["status"] == "nothing-to-do"
+    log = cli("audit", "log", "usuarios", "--format", "json")
+    assert log.exit_code == 0 and json.loads(log.stdout) == []
+
+
+def test_enable_without_a_terminal_or_yes_refuses_and_changes_nothing(cli, dsn, conn):
+    result = cli("audit", "enable", "usuarios")
+    assert result.exit_code != 0 and "--yes" in result.stderr
+    assert conn.execute("SELECT to_regclass('audit.audit_log')").fetchone()[0] is None

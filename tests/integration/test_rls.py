@@ -244,3 +244,17 @@ def test_enable_warns_without_a_tenant_index_and_status_names_bypassers(cli, dsn
     after = json.loads(cli("rls", "status", "--format", "json").stdout)
     alunos = next(t for t in after["tables"] if t["table"] == "public.alunos")
     assert alunos["covered"] and alunos["bypass"] == []
+
+
+def test_dry_run_format_json_is_one_document(cli, dsn, conn):
+    result = cli("rls", "enable", "alunos", "--table", "escolas", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    preview = json.loads(result.stdout)
+    assert preview["status"] == "dry-run"
+    assert preview["summary"] == "enable + force RLS on public.alunos, public.escolas"
+    assert any("FORCE ROW LEVEL SECURITY" in s["sql"] for s in preview["steps"])
+    assert flags(conn, "alunos") == (False, False)
+    applied = cli("rls", "enable", "alunos", "--yes", "--format", "json")
+    assert json.loads(applied.stdout)["status"] == "applied"
+    again = cli("rls", "enable", "--table", "alunos", "--yes", "--format", "json")
+    assert json.loads(again.stdout)["status"] == "nothing-to-do"

@@ -8,7 +8,10 @@ import sys
 import pytest
 
 from auroractl.errors import InvalidInput
-from auroractl.ops import health, health_checks, health_cloudwatch, health_report
+from auroractl.ops import health
+from auroractl.ops.health import checks as health_checks
+from auroractl.ops.health import cloudwatch as health_cloudwatch
+from auroractl.ops.health import report as health_report
 
 
 def test_thresholds_overlay_defaults_and_reject_unknown_or_bad_values():
@@ -95,3 +98,16 @@ def test_cloudwatch_section_without_the_module_is_unknown(monkeypatch):
     sec = health_cloudwatch.section("c1", "us-east-1", None, health.DEFAULTS)
     assert sec.status == "UNKNOWN"
     assert "could not check" in sec.summary
+
+
+def test_the_health_package_has_no_import_cycle():
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("auroractl")
+    modules = sorted(m for m in graph.modules if m.startswith("auroractl.ops.health"))
+    assert len(modules) >= 5
+    for a in modules:
+        for b in modules:
+            if a < b and graph.find_shortest_chain(a, b) and graph.find_shortest_chain(b, a):
+                pytest.fail(f"import cycle between {a} and {b}")
+    # model is the leaf every other module of the package builds on
+    assert not graph.find_modules_directly_imported_by("auroractl.ops.health.model") & set(modules)

@@ -31,4 +31,14 @@ def show(fmt: FormatOpt = Format.table) -> None:
         "lock_retries": s.lock_retries,
         "profiles": sorted(s.profiles),
     }
-    output.pairs(data, fmt.value)
+    output.result(data, rows=pair_rows(data))
+
+
+def pair_rows(data: dict) -> list[dict]:
+    """Key/value rows, values shown verbatim (lists as JSON)."""
+    import json
+
+    return [
+        {"key": k, "value": v if isinstance(v, str | None) else json.dumps(output.to_jsonable(v))}
+        for k, v in data.items()
+    ]

@@ -36,37 +36,38 @@ def check(
         auroractl graphql check --schema public --role application_user
     """
     from auroractl.ops import graphql as ops
-    from auroractl.ops import webhooks
 
     s = _context.settings()
     app_role = role or s.section("rls").get("app_role", "application_user")
-    personal = tuple(s.section("webhooks").get("exclude_columns", webhooks.DEFAULT_EXCLUDED))
+    personal = tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
     with _context.connect() as conn:
         result = ops.check(conn, schema or ["public"], app_role, personal)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.render(
-            [
-                {
-                    "table": t.table,
-                    "pk": t.has_primary_key,
-                    "rls": t.rls,
-                    "grants": ",".join(t.app_privileges or ()) or "-",
-                    "blocking": "; ".join(t.blocking),
-                    "warnings": "; ".join(t.warnings),
-                }
-                for t in result.tables
-            ],
-            fmt.value,
-            title=f"PostGraphile as {app_role}",
-        )
-        if not result.role_exists:
-            output.warn(
-                f"role {app_role} does not exist: create it (auroractl rls enable) or pass --role"
-            )
-        output.info(f"Command line: {result.command_line}")
-        for line in result.suggestions:
-            output.info(f"Suggestion: {line}")
+    output.result(result, rows=_rows(result), table=lambda: _table(result))
     if result.blocking:
         raise typer.Exit(1)
+
+
+def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [
+        {
+            "table": t.table,
+            "pk": t.has_primary_key,
+            "rls": t.rls,
+            "grants": ",".join(t.app_privileges or ()) or "-",
+            "blocking": "; ".join(t.blocking),
+            "warnings": "; ".join(t.warnings),
+        }
+        for t in result.tables
+    ]
+
+
+def _table(result) -> None:  # type: ignore[no-untyped-def]
+    output.render(_rows(result), "table", title=f"PostGraphile as {result.app_role}")
+    if not result.role_exists:
+        output.warn(
+            f"role {result.app_role} does not exist: "
+            "create it (auroractl rls enable) or pass --role"
+        )
+    output.info(f"Command line: {result.command_line}")
+    for line in result.suggestions:
+        output.info(f"Suggestion: {line}")

@@ -56,7 +56,7 @@ def health(
         profile = target.profile
 
         def cloudwatch(th, now):  # type: ignore[no-untyped-def]
-            from auroractl.ops import health_cloudwatch
+            from auroractl.ops.health import cloudwatch as health_cloudwatch
 
             return health_cloudwatch.section(
                 target.cluster_id, profile.region, profile.endpoint_url, th, now
@@ -72,9 +72,9 @@ def health(
         message = " ".join(str(exc).split())[:400]
         output.error(message)
         result = ops.unreachable(label, message)
-    show(result, fmt)
+    show(result)
     if report is not None:
-        from auroractl.ops import health_report
+        from auroractl.ops.health import report as health_report
 
         try:
             report.write_text(health_report.render(result), encoding="utf-8")
@@ -85,22 +85,20 @@ def health(
     raise typer.Exit(result.exit_code)
 
 
-def show(result: HealthReport, fmt: Format) -> None:
-    if fmt == Format.json:
-        output.render(result, "json")
-        return
+def show(result: HealthReport) -> None:
+    """The report in this invocation's mode: JSON, CSV of findings, panels or tables."""
     findings = [
         {"section": s.name, "status": f.status, "object": f.object, "finding": f.message}
         for s in result.sections
         for f in s.findings
     ]
-    if fmt == Format.csv:
-        output.render(
-            findings or [{"section": "", "status": "", "object": "", "finding": ""}], "csv"
-        )
-        return
-    console = output.stdout()
-    if console.is_terminal:
+    # CSV keeps its header even when nothing was found.
+    empty = [{"section": "", "status": "", "object": "", "finding": ""}]
+    output.result(result, rows=findings or empty, table=lambda: _table(result, findings))
+
+
+def _table(result: HealthReport, findings: list[dict]) -> None:
+    if output.stdout().is_terminal:
         _panels(result)
         return
     output.render(
@@ -117,7 +115,7 @@ def _panels(result: HealthReport) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from auroractl.ops.health_checks import tree_lines
+    from auroractl.ops.health.checks import tree_lines
 
     console = output.stdout()
     console.print(
@@ -211,4 +209,4 @@ def top_queries(
         raise InvalidInput(f"--by {by!r} must be one of {', '.join(ops.BY)}")
     with _context.connect() as conn:
         rows = ops.top_queries(conn, by, limit)
-    output.render(rows, fmt.value, title=f"top queries by {by}")
+    output.result(rows, title=f"top queries by {by}")

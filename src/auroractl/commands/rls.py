@@ -8,15 +8,34 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Tenant isolation with row level security (enable, status, verify, disable).")
 
+# Verbs that take several tables accept them positionally and with --table (repeatable).
+TablesArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Tables (schema.name; quote capitals: '\"Eventos\"').", show_default=False),
+]
 TablesOpt = Annotated[
     list[str] | None,
-    typer.Option("--table", "-t", help="Table with a tenant column (repeatable)."),
+    typer.Option("--table", "-t", help="The same as the TABLES arguments (repeatable)."),
 ]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every table with the tenant column.")]
+
+
+def tables_given(positional: list[str] | None, option: list[str] | None) -> list[str] | None:
+    """The tables named either way, in order, each once (None when none)."""
+    names = list(dict.fromkeys([*(positional or ()), *(option or ())]))
+    return names or None
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -27,11 +46,12 @@ def _config():  # type: ignore[no-untyped-def]
 
 @app.command()
 def enable(
+    tables_arg: TablesArg = None,
     table: TablesOpt = None,
     all_tables: AllOpt = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
 
@@ -43,35 +63,36 @@ def enable(
 
     Example:
         auroractl rls enable --all --dry-run
-        auroractl rls enable --table alunos --table escolas --yes
+        auroractl rls enable alunos escolas --yes
     """
     from auroractl.ops import rls as ops
 
     cfg = _config()
     with _context.connect() as conn:
-        plan = ops.plan_enable(conn, cfg, table, all_tables)
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        plan = ops.plan_enable(conn, cfg, tables_given(tables_arg, table), all_tables)
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def disable(
+    tables_arg: TablesArg = None,
     table: TablesOpt = None,
     all_tables: AllOpt = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Drop auroractl's policies and turn row level security off (every tenant sees all).
 
     Example:
-        auroractl rls disable --table alunos --yes
+        auroractl rls disable alunos --yes
     """
     from auroractl.ops import rls as ops
 
     cfg = _config()
     with _context.connect() as conn:
-        plan = ops.plan_disable(conn, cfg, table, all_tables)
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        plan = ops.plan_disable(conn, cfg, tables_given(tables_arg, table), all_tables)
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
@@ -89,32 +110,7 @@ def status(fmt: FormatOpt = Format.table) -> None:
     cfg = _config()
     with _context.connect() as conn:
         st = ops.status(conn, cfg)
-    if fmt == Format.json:
-        output.render(st, "json")
-    else:
-        output.render(
-            [
-                {
-                    "table": c.table,
-                    "covered": "yes" if c.covered else "NO",
-                    "enabled": c.rls_enabled,
-                    "forced": c.rls_forced,
-                    "policies": ", ".join(c.policies),
-                    "tenant index": c.tenant_index,
-                    "bypassed by": ", ".join(c.bypass),
-                    "note": c.note,
-                }
-                for c in st.tables
-            ],
-            fmt.value,
-            title=f"RLS on {st.column} (setting {st.setting}, role {st.app_role})",
-        )
-        if fmt == Format.table:
-            output.info(
-                "Roles that bypass RLS everywhere: " + (", ".join(st.bypass_roles) or "none")
-            )
-            if not st.app_role_exists:
-                output.warn(f"application role {st.app_role} does not exist")
+    output.result(st, rows=_status_rows(st), table=lambda: _status_table(st))
     if st.app_role_bypasses:
         output.error(f"application role {st.app_role} bypasses RLS")
         raise typer.Exit(1)
@@ -123,8 +119,36 @@ def status(fmt: FormatOpt = Format.table) -> None:
         raise typer.Exit(1)
 
 
+def _status_rows(st) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [
+        {
+            "table": c.table,
+            "covered": "yes" if c.covered else "NO",
+            "enabled": c.rls_enabled,
+            "forced": c.rls_forced,
+            "policies": ", ".join(c.policies),
+            "tenant index": c.tenant_index,
+            "bypassed by": ", ".join(c.bypass),
+            "note": c.note,
+        }
+        for c in st.tables
+    ]
+
+
+def _status_table(st) -> None:  # type: ignore[no-untyped-def]
+    output.render(
+        _status_rows(st),
+        "table",
+        title=f"RLS on {st.column} (setting {st.setting}, role {st.app_role})",
+    )
+    output.info("Roles that bypass RLS everywhere: " + (", ".join(st.bypass_roles) or "none"))
+    if not st.app_role_exists:
+        output.warn(f"application role {st.app_role} does not exist")
+
+
 @app.command()
 def verify(
+    tables_arg: TablesArg = None,
     tenants: Annotated[
         str | None, typer.Option("--tenants", help="Comma-separated empresa ids, e.g. 1,2,3.")
     ] = None,
@@ -136,52 +160,59 @@ def verify(
 ) -> None:
     """Prove isolation as the application role; every change is rolled back; exit 1 on a leak.
 
-    For each tenant and tenant table: only the tenant's rows are visible; with the setting
-    unset, empty or garbage no row is visible; INSERT/UPDATE into another tenant is
-    rejected; UPDATE cannot reach other tenants' rows.
+    For each tenant and tenant table (default: all): only the tenant's rows are visible;
+    with the setting unset, empty or garbage no row is visible; INSERT/UPDATE into another
+    tenant is rejected; UPDATE cannot reach other tenants' rows.
 
     Example:
         auroractl rls verify --sample 3
-        auroractl rls verify --tenants 1,2 --table alunos --format json
+        auroractl rls verify alunos --tenants 1,2 --format json
     """
-    from auroractl.errors import InvalidInput
     from auroractl.ops import rls as ops
 
-    ids: list[int] = []
-    if tenants:
-        try:
-            ids = [int(x) for x in tenants.split(",") if x.strip()]
-        except ValueError:
-            raise InvalidInput(
-                f"--tenants {tenants!r} is not a list of integers like 1,2,3"
-            ) from None
-    if tenants and sample:
-        raise InvalidInput("give --tenants or --sample, not both")
+    ids = _tenant_ids(tenants, sample)
     cfg = _config()
     with _context.connect() as conn:
         if not ids:
             ids = ops.tenants_sample(conn, sample or 3)
-        report = ops.verify(conn, cfg, ids, table)
-    if fmt == Format.json:
-        output.render(report, "json")
-    else:
-        matrix: dict[str, dict[str, str]] = {}
-        rank = {"LEAK": 3, "error": 2, "ok": 1, "n/a": 0}
-        for c in report.checks:
-            row = matrix.setdefault(c.table, {"table": c.table})
-            cur = row.get(c.check)
-            if cur is None or rank[c.result] > rank[cur]:
-                row[c.check] = c.result
-        output.render(
-            list(matrix.values()),
-            fmt.value,
-            title=f"RLS verify as {report.app_role}, tenants {', '.join(map(str, report.tenants))}",
-        )
-        for c in report.leaks + report.errors:
-            output.info(f"{c.result}: {c.table} tenant {c.tenant} {c.check}: {c.detail}")
+        report = ops.verify(conn, cfg, ids, tables_given(tables_arg, table))
+    output.result(report, rows=_matrix(report), table=lambda: _verify_table(report))
     if report.leaks:
         output.error(f"{len(report.leaks)} leak(s) found")
         raise typer.Exit(1)
     if report.errors:
         output.error(f"{len(report.errors)} check(s) could not run")
         raise typer.Exit(1)
+
+
+def _tenant_ids(tenants: str | None, sample: int | None) -> list[int]:
+    from auroractl.errors import InvalidInput
+
+    if tenants and sample:
+        raise InvalidInput("give --tenants or --sample, not both")
+    try:
+        return [int(x) for x in (tenants or "").split(",") if x.strip()]
+    except ValueError:
+        raise InvalidInput(f"--tenants {tenants!r} is not a list of integers like 1,2,3") from None
+
+
+def _matrix(report) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """One row per table, one column per check: its worst result over the tenants."""
+    matrix: dict[str, dict[str, str]] = {}
+    rank = {"LEAK": 3, "error": 2, "ok": 1, "n/a": 0}
+    for c in report.checks:
+        row = matrix.setdefault(c.table, {"table": c.table})
+        cur = row.get(c.check)
+        if cur is None or rank[c.result] > rank[cur]:
+            row[c.check] = c.result
+    return list(matrix.values())
+
+
+def _verify_table(report) -> None:  # type: ignore[no-untyped-def]
+    output.render(
+        _matrix(report),
+        "table",
+        title=f"RLS verify as {report.app_role}, tenants {', '.join(map(str, report.tenants))}",
+    )
+    for c in report.leaks + report.errors:
+        output.info(f"{c.result}: {c.table} tenant {c.tenant} {c.check}: {c.detail}")

@@ -23,11 +23,13 @@ ScaleOpt = Annotated[
 ]
 
 
-def _show(status, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    data = output.to_jsonable(status)
-    if fmt != Format.json:
-        data.update({f"rows.{k}": v for k, v in (data.pop("rows") or {}).items()})
-    output.pairs(data, fmt.value)
+def _show(status) -> None:  # type: ignore[no-untyped-def]
+    """The status as one JSON document, or key/value rows with one row per table."""
+    from auroractl.commands.config import pair_rows
+
+    flat = output.to_jsonable(status)
+    flat.update({f"rows.{k}": v for k, v in (flat.pop("rows") or {}).items()})
+    output.result(status, rows=pair_rows(flat))
 
 
 @app.command()
@@ -40,7 +42,7 @@ def up(scale: ScaleOpt = 1.0, fmt: FormatOpt = Format.table) -> None:
     from auroractl.ops import sandbox as ops
 
     output.info("Starting the sandbox (first run: initdb + demo data load)...")
-    _show(ops.up(_context.settings(), scale), fmt)
+    _show(ops.up(_context.settings(), scale))
 
 
 @app.command()
@@ -58,7 +60,7 @@ def down(
 
     if purge and not yes:
         raise Refused("--purge deletes the sandbox data directory: pass --yes as well")
-    _show(ops.down(_context.settings(), purge), fmt)
+    _show(ops.down(_context.settings(), purge))
 
 
 @app.command()
@@ -70,7 +72,7 @@ def status(fmt: FormatOpt = Format.table) -> None:
     """
     from auroractl.ops import sandbox as ops
 
-    _show(ops.status(_context.settings()), fmt)
+    _show(ops.status(_context.settings()))
 
 
 @app.command()
@@ -84,4 +86,4 @@ def reset(scale: ScaleOpt = 1.0, yes: YesOpt = False, fmt: FormatOpt = Format.ta
 
     if not yes:
         raise Refused("reset drops the sandbox database: pass --yes")
-    _show(ops.reset(_context.settings(), scale), fmt)
+    _show(ops.reset(_context.settings(), scale))

@@ -10,7 +10,15 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Recurring jobs with pg_cron: add, list, remove, runs (UTC).")
 
@@ -41,7 +49,7 @@ def add(
     sql_command: Annotated[str | None, typer.Option("--sql", help="Run this SQL instead.")] = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Schedule (or update) a job that runs in this database; shows its next 3 runs.
 
@@ -82,7 +90,7 @@ def list_(fmt: FormatOpt = Format.table) -> None:
 
     with _cron() as (cron_conn, _):
         jobs = schedule.list_jobs(cron_conn)
-    output.render(jobs, fmt.value, title="pg_cron jobs (times in UTC)")
+    output.result(jobs, title="pg_cron jobs (times in UTC)")
 
 
 @app.command()
@@ -90,7 +98,7 @@ def remove(
     name: Annotated[str, typer.Argument(help="Job name.")],
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Unschedule a job.
 
@@ -120,4 +128,4 @@ def runs(
 
     with _cron() as (cron_conn, _):
         rows = schedule.runs(cron_conn, job, limit)
-    output.render(rows, fmt.value)
+    output.result(rows, title="pg_cron runs (times in UTC)")

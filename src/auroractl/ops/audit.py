@@ -126,6 +126,20 @@ def log_exists(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [LOG_LABEL]).fetchone()[0]
 
 
+@dataclass(frozen=True)
+class LogFacts:
+    """What setting up the log depends on, read in one round trip."""
+
+    exists: bool
+    function_tag: str | None  # the COMMENT on audit.log_change(): its version
+    hstore_schema: str | None
+    today: dt.date
+
+
+def read_log(conn: psycopg.Connection) -> LogFacts:
+    return LogFacts(*conn.execute(templates.load("audit/log_facts.sql")).fetchone())
+
+
 def _select(
     conn: psycopg.Connection, names: list[str] | None, all_tables: bool
 ) -> list[AuditedTable]:
@@ -138,17 +152,10 @@ def _select(
 
     chosen = []
     for name in names or []:
-        oid = resolve(conn, name).oid
-        schema, rel = conn.execute(
-            "SELECT n.nspname, c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
-            [oid],
-        ).fetchone()
-        match = next((t for t in known if (t.schema, t.name) == (schema, rel)), None)
+        rel = resolve(conn, name)
+        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
         if match is None:
-            raise Precondition(
-                f'"{schema}.{rel}" cannot be audited (a partition or auroractl\'s own)'
-            )
+            raise Precondition(f'"{rel.label}" cannot be audited (a partition or auroractl\'s own)')
         chosen.append(match)
     return chosen
 
@@ -161,21 +168,17 @@ def _function_tag(sql: str) -> str:
     return f"{VERSION} sha256={hashlib.sha256(sql.encode()).hexdigest()[:16]}"
 
 
-def hstore_schema(conn: psycopg.Connection) -> str | None:
-    row = conn.execute(templates.load("audit/hstore_schema.sql")).fetchone()
-    return row[0] if row else None
-
-
 # ---------------------------------------------------------------- plans
 
 
-def plan_setup(conn: psycopg.Connection) -> Plan:
-    """The log table (partitioned by month, DEFAULT as a safety net), its indexes, the function."""
+def setup_steps(facts: LogFacts) -> list[Step]:
+    """The log table (partitioned by month, DEFAULT as a safety net), its indexes, the
+    trigger function (again when its version tag differs)."""
+    schema = Step(templates.render("audit/create_schema.sql.j2", schema=SCHEMA), txn="setup")
     steps: list[Step] = []
-    exists = log_exists(conn)
-    if not exists:
+    if not facts.exists:
         steps += [
-            Step(templates.render("audit/create_schema.sql.j2", schema=SCHEMA), txn="setup"),
+            schema,
             Step(
                 templates.render("audit/create_log.sql.j2", table=LOG),
                 txn="setup",
@@ -190,27 +193,20 @@ def plan_setup(conn: psycopg.Connection) -> Plan:
                 txn="setup",
             ),
         ]
-        for index, cols in (
-            ("audit_log_row_idx", ["table_name", "row_pk"]),
-            ("audit_log_changed_at_idx", ["changed_at"]),
-        ):
-            steps.append(
-                Step(
-                    templates.render(
-                        "audit/create_index.sql.j2", index=index, table=LOG, columns=cols
-                    ),
-                    txn="setup",
-                )
-            )
-    hstore = hstore_schema(conn)
-    if hstore is None:
-        hstore = SCHEMA
-        steps.append(
+        steps += [
             Step(
-                templates.render("audit/create_schema.sql.j2", schema=SCHEMA),
+                templates.render("audit/create_index.sql.j2", index=index, table=LOG, columns=cols),
                 txn="setup",
             )
-        )
+            for index, cols in (
+                ("audit_log_row_idx", ["table_name", "row_pk"]),
+                ("audit_log_changed_at_idx", ["changed_at"]),
+            )
+        ]
+    hstore = facts.hstore_schema
+    if hstore is None:
+        hstore = SCHEMA
+        steps += [] if schema in steps else [schema]
         steps.append(
             Step(
                 templates.render("audit/create_extension.sql.j2", schema=SCHEMA),
@@ -220,12 +216,7 @@ def plan_setup(conn: psycopg.Connection) -> Plan:
         )
     function_sql = _function_sql(hstore)
     tag = _function_tag(function_sql)
-    current = None
-    if exists:
-        current = conn.execute(
-            "SELECT obj_description(to_regprocedure('audit.log_change()'), 'pg_proc')"
-        ).fetchone()[0]
-    if current != tag:
+    if facts.function_tag != tag:
         from psycopg import sql
 
         steps.append(Step(function_sql, txn="setup", comment="trigger function audit.log_change()"))
@@ -237,23 +228,63 @@ def plan_setup(conn: psycopg.Connection) -> Plan:
                 txn="setup",
             )
         )
+    return steps
+
+
+def plan_setup(conn: psycopg.Connection) -> Plan:
+    steps = setup_steps(read_log(conn))
     summary = "create audit.audit_log and audit.log_change()" if steps else "audit log in place"
     return Plan("audit setup", summary, tuple(steps))
 
 
-def plan_partitions(conn: psycopg.Connection, today: dt.date | None = None) -> list[Plan]:
+def first_months(today: dt.date) -> Plan:
+    """This month and the next of a log created in the same plan (nothing to move yet)."""
+    from auroractl.ops import partition
+
+    steps, names = [], []
+    lower = dt.date(today.year, today.month, 1)
+    for _ in range(2):
+        upper = partition.add_period(lower, "month")
+        name = f"audit_log_{lower.year}_{lower.month:02d}"
+        steps.append(
+            Step(
+                templates.render(
+                    "audit/create_month.sql.j2",
+                    table=LOG,
+                    partition=(SCHEMA, name),
+                    lower=_utc(lower),
+                    upper=_utc(upper),
+                ),
+                txn="setup",
+                comment=f"{SCHEMA}.{name}",
+            )
+        )
+        names.append(f"{SCHEMA}.{name}")
+        lower = upper
+    return Plan("audit setup", f"create {', '.join(names)}", tuple(steps))
+
+
+def _utc(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC)
+
+
+def plan_partitions(conn: psycopg.Connection, facts: LogFacts | None = None) -> list[Plan]:
     """Current and next month, through the partition module (so `partition ensure` agrees)."""
     from auroractl.ops import partition
 
+    facts = facts or read_log(conn)
+    if not facts.exists:
+        return [first_months(facts.today)]
     p = partition.parent(conn, LOG_LABEL)
-    plans = []
-    if not p.ranges:
-        today = today or p.today
-        plan, _ = partition.plan_create(conn, LOG_LABEL, month=f"{today.year}-{today.month:02d}")
-        return [plan]
-    plan, _ = partition.plan_ensure(conn, [LOG_LABEL], 1)
-    plans.append(plan)
-    return plans
+    if p.ranges:
+        return [partition.plan_ensure(conn, [LOG_LABEL], 1)[0]]
+    # The log without monthly partitions (dropped by hand): this month, then the next.
+    this = dt.date(p.today.year, p.today.month, 1)
+    nxt = partition.add_period(this, "month")
+    return [
+        partition.plan_create(conn, LOG_LABEL, month=f"{d.year}-{d.month:02d}")[0]
+        for d in (this, nxt)
+    ]
 
 
 def pg_array(items: tuple[str, ...] | list[str]) -> str:
@@ -266,70 +297,74 @@ def _comment(t: AuditedTable, pii: list[str]) -> str:
     return f"{VERSION} pk={json.dumps(list(t.pk_columns))} pii={json.dumps(pii)}"
 
 
+def trigger_steps(t: AuditedTable, cfg: AuditConfig) -> list[Step]:
+    """(Re)create the three triggers of a table unless they carry the wanted tag."""
+    pii = [c for c in cfg.personal_columns if c in t.columns]
+    want = _comment(t, pii)
+    if all(t.triggers.get(name) == want for name in TRIGGERS):
+        return []
+    ctx = {
+        "table": t.qualified,
+        "function": FUNCTION,
+        "pk_array": pg_array(t.pk_columns),
+        "pii_array": pg_array(pii),
+        "label": t.label,
+    }
+    templates_by_trigger = zip(
+        TRIGGERS,
+        (
+            "audit/create_row_trigger.sql.j2",
+            "audit/create_update_trigger.sql.j2",
+            "audit/create_truncate_trigger.sql.j2",
+        ),
+        strict=True,
+    )
+    steps: list[Step] = []
+    for trig, template in templates_by_trigger:
+        sqls = (
+            (templates.render("audit/drop_trigger.sql.j2", trigger=trig, table=t.qualified), ""),
+            (templates.render(template, trigger=trig, **ctx), f"{trig} on {t.label}"),
+            (
+                templates.render(
+                    "audit/comment_trigger.sql.j2", trigger=trig, table=t.qualified, comment=want
+                ),
+                "",
+            ),
+        )
+        steps += [Step(q, comment=c, locks=(t.label,), txn=t.label) for q, c in sqls]
+    return steps
+
+
 def plan_enable(
     conn: psycopg.Connection, cfg: AuditConfig, names: list[str] | None, all_tables: bool
 ) -> Plan:
-    chosen = _select(conn, names, all_tables)
-    steps: list[Step] = []
-    notes: list[str] = []
-    for t in chosen:
-        pii = [c for c in cfg.personal_columns if c in t.columns]
-        if not t.pk_columns:
-            notes.append(f"{t.label} has no primary key: row_pk stays NULL for its rows")
-        want = _comment(t, pii)
-        if all(t.triggers.get(name) == want for name in TRIGGERS):
-            continue
-        ctx = {
-            "table": t.qualified,
-            "function": FUNCTION,
-            "pk_array": pg_array(t.pk_columns),
-            "pii_array": pg_array(pii),
-            "label": t.label,
-        }
-        lock = (t.label,)
-        for trig, template in zip(
-            TRIGGERS,
-            (
-                "audit/create_row_trigger.sql.j2",
-                "audit/create_update_trigger.sql.j2",
-                "audit/create_truncate_trigger.sql.j2",
-            ),
-            strict=True,
-        ):
-            steps.append(
-                Step(
-                    templates.render("audit/drop_trigger.sql.j2", trigger=trig, table=t.qualified),
-                    locks=lock,
-                    txn=t.label,
-                )
-            )
-            steps.append(
-                Step(
-                    templates.render(template, trigger=trig, **ctx),
-                    locks=lock,
-                    txn=t.label,
-                    comment=f"{trig} on {t.label}",
-                )
-            )
-            steps.append(
-                Step(
-                    templates.render(
-                        "audit/comment_trigger.sql.j2",
-                        trigger=trig,
-                        table=t.qualified,
-                        comment=want,
-                    ),
-                    locks=lock,
-                    txn=t.label,
-                )
-            )
+    """One change: the log and its function when missing or outdated, its partitions
+    through next month, and the triggers, so that there is one confirmation."""
+    chosen = _select(conn, names, all_tables)  # input errors before anything is read
+    facts = read_log(conn)
+    setup = setup_steps(facts)
+    months = [p for p in plan_partitions(conn, facts) if not p.empty]
+    triggers = [s for t in chosen for s in trigger_steps(t, cfg)]
+    notes = tuple(
+        f"{t.label} has no primary key: row_pk stays NULL for its rows"
+        for t in chosen
+        if not t.pk_columns
+    )
     command = "audit enable " + (
         "--all" if all_tables else " ".join(f"--table {n}" for n in names or [])
     )
     labels = ", ".join(t.label for t in chosen)
+    steps = (*setup, *(s for p in months for s in p.steps), *triggers)
     if not steps:
-        return Plan(command, f"already audited: {labels}: nothing to do", notes=tuple(notes))
-    return Plan(command, f"audit {labels}", tuple(steps), tuple(notes))
+        return Plan(command, f"already audited: {labels}: nothing to do", notes=notes)
+    parts = [
+        ("create audit.audit_log" if not facts.exists else "update audit.log_change()")
+        if setup
+        else "",
+        *(p.summary for p in months),
+        f"audit {labels}" if triggers else "",
+    ]
+    return Plan(command, "; ".join(p for p in parts if p), steps, notes)
 
 
 def plan_disable(conn: psycopg.Connection, names: list[str] | None, all_tables: bool) -> Plan:

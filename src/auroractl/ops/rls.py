@@ -11,7 +11,7 @@ recognises (``auroractl.maintenance = on``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -172,16 +172,11 @@ def _select_tables(
 
     chosen = []
     for name in tables or []:
-        oid = resolve(conn, name).oid
-        row = conn.execute(
-            "SELECT n.nspname, c.relname FROM pg_class c "
-            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %s",
-            [oid],
-        ).fetchone()
-        match = next((t for t in known if (t.schema, t.name) == tuple(row)), None)
+        rel = resolve(conn, name)
+        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
         if match is None:
             raise Precondition(
-                f'table "{row[0]}.{row[1]}" has no {cfg.column} column '
+                f'table "{rel.label}" has no {cfg.column} column '
                 "(or is a partition: enable RLS on its parent)"
             )
         chosen.append(match)
@@ -203,15 +198,78 @@ def _comment(cfg: RlsConfig, owner: str = "") -> str:
 # ---------------------------------------------------------------- enable / disable
 
 
+@dataclass(frozen=True)
+class AppRole:
+    name: str
+    superuser: bool
+    bypassrls: bool
+    can_login: bool
+    current_user_is_member: bool
+
+
+@dataclass(frozen=True)
+class EnableFacts:
+    """What enabling RLS on some tables depends on, read once."""
+
+    tables: tuple[TenantTable, ...]
+    role: AppRole | None  # None: the application role does not exist yet
+    schemas_without_usage: tuple[str, ...]  # of the tables' schemas, for the role
+
+
+def _app_role(conn: psycopg.Connection, cfg: RlsConfig) -> AppRole | None:
+    row = _role(conn, cfg.app_role)
+    return AppRole(*row) if row else None
+
+
+def read_enable(
+    conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
+) -> EnableFacts:
+    chosen = _select_tables(conn, cfg, tables, all_tables)
+    role = _app_role(conn, cfg)
+    schemas = tuple(dict.fromkeys(t.schema for t in chosen))
+    if role is not None:
+        schemas = tuple(
+            s
+            for s in schemas
+            if not conn.execute(
+                "SELECT has_schema_privilege(%s, %s, 'USAGE')", [cfg.app_role, s]
+            ).fetchone()[0]
+        )
+    return EnableFacts(tuple(chosen), role, schemas)
+
+
 def plan_enable(
     conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
 ) -> Plan:
-    chosen = _select_tables(conn, cfg, tables, all_tables)
-    for t in chosen:
+    command = "rls enable " + (
+        "--all" if all_tables else " ".join(f"--table {n}" for n in tables or [])
+    )
+    return plan_enable_from(read_enable(conn, cfg, tables, all_tables), cfg, command)
+
+
+def plan_enable_from(facts: EnableFacts, cfg: RlsConfig, command: str) -> Plan:
+    """The plan for ``facts``: pure, so it is testable without a database."""
+    for t in facts.tables:
         _check_type(t, cfg)
+    steps = _role_steps(facts, cfg) + [s for t in facts.tables for s in _table_steps(t, cfg)]
+    notes = tuple(
+        f"no index on {t.label} leads with {cfg.column}: every tenant-scoped "
+        f"query will scan the table (CREATE INDEX CONCURRENTLY ... ({cfg.column}))"
+        for t in facts.tables
+        if not t.has_tenant_index
+    )
+    names = ", ".join(t.label for t in facts.tables)
+    if not steps:
+        return Plan(
+            command, f"RLS already enabled and forced on {names}: nothing to do", notes=notes
+        )
+    return Plan(command, f"enable + force RLS on {names}", tuple(steps), notes)
+
+
+def _role_steps(facts: EnableFacts, cfg: RlsConfig) -> list[Step]:
+    """The application role: created NOLOGIN when missing, never one that bypasses RLS."""
+    role = facts.role
     steps: list[Step] = []
-    notes: list[str] = []
-    role = _role(conn, cfg.app_role)
     if role is None:
         steps.append(
             Step(
@@ -220,12 +278,12 @@ def plan_enable(
                 txn="role",
             )
         )
-    elif role[1] or role[2]:
+    elif role.superuser or role.bypassrls:
         raise Precondition(
             f"role {cfg.app_role} is a superuser or has BYPASSRLS: RLS would not bind it",
             hint=f"ALTER ROLE {cfg.app_role} NOBYPASSRLS (and NOSUPERUSER)",
         )
-    if role is None or not role[4]:
+    if role is None or not role.current_user_is_member:
         steps.append(
             Step(
                 templates.render("rls/grant_role.sql.j2", role=cfg.app_role),
@@ -233,89 +291,65 @@ def plan_enable(
                 txn="role",
             )
         )
-    for schema in dict.fromkeys(t.schema for t in chosen):
-        if (
-            role is not None
-            and conn.execute(
-                "SELECT has_schema_privilege(%s, %s, 'USAGE')", [cfg.app_role, schema]
-            ).fetchone()[0]
-        ):
-            continue
+    steps += [
+        Step(
+            templates.render("rls/grant_schema.sql.j2", schema=schema, role=cfg.app_role),
+            txn="role",
+        )
+        for schema in facts.schemas_without_usage
+    ]
+    return steps
+
+
+def _table_steps(t: TenantTable, cfg: RlsConfig) -> list[Step]:
+    """Grant, both policies (again when their tag differs), enable and force, in one
+    transaction per table."""
+    txn, lock = t.label, (t.label,)
+    comments = dict(c.split("=", 1) for c in t.policy_comments)
+    steps: list[Step] = []
+    if not t.app_role_has_access:
         steps.append(
             Step(
-                templates.render("rls/grant_schema.sql.j2", schema=schema, role=cfg.app_role),
-                txn="role",
+                templates.render("rls/grant_table.sql.j2", table=t.qualified, role=cfg.app_role),
+                locks=lock,
+                txn=txn,
             )
         )
-    for t in chosen:
-        txn = t.label
-        lock = (t.label,)
-        comments = dict(c.split("=", 1) for c in t.policy_comments)
-        table_steps: list[Step] = []
-        if not t.app_role_has_access:
-            table_steps.append(
-                Step(
-                    templates.render(
-                        "rls/grant_table.sql.j2", table=t.qualified, role=cfg.app_role
-                    ),
-                    locks=lock,
-                    txn=txn,
-                )
-            )
-        want_tenant = _comment(cfg)
-        if comments.get(TENANT_POLICY) != want_tenant:
-            table_steps += _policy_steps(
-                t,
-                "rls/create_policy.sql.j2",
-                TENANT_POLICY,
-                want_tenant,
-                txn,
-                column=cfg.column,
-                setting=cfg.setting,
-            )
-        want_maint = _comment(cfg, t.owner)
-        if comments.get(MAINTENANCE_POLICY) != want_maint:
-            table_steps += _policy_steps(
-                t,
-                "rls/create_maintenance_policy.sql.j2",
-                MAINTENANCE_POLICY,
-                want_maint,
-                txn,
-                role=t.owner,
-            )
-        if not t.rls_enabled:
-            table_steps.append(
-                Step(
-                    templates.render("rls/enable.sql.j2", table=t.qualified),
-                    locks=lock,
-                    txn=txn,
-                    comment=f"enable RLS on {t.label}",
-                )
-            )
-        if not t.rls_forced:
-            table_steps.append(
-                Step(
-                    templates.render("rls/force.sql.j2", table=t.qualified),
-                    locks=lock,
-                    txn=txn,
-                    comment=f"force RLS on {t.label}",
-                )
-            )
-        steps += table_steps
-        if not t.has_tenant_index:
-            notes.append(
-                f"no index on {t.label} leads with {cfg.column}: every tenant-scoped "
-                f"query will scan the table (CREATE INDEX CONCURRENTLY ... ({cfg.column}))"
-            )
-    names = ", ".join(t.label for t in chosen)
-    command = "rls enable " + (
-        "--all" if all_tables else " ".join(f"--table {n}" for n in tables or [])
-    )
-    if not steps:
-        return Plan(
-            command, f"RLS already enabled and forced on {names}: nothing to do", notes=tuple(notes)
+    want_tenant = _comment(cfg)
+    if comments.get(TENANT_POLICY) != want_tenant:
+        steps += _policy_steps(
+            t,
+            "rls/create_policy.sql.j2",
+            TENANT_POLICY,
+            want_tenant,
+            txn,
+            column=cfg.column,
+            setting=cfg.setting,
         )
-    return Plan(command, f"enable + force RLS on {names}", tuple(steps), tuple(notes))
+    want_maint = _comment(cfg, t.owner)
+    if comments.get(MAINTENANCE_POLICY) != want_maint:
+        steps += _policy_steps(
+            t,
+            "rls/create_maintenance_policy.sql.j2",
+            MAINTENANCE_POLICY,
+            want_maint,
+            txn,
+            role=t.owner,
+        )
+    for needed, template, what in (
+        (not t.rls_enabled, "rls/enable.sql.j2", "enable"),
+        (not t.rls_forced, "rls/force.sql.j2", "force"),
+    ):
+        if needed:
+            steps.append(
+                Step(
+                    templates.render(template, table=t.qualified),
+                    locks=lock,
+                    txn=txn,
+                    comment=f"{what} RLS on {t.label}",
+                )
+            )
+    return steps
 
 
 def _policy_steps(
@@ -530,122 +564,154 @@ def _as_app(conn: psycopg.Connection, cfg: RlsConfig, value: str | None) -> Iter
         pass
 
 
+@dataclass(frozen=True)
+class _Probe:
+    """One table and tenant under test, with the statements every check uses."""
+
+    conn: Any
+    cfg: RlsConfig
+    table: TenantTable
+    tenant: int
+    other: int
+
+    @property
+    def ident(self) -> Any:
+        from psycopg import sql
+
+        return sql.Identifier(self.table.schema, self.table.name)
+
+    @property
+    def col(self) -> Any:
+        from psycopg import sql
+
+        return sql.Identifier(self.cfg.column)
+
+    def run(self, query: Any, params: Any = None) -> Any:
+        return self.conn.execute(query, params)
+
+
+# A check returns (result, detail); it runs inside a rolled-back transaction as the
+# application role with the tenant setting given beside it (None: unset).
+Check = Callable[[_Probe], tuple[str, str]]
+
+
+def _own_rows_only(p: _Probe) -> tuple[str, str]:
+    from psycopg import sql
+
+    foreign, total = p.run(
+        sql.SQL("SELECT count(*) FILTER (WHERE {c} IS DISTINCT FROM %s), count(*) FROM {t}").format(
+            c=p.col, t=p.ident
+        ),
+        [p.tenant],
+    ).fetchone()
+    if foreign:
+        return "LEAK", f"{foreign} row(s) of other tenants visible"
+    return "ok", f"{total} row(s) visible"
+
+
+def _sees_none(p: _Probe) -> tuple[str, str]:
+    from psycopg import sql
+
+    n = p.run(sql.SQL("SELECT count(*) FROM {}").format(p.ident)).fetchone()[0]
+    return ("LEAK" if n else "ok"), f"{n} row(s) visible"
+
+
+def _rejected(exc: Exception) -> bool:
+    return "row-level security" in str(exc)
+
+
+def _insert_as(p: _Probe, target: int, unset: bool) -> tuple[str, str]:
+    """Copy one of the tenant's rows with the tenant column set to ``target``; with
+    ``unset`` the copy is read with the tenant set, then inserted with the setting empty."""
+    import psycopg
+    from psycopg import sql
+
+    row = p.run(
+        sql.SQL("SELECT to_jsonb(r) FROM (SELECT * FROM {t} WHERE {c} = %s LIMIT 1) r").format(
+            t=p.ident, c=p.col
+        ),
+        [p.tenant],
+    ).fetchone()
+    if row is None:
+        return "n/a", "tenant has no row to copy"
+    if unset:
+        p.run("SELECT set_config(%s, '', true)", [p.cfg.setting])
+    insert = sql.SQL(
+        "INSERT INTO {t} OVERRIDING SYSTEM VALUE "
+        "SELECT * FROM jsonb_populate_record(NULL::{t}, %s::jsonb || jsonb_build_object({n}, %s))"
+    ).format(t=p.ident, n=sql.Literal(p.cfg.column))
+    try:
+        with p.conn.transaction():
+            p.run(insert, [psycopg.types.json.Jsonb(row[0]), target])
+    except psycopg.errors.InsufficientPrivilege as exc:
+        if _rejected(exc):
+            return "ok", "rejected by policy"
+        raise
+    return "LEAK", f"row inserted with {p.cfg.column}={target}"
+
+
+def _update_to_other(p: _Probe) -> tuple[str, str]:
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with p.conn.transaction():
+            n = p.run(
+                sql.SQL(
+                    "UPDATE {t} SET {c} = %s WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} LIMIT 1))"
+                ).format(t=p.ident, c=p.col),
+                [p.other],
+            ).rowcount
+    except psycopg.errors.InsufficientPrivilege as exc:
+        if _rejected(exc):
+            return "ok", "rejected by policy"
+        raise
+    if n:
+        return "LEAK", f"{n} row(s) moved to tenant {p.other}"
+    return "n/a", "tenant has no row to update"
+
+
+def _update_other_rows(p: _Probe) -> tuple[str, str]:
+    from psycopg import sql
+
+    n = p.run(
+        sql.SQL("UPDATE {t} SET {c} = {c} WHERE {c} IS DISTINCT FROM %s").format(
+            t=p.ident, c=p.col
+        ),
+        [p.tenant],
+    ).rowcount
+    return ("LEAK" if n else "ok"), f"{n} row(s) of other tenants updated"
+
+
+def _checks(p: _Probe) -> tuple[tuple[str, str | None, Check], ...]:
+    """(check, tenant setting, function) in CHECKS order."""
+    own = str(p.tenant)
+    return (
+        ("own_rows_only", own, _own_rows_only),
+        ("unset_sees_none", None, _sees_none),
+        ("empty_sees_none", "", _sees_none),
+        ("garbage_sees_none", f"{p.tenant} OR true", _sees_none),
+        ("insert_other_tenant", own, lambda q: _insert_as(q, q.other, unset=False)),
+        ("insert_unset", own, lambda q: _insert_as(q, q.tenant, unset=True)),
+        ("update_to_other_tenant", own, _update_to_other),
+        ("update_other_rows", own, _update_other_rows),
+    )
+
+
 def _verify_table(
     conn: psycopg.Connection, cfg: RlsConfig, t: TenantTable, tenant: int, other: int
 ) -> list[CheckResult]:
     import psycopg
-    from psycopg import sql
 
-    table = sql.Identifier(t.schema, t.name)
-    col = sql.Identifier(cfg.column)
+    probe = _Probe(conn, cfg, t, tenant, other)
     out: list[CheckResult] = []
-
-    def add(check: str, result: str, detail: str = "") -> None:
-        out.append(CheckResult(t.label, tenant, check, result, detail))
-
-    def guarded(check: str, value: str | None, body) -> None:  # type: ignore[no-untyped-def]
+    for check, value, fn in _checks(probe):
         try:
             with _as_app(conn, cfg, value):
-                body()
+                result, detail = fn(probe)
         except psycopg.Error as exc:
-            add(check, "error", _one_line(exc))
-
-    own: dict[str, int] = {}
-
-    def own_rows() -> None:
-        foreign, total = conn.execute(
-            sql.SQL(
-                "SELECT count(*) FILTER (WHERE {c} IS DISTINCT FROM %s), count(*) FROM {t}"
-            ).format(c=col, t=table),
-            [tenant],
-        ).fetchone()
-        own["visible"] = total
-        if foreign:
-            add("own_rows_only", "LEAK", f"{foreign} row(s) of other tenants visible")
-        else:
-            add("own_rows_only", "ok", f"{total} row(s) visible")
-
-    guarded("own_rows_only", str(tenant), own_rows)
-
-    for check, value in (
-        ("unset_sees_none", None),
-        ("empty_sees_none", ""),
-        ("garbage_sees_none", f"{tenant} OR true"),
-    ):
-
-        def zero(check: str = check) -> None:
-            n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(table)).fetchone()[0]
-            add(check, "LEAK" if n else "ok", f"{n} row(s) visible")
-
-        guarded(check, value, zero)
-
-    sample_row = sql.SQL(
-        "SELECT to_jsonb(r) FROM (SELECT * FROM {t} WHERE {c} = %s LIMIT 1) r"
-    ).format(t=table, c=col)
-    insert = sql.SQL(
-        "INSERT INTO {t} OVERRIDING SYSTEM VALUE "
-        "SELECT * FROM jsonb_populate_record(NULL::{t}, %s::jsonb || jsonb_build_object({n}, %s))"
-    ).format(t=table, n=sql.Literal(cfg.column))
-
-    def try_insert(check: str, target: int, value: str | None) -> None:
-        def body() -> None:
-            if value is None:
-                # the row to copy is read with the tenant set, then the setting is reset
-                conn.execute("SELECT set_config(%s, %s, true)", [cfg.setting, str(tenant)])
-            row = conn.execute(sample_row, [tenant]).fetchone()
-            if row is None:
-                add(check, "n/a", "tenant has no row to copy")
-                return
-            if value is None:
-                conn.execute("SELECT set_config(%s, '', true)", [cfg.setting])
-            try:
-                with conn.transaction():
-                    conn.execute(insert, [psycopg.types.json.Jsonb(row[0]), target])
-            except psycopg.errors.InsufficientPrivilege as exc:
-                if "row-level security" in str(exc):
-                    add(check, "ok", "rejected by policy")
-                    return
-                raise
-            add(check, "LEAK", f"row inserted with {cfg.column}={target}")
-
-        guarded(check, value if value is not None else str(tenant), body)
-
-    try_insert("insert_other_tenant", other, str(tenant))
-    try_insert("insert_unset", tenant, None)
-
-    def update_to_other() -> None:
-        try:
-            with conn.transaction():
-                cur = conn.execute(
-                    sql.SQL(
-                        "UPDATE {t} SET {c} = %s "
-                        "WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} LIMIT 1))"
-                    ).format(t=table, c=col),
-                    [other],
-                )
-                n = cur.rowcount
-        except psycopg.errors.InsufficientPrivilege as exc:
-            if "row-level security" in str(exc):
-                add("update_to_other_tenant", "ok", "rejected by policy")
-                return
-            raise
-        if n:
-            add("update_to_other_tenant", "LEAK", f"{n} row(s) moved to tenant {other}")
-        else:
-            add("update_to_other_tenant", "n/a", "tenant has no row to update")
-
-    guarded("update_to_other_tenant", str(tenant), update_to_other)
-
-    def update_other_rows() -> None:
-        n = conn.execute(
-            sql.SQL("UPDATE {t} SET {c} = {c} WHERE {c} IS DISTINCT FROM %s").format(
-                t=table, c=col
-            ),
-            [tenant],
-        ).rowcount
-        add("update_other_rows", "LEAK" if n else "ok", f"{n} row(s) of other tenants updated")
-
-    guarded("update_other_rows", str(tenant), update_other_rows)
+            result, detail = "error", _one_line(exc)
+        out.append(CheckResult(t.label, tenant, check, result, detail))
     return out
 
 

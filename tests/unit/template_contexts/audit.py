@@ -1,5 +1,7 @@
 """Render contexts for sql_templates/audit/: ``None`` stands for a hostile identifier."""
 
+import datetime as dt
+
 _TRIGGER = {
     "trigger": None,
     "table": None,
@@ -14,6 +16,12 @@ CONTEXTS = {
     "audit/create_default.sql.j2": {"partition": None, "table": None},
     "audit/create_index.sql.j2": {"index": None, "table": None, "columns": None},
     "audit/create_log.sql.j2": {"table": None},
+    "audit/create_month.sql.j2": {
+        "partition": None,
+        "table": None,
+        "lower": dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        "upper": dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    },
     "audit/create_row_trigger.sql.j2": dict(_TRIGGER),
     "audit/create_schema.sql.j2": {"schema": None},
     "audit/create_truncate_trigger.sql.j2": dict(_TRIGGER),

@@ -6,7 +6,8 @@ import dataclasses
 import html
 from typing import Any
 
-from auroractl.ops.health import HealthReport, Section
+from auroractl.ops.health.checks import tree_lines
+from auroractl.ops.health.model import HealthReport, Section
 
 COLOURS = {"OK": "#1a7f37", "WARN": "#9a6700", "CRIT": "#cf222e", "UNKNOWN": "#57606a"}
 
@@ -103,8 +104,6 @@ def _extra(section: Section) -> str:
     if section.name == "storage":
         return _table(d.get("largest_tables", []), ["name", "bytes"])
     if section.name == "locks" and d.get("blocking_chains"):
-        from auroractl.ops.health_checks import tree_lines
-
         return "<pre>" + _e("\n".join(tree_lines(d["blocking_chains"]))) + "</pre>"
     return ""
 

@@ -9,9 +9,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from auroractl.ops.health import OK, UNKNOWN, WARN, Finding, Section
+from auroractl.ops.health.model import OK, TITLES, UNKNOWN, WARN, Finding, Section
 
-TITLE = "CloudWatch"
+TITLE = TITLES["cloudwatch"]
 
 
 def _stat(series: Any, name: str) -> float | None:
@@ -20,6 +20,40 @@ def _stat(series: Any, name: str) -> float | None:
         values = list(series.values)
         value = {"minimum": min, "maximum": max}.get(name, lambda v: sum(v) / len(v))(values)
     return None if value is None else round(float(value), 3)
+
+
+def _series(s: Any) -> dict[str, Any]:
+    return {
+        "metric": s.metric,
+        "instance": s.instance,
+        "role": s.role,
+        "unit": s.unit,
+        "minimum": _stat(s, "minimum"),
+        "average": _stat(s, "average"),
+        "maximum": _stat(s, "maximum"),
+        "timestamps": [t.isoformat() for t in s.timestamps],
+        "values": [float(v) for v in s.values],
+    }
+
+
+def _pinned(s: Any, item: dict[str, Any], th: Mapping[str, float]) -> Finding | None:
+    """An instance at its max ACU most of the time: Serverless v2 cannot scale further."""
+    if s.metric != "ACUUtilization" or not s.values:
+        return None
+    pinned = sum(1 for v in s.values if v >= th["acu_pinned_pct"])
+    share = round(100.0 * pinned / len(s.values), 1)
+    item["pinned_share_pct"] = share
+    if share < th["acu_pinned_share_pct"]:
+        return None
+    who = s.instance or "cluster"
+    return Finding(
+        WARN,
+        f"ACUUtilization >= {th['acu_pinned_pct']:g}% in {share}% of the last "
+        f"{th['cloudwatch_hours']:g} h: {who} is pinned at its max ACU; "
+        "raise MaxCapacity or reduce load",
+        who,
+        {"pinned_share_pct": share},
+    )
 
 
 def section(
@@ -57,37 +91,8 @@ def section(
             f"could not check: {type(exc).__name__}: {text}",
             thresholds=thresholds,
         )
-    findings: list[Finding] = []
-    data = []
-    for s in series:
-        item = {
-            "metric": s.metric,
-            "instance": s.instance,
-            "role": s.role,
-            "unit": s.unit,
-            "minimum": _stat(s, "minimum"),
-            "average": _stat(s, "average"),
-            "maximum": _stat(s, "maximum"),
-            "timestamps": [t.isoformat() for t in s.timestamps],
-            "values": [float(v) for v in s.values],
-        }
-        data.append(item)
-        if s.metric == "ACUUtilization" and s.values:
-            pinned = sum(1 for v in s.values if v >= th["acu_pinned_pct"])
-            share = round(100.0 * pinned / len(s.values), 1)
-            item["pinned_share_pct"] = share
-            if share >= th["acu_pinned_share_pct"]:
-                who = s.instance or "cluster"
-                findings.append(
-                    Finding(
-                        WARN,
-                        f"ACUUtilization >= {th['acu_pinned_pct']:g}% in {share}% of the last "
-                        f"{th['cloudwatch_hours']:g} h: {who} is pinned at its max ACU; "
-                        "raise MaxCapacity or reduce load",
-                        who,
-                        {"pinned_share_pct": share},
-                    )
-                )
+    data = [_series(s) for s in series]
+    findings = [f for s, item in zip(series, data, strict=True) if (f := _pinned(s, item, th))]
     status = WARN if findings else OK
     with_data = sum(1 for s in series if s.values)
     summary = (

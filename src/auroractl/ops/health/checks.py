@@ -7,35 +7,21 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from auroractl import templates
-from auroractl.ops.health import (
+from auroractl.ops.health.model import (
     CRIT,
     OK,
     PGSS_HELP,
+    TITLES,
     UNKNOWN,
     WARN,
     CountingConnection,
     Finding,
     Prelude,
     Section,
-    fetch_top_queries,
-    ranked,
     worst,
 )
+from auroractl.ops.health.queries import fetch_top_queries, ranked
 
-TITLES = {
-    "connections": "Connections",
-    "locks": "Long queries, transactions and blocking",
-    "top_queries": "Top queries (pg_stat_statements)",
-    "conflicts": "Deadlocks, conflicts and temp files",
-    "cache": "Cache hit ratio",
-    "vacuum": "Vacuum and wraparound",
-    "indexes": "Indexes",
-    "sequences": "Sequences and integer keys",
-    "storage": "Storage and bloat",
-    "partitions": "Partitions",
-    "settings": "Settings",
-    "cloudwatch": "CloudWatch",
-}
 XID_LIMIT = 2**31
 MB = 1024 * 1024
 
@@ -161,6 +147,59 @@ def tree_lines(nodes: list[dict], depth: int = 0) -> list[str]:
     return lines
 
 
+_LOCK_COLUMNS = (
+    "pid",
+    "backend_type",
+    "user",
+    "database",
+    "application",
+    "state",
+    "wait_event_type",
+    "wait_event",
+    "query_seconds",
+    "xact_seconds",
+    "query",
+    "blocked_by",
+)
+
+
+def _lock_wait(s: dict, th: Th) -> Finding | None:
+    wait = s["query_seconds"] or 0.0
+    if wait < th["lock_wait_warn_seconds"]:
+        return None
+    return Finding(
+        _level(wait, th["lock_wait_warn_seconds"], th["lock_wait_crit_seconds"]),
+        f"pid {s['pid']} waits {_secs(wait)} on a lock held by pid(s) "
+        f"{', '.join(map(str, s['blocked_by']))}: {s['query']}",
+        f"pid {s['pid']}",
+        {"blocked_by": s["blocked_by"], "seconds": wait},
+    )
+
+
+def _long_query(s: dict, th: Th) -> Finding | None:
+    seconds = s["query_seconds"] or 0
+    if s["state"] != "active" or seconds < th["long_query_seconds"]:
+        return None
+    return Finding(
+        _level(seconds, th["long_query_seconds"], th["long_query_crit_seconds"]),
+        f"pid {s['pid']} query running {_secs(seconds)}: {s['query']}",
+        f"pid {s['pid']}",
+        {"seconds": s["query_seconds"], "user": s["user"]},
+    )
+
+
+def _long_transaction(s: dict, th: Th) -> Finding | None:
+    seconds = s["xact_seconds"] or 0
+    if seconds < th["long_transaction_warn_seconds"]:
+        return None
+    return Finding(
+        _level(seconds, th["long_transaction_warn_seconds"], th["long_transaction_crit_seconds"]),
+        f"pid {s['pid']} transaction open {_secs(seconds)} ({s['state']}): {s['query']}",
+        f"pid {s['pid']}",
+        {"seconds": s["xact_seconds"], "user": s["user"]},
+    )
+
+
 def locks(conn: CountingConnection, ctx: Prelude, th: Th) -> Section:
     rows = conn.execute(
         templates.load("health/locks.sql"),
@@ -170,77 +209,29 @@ def locks(conn: CountingConnection, ctx: Prelude, th: Th) -> Section:
             "long_transaction_seconds": th["long_transaction_warn_seconds"],
         },
     ).fetchall()
-    cols = [
-        "pid",
-        "backend_type",
-        "user",
-        "database",
-        "application",
-        "state",
-        "wait_event_type",
-        "wait_event",
-        "query_seconds",
-        "xact_seconds",
-        "query",
-        "blocked_by",
-    ]
-    sessions = {r[0]: dict(zip(cols, r, strict=True)) for r in rows}
+    sessions = {r[0]: dict(zip(_LOCK_COLUMNS, r, strict=True)) for r in rows}
     findings: list[Finding] = []
     edges: dict[int, list[int]] = {}
-    long_queries, long_xacts, waiting = [], [], []
+    long_queries = long_xacts = 0
     for s in sessions.values():
         for blocker in s["blocked_by"] or []:
             edges.setdefault(blocker, []).append(s["pid"])
         client = s["backend_type"] == "client backend"
+        # A session waiting on a lock is reported as waiting, not as a long query.
         if s["blocked_by"]:
-            wait = s["query_seconds"] or 0.0
-            if wait >= th["lock_wait_warn_seconds"]:
-                waiting.append(s)
-                findings.append(
-                    Finding(
-                        _level(wait, th["lock_wait_warn_seconds"], th["lock_wait_crit_seconds"]),
-                        f"pid {s['pid']} waits {_secs(wait)} on a lock held by pid(s) "
-                        f"{', '.join(map(str, s['blocked_by']))}: {s['query']}",
-                        f"pid {s['pid']}",
-                        {"blocked_by": s["blocked_by"], "seconds": wait},
-                    )
-                )
-        elif (
-            client
-            and s["state"] == "active"
-            and (s["query_seconds"] or 0) >= th["long_query_seconds"]
-        ):
-            long_queries.append(s)
-            findings.append(
-                Finding(
-                    _level(
-                        s["query_seconds"], th["long_query_seconds"], th["long_query_crit_seconds"]
-                    ),
-                    f"pid {s['pid']} query running {_secs(s['query_seconds'])}: {s['query']}",
-                    f"pid {s['pid']}",
-                    {"seconds": s["query_seconds"], "user": s["user"]},
-                )
-            )
-        if client and (s["xact_seconds"] or 0) >= th["long_transaction_warn_seconds"]:
-            long_xacts.append(s)
-            findings.append(
-                Finding(
-                    _level(
-                        s["xact_seconds"],
-                        th["long_transaction_warn_seconds"],
-                        th["long_transaction_crit_seconds"],
-                    ),
-                    f"pid {s['pid']} transaction open {_secs(s['xact_seconds'])} "
-                    f"({s['state']}): {s['query']}",
-                    f"pid {s['pid']}",
-                    {"seconds": s["xact_seconds"], "user": s["user"]},
-                )
-            )
+            query = None
+            findings += [f for f in [_lock_wait(s, th)] if f]
+        else:
+            query = _long_query(s, th) if client else None
+        xact = _long_transaction(s, th) if client else None
+        findings += [f for f in (query, xact) if f]
+        long_queries += query is not None
+        long_xacts += xact is not None
     chains = _tree(sessions, edges) if edges else []
     blocked_count = sum(1 for s in sessions.values() if s["blocked_by"])
     summary = (
-        f"{len(long_queries)} query(ies) > {_secs(th['long_query_seconds'])}, "
-        f"{len(long_xacts)} transaction(s) > {_secs(th['long_transaction_warn_seconds'])}, "
+        f"{long_queries} query(ies) > {_secs(th['long_query_seconds'])}, "
+        f"{long_xacts} transaction(s) > {_secs(th['long_transaction_warn_seconds'])}, "
         f"{blocked_count} blocked session(s)"
     )
     return _section(
