@@ -131,7 +131,7 @@ def test_drill_restores_latest_snapshot_verifies_and_tears_down(cli, rds, aurora
     assert status["rows: public.usuarios"] == "pass"
     assert nothing_left(rds)
     with psycopg.connect(aurora) as conn:
-        assert conn.execute("SELECT backend, outcome FROM auroractl.drills").fetchall() == [
+        assert conn.execute("SELECT backend, outcome FROM auroractl.restore_tests").fetchall() == [
             ("aurora", "passed")
         ]
 
@@ -239,7 +239,7 @@ def test_exception_mid_way_still_tears_down(cli, rds, aurora, monkeypatch):
     assert "division by zero" in result.stderr
     assert nothing_left(rds)
     with psycopg.connect(aurora) as conn:
-        assert conn.execute("SELECT outcome FROM auroractl.drills").fetchone()[0] == "error"
+        assert conn.execute("SELECT outcome FROM auroractl.restore_tests").fetchone()[0] == "error"
 
 
 def test_unreachable_restored_cluster_times_out_and_tears_down(cli, rds, aurora, monkeypatch):

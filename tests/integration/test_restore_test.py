@@ -66,7 +66,7 @@ def test_passing_drill_reports_checks_and_records_history(cli, conn, cluster, co
     assert data["id"] is not None
     # The scratch database is gone, the source has one history row and nothing else new.
     assert scratch_databases(cluster) == []
-    row = conn.execute("SELECT outcome, backend FROM auroractl.drills").fetchall()
+    row = conn.execute("SELECT outcome, backend FROM auroractl.restore_tests").fetchall()
     assert row == [("passed", "local")]
     assert "# Restore drill: PASSED" in report.read_text()
     hist = cli("restore-test", "history", "--format", "json")
@@ -94,7 +94,7 @@ def test_tampered_copy_fails_verification(cli, conn, cluster, configured, monkey
     # The source was not touched, the copy was dropped anyway.
     assert conn.execute("SELECT count(*) FROM ai_preferences").fetchone()[0] == before
     assert scratch_databases(cluster) == []
-    assert conn.execute("SELECT outcome FROM auroractl.drills").fetchone()[0] == "failed"
+    assert conn.execute("SELECT outcome FROM auroractl.restore_tests").fetchone()[0] == "failed"
 
 
 def test_schema_change_in_copy_is_caught(cli, cluster, conn, configured, monkeypatch):
@@ -180,7 +180,7 @@ def test_dry_run_does_nothing(cli, cluster, conn, configured):
     assert result.exit_code == 0
     assert "pg_dump -Fd -j 2" in result.stdout
     assert scratch_databases(cluster) == []
-    assert conn.execute("SELECT to_regclass('auroractl.drills')").fetchone()[0] is None
+    assert conn.execute("SELECT to_regclass('auroractl.restore_tests')").fetchone()[0] is None
 
 
 def test_bad_input_is_a_usage_error(cli, dsn):

@@ -100,7 +100,7 @@ def drill(
     Restores the latest backup into a scratch copy (local: pg_dump/pg_restore into a
     scratch database; Aurora: a snapshot or PITR restore into a new serverless
     cluster), verifies structure, row counts, checksums, canaries and freshness,
-    reports RTO/RPO, records the drill in auroractl.drills and tears the copy down.
+    reports RTO/RPO, records the drill in auroractl.restore_tests and tears the copy down.
     Needs no --yes: the source is never changed except for its history row.
 
     Example:
@@ -194,7 +194,7 @@ def _dry_run(aurora, cluster_id, snapshot, pitr, cfg, keep, fmt) -> None:  # typ
             "verify structure, row counts, checksums, canaries, freshness against the source",
             "keep the scratch database (--keep)" if keep else "DROP DATABASE auroractl_drill_<ts>",
         ]
-    steps.append("append one row to auroractl.drills in the source")
+    steps.append("append one row to auroractl.restore_tests in the source")
     if fmt == Format.json:
         output.render(
             {"dry_run": True, "backend": "aurora" if aurora else "local", "steps": steps}, "json"
@@ -262,7 +262,7 @@ def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many drills.")] = 20,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """List past drills (auroractl.drills in the source database), newest first.
+    """List past drills (auroractl.restore_tests in the source database), newest first.
 
     Example:
         auroractl restore-test history --limit 12 --format json
@@ -271,4 +271,4 @@ def history(
 
     with _context.connect() as conn:
         rows = ops.history(conn, limit)
-    output.render(rows, fmt.value, title="auroractl.drills")
+    output.render(rows, fmt.value, title="auroractl.restore_tests")

@@ -26,6 +26,7 @@ from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops import partition_migrate_catalog as cat
 from auroractl.ops.partition_migrate_catalog import Migration, Source, qualify
+from auroractl.ops.shared import state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def plan_prep(
     def add(sql: str, comment: str = "", params: Any = None, locks: tuple[str, ...] = ()) -> None:
         steps.append(Step(sql, params, comment=comment, locks=locks, txn="prep"))
 
-    add(templates.load(T + "state.sql"), "auroractl.migrations_partition (state)")
+    steps.extend(state.plan_steps(conn))  # auroractl.migrations_partition, when not installed
     add(
         _render(
             "create_twin.sql.j2",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import NotFound, Precondition
+from auroractl.ops.shared import state
 from auroractl.ops.shared.catalog import SchemaNamed
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def find(conn: psycopg.Connection, table: str, required: bool = True) -> Migrati
     """The migration of ``table`` (named as before or after the swap, or as the twin)."""
     import psycopg
 
-    if not conn.execute(templates.load(T + "state_exists.sql")).fetchone()[0]:
+    if not state.readable(conn):
         if required:
             raise Precondition(
                 f"no partition migration of {table}", hint="start one with: partition migrate prep"

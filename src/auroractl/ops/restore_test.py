@@ -8,7 +8,7 @@ Two backends share the verification (``drill_verify``), the report and the histo
 - aurora (the target profile has ``cluster_id``): see ``ops/restore_test_aws.py``.
 
 A drill never changes the source except for its own history row in
-``auroractl.drills``; a session advisory lock on the source keeps two drills from
+``auroractl.restore_tests``; a session advisory lock on the source keeps two drills from
 overlapping.
 """
 
@@ -32,6 +32,7 @@ from auroractl import templates
 from auroractl.db import MAINTENANCE_OPTION
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops.drill_verify import Check, Facts, Spec, collect, compare, newest
+from auroractl.ops.shared import state
 
 if TYPE_CHECKING:
     import psycopg
@@ -170,11 +171,11 @@ def drill_lock(conn: psycopg.Connection) -> Iterator[None]:
 
 
 def ensure_ledger(conn: psycopg.Connection) -> None:
-    conn.execute(templates.load("restore_test/ledger.sql"))
+    state.ensure(conn)
 
 
 def record(conn: psycopg.Connection, report: DrillReport) -> int | None:
-    """Append the drill to ``auroractl.drills``; returns its id."""
+    """Append the drill to ``auroractl.restore_tests``; returns its id."""
     import getpass
     import socket
 
@@ -210,7 +211,7 @@ def record(conn: psycopg.Connection, report: DrillReport) -> int | None:
 def history(conn: psycopg.Connection, limit: int = 20) -> list[DrillRow]:
     if limit < 1:
         raise InvalidInput(f"--limit {limit} must be at least 1")
-    if not conn.execute("SELECT to_regclass('auroractl.drills') IS NOT NULL").fetchone()[0]:
+    if not state.readable(conn):
         return []
     rows = conn.execute(templates.load("restore_test/history.sql"), {"limit": limit}).fetchall()
     return [DrillRow(*r) for r in rows]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -241,10 +242,6 @@ def _strip_comments(body: str) -> str:
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", body, flags=re.DOTALL)
 
 
-def _ledger_exists(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute(templates.load("schema/ledger_exists.sql")).fetchone()[0])
-
-
 def _record(kind: str, schema: str, obj: str | None = None, **extra: Any) -> Step:
     params = {
         "kind": kind,
@@ -409,8 +406,8 @@ def split(
         or grants
         or any(p.change for p in paths)
     )
-    if changes and not _ledger_exists(conn):
-        steps.append(Step(templates.load("schema/ledger.sql"), comment="ledger", txn=prepare))
+    if changes:
+        steps.extend(state.plan_steps(conn))  # auroractl.schema_split, when not installed
     for schema in to_create:
         steps.append(
             Step(templates.render("schema/create_schema.sql.j2", schema=schema), txn=prepare)
@@ -504,7 +501,7 @@ def _sorted_by_txn(steps: list[Step]) -> list[Step]:
 def revert(conn: psycopg.Connection) -> Plan:
     """Undo what ``apply`` recorded, newest first: tables back, search_path restored,
     grants revoked, schemas dropped when nothing else is in them."""
-    if not _ledger_exists(conn):
+    if not state.readable(conn):
         return Plan(f"{COMMAND} revert", "nothing to revert: schema split was never applied")
     rows = conn.execute(templates.load("schema/recorded.sql")).fetchall()
     if not rows:
