@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
-from auroractl.ops.shared import migrations, state
+from auroractl.ops.shared import migrations
+from auroractl.ops.shared import state as auroractl_state
 from auroractl.ops.shared.migrations import Applied, Migration, discover, split_statements
 from auroractl.plan import Plan, Step
 
@@ -118,7 +119,7 @@ def render(path: Path, migration: Migration, ctx: Mapping[str, Any]) -> str:
 
 def applied(conn: psycopg.Connection) -> list[Applied]:
     """Applied migrations; none when auroractl never recorded anything here."""
-    if not state.readable(conn):
+    if not auroractl_state.readable(conn):
         return []
     return migrations.applied(conn, LEDGER)
 
@@ -195,7 +196,7 @@ def plan(conn: psycopg.Connection, cfg: MigrateConfig, to: int | None = None) ->
     ctx = context(conn, cfg)
     # The ledger is one of auroractl's own tables: installed (or upgraded) first, in the
     # same plan, so that a refused or dry run changes nothing.
-    steps: list[Step] = list(state.plan_steps(conn))
+    steps: list[Step] = list(auroractl_state.plan_steps(conn))
     notes = []
     tables: Tables = ctx["t"]
     for m in pending:

@@ -195,7 +195,7 @@ def plan_prep(
     def add(sql: str, comment: str = "", params: Any = None, locks: tuple[str, ...] = ()) -> None:
         steps.append(Step(sql, params, comment=comment, locks=locks, txn="prep"))
 
-    steps.extend(state.plan_steps(conn))  # auroractl.migrations_partition, when not installed
+    steps.extend(state.plan_steps(conn, txn="prep"))  # auroractl.migrations_partition
     add(
         _render(
             "create_twin.sql.j2",

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops.shared import state
+from auroractl.ops.shared import state as auroractl_state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -407,7 +407,7 @@ def split(
         or any(p.change for p in paths)
     )
     if changes:
-        steps.extend(state.plan_steps(conn))  # auroractl.schema_split, when not installed
+        steps.extend(auroractl_state.plan_steps(conn, txn=prepare))  # auroractl.schema_split
     for schema in to_create:
         steps.append(
             Step(templates.render("schema/create_schema.sql.j2", schema=schema), txn=prepare)
@@ -501,7 +501,7 @@ def _sorted_by_txn(steps: list[Step]) -> list[Step]:
 def revert(conn: psycopg.Connection) -> Plan:
     """Undo what ``apply`` recorded, newest first: tables back, search_path restored,
     grants revoked, schemas dropped when nothing else is in them."""
-    if not state.readable(conn):
+    if not auroractl_state.readable(conn):
         return Plan(f"{COMMAND} revert", "nothing to revert: schema split was never applied")
     rows = conn.execute(templates.load("schema/recorded.sql")).fetchall()
     if not rows:

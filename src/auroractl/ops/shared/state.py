@@ -125,24 +125,24 @@ def _refusal(st: Status) -> Precondition:
     )
 
 
-def _migration_steps(installed: int) -> list[Step]:
+def _migration_steps(installed: int, txn: str = _TXN) -> list[Step]:
     out: list[Step] = []
     for m in series():
         if m.version > installed:
             sql = migrations.source(directory() / m.file)
-            out += migrations.steps(m, sql, LEDGER, txn=_TXN)
+            out += migrations.steps(m, sql, LEDGER, txn=txn)
     return out
 
 
-def _lock_steps() -> list[Step]:
+def _lock_steps(txn: str = _TXN) -> list[Step]:
     return [
         Step(
             templates.load("state/lock_timeout.sql"),
             {"lock_timeout": LOCK_TIMEOUT},
             comment=f"lock_timeout {LOCK_TIMEOUT} for auroractl's tables",
-            txn=_TXN,
+            txn=txn,
         ),
-        Step(templates.load("state/lock.sql"), comment="one installer at a time", txn=_TXN),
+        Step(templates.load("state/lock.sql"), comment="one installer at a time", txn=txn),
     ]
 
 
@@ -187,10 +187,11 @@ def readable(conn: psycopg.Connection) -> bool:
     return True
 
 
-def plan_steps(conn: psycopg.Connection) -> tuple[Step, ...]:
+def plan_steps(conn: psycopg.Connection, txn: str = _TXN) -> tuple[Step, ...]:
     """The steps that bring auroractl's tables to the latest version, for a plan that
-    needs them (none when current). Under the lock, a guard refuses if another session
-    changed the version after the plan was made."""
+    needs them (none when current), in transaction ``txn`` (a plan may run them in its
+    first transaction). Under the lock, a guard refuses if another session changed the
+    version after the plan was made."""
     st = status(conn)
     if st.current:
         return ()
@@ -201,11 +202,11 @@ def plan_steps(conn: psycopg.Connection) -> tuple[Step, ...]:
             templates.load("state/expect.sql"),
             {"version": str(st.installed)},
             comment=f"expect version {st.installed}",
-            txn=_TXN,
+            txn=txn,
         ),
-        Step(templates.load("state/guard.sql"), comment="still that version?", txn=_TXN),
+        Step(templates.load("state/guard.sql"), comment="still that version?", txn=txn),
     ]
-    return (*_lock_steps(), *guard, *_migration_steps(st.installed))
+    return (*_lock_steps(txn), *guard, *_migration_steps(st.installed, txn))
 
 
 def plan(conn: psycopg.Connection) -> Plan:
