@@ -34,6 +34,7 @@ from _harness import throwaway_cluster
 from auroractl import runner
 from auroractl.ops import audit, lgpd, lgpd_forget
 from auroractl.ops import sandbox as sandbox_ops
+from auroractl.ops.shared import state
 
 FILL = """
 INSERT INTO audit.audit_log (changed_at, table_name, operation, row_pk, changed_columns,
@@ -83,7 +84,7 @@ def setup(conn: psycopg.Connection, audit_rows: int) -> int:
 def forget_latencies(conn: psycopg.Connection, ids: list[int]) -> list[float]:
     cfg = lgpd.LgpdConfig()
     em = lgpd.resolve(conn, cfg)
-    lgpd_forget.ensure_requests(conn)
+    state.ensure(conn)
     who = lgpd_forget.operator(conn)
     out = []
     for sid in ids:

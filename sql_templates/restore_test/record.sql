@@ -1,4 +1,4 @@
-INSERT INTO auroractl.drills
+INSERT INTO auroractl.restore_tests
     (started_at, backend, source, restored, outcome, rto_s, rpo_s, checks_failed, error,
      os_user, client_host, report)
 VALUES

@@ -48,6 +48,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Local PostgreSQL with the demo schema and data (no AWS needed).",
     ),
+    "init": (
+        "init",
+        "init",
+        "Install or upgrade auroractl's own tables (ledger, receipts, job state).",
+    ),
     "partition": ("partition", "app", "Create, keep ahead, inspect and retire table partitions."),
     "health": (
         "health",

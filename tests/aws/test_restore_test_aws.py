@@ -13,13 +13,10 @@ import json
 import os
 
 import boto3
-import psycopg
 import pytest
 from psycopg import sql
 
-from auroractl import templates
 from auroractl.ops.restore_test import aurora as ops_aurora
-from auroractl.ops.shared import state
 from auroractl.sandbox import ADMIN_ROLE
 from tests.conftest import TEMPLATE_DB, superuser
 
@@ -98,17 +95,7 @@ waiter_delay = 1
     )
     monkeypatch.setenv("AURORACTL_CONFIG", str(path))
     monkeypatch.setenv("AURORACTL_LEDGER_FILE", str(tmp_path / "operations.jsonl"))
-    with psycopg.connect(cluster.conninfo(dbname), autocommit=True) as conn:
-        install_history(conn)
     return cluster.conninfo(dbname)
-
-
-def install_history(conn) -> None:
-    """The restore-test history table, where auroractl's state series lacks it."""
-    state.ensure(conn)
-    names = "coalesce(to_regclass('auroractl.restore_tests'), to_regclass('auroractl.drills'))"
-    if conn.execute(f"SELECT {names}").fetchone()[0] is None:
-        conn.execute(templates.load("restore_test/ledger.sql"))
 
 
 def history(cli) -> list[tuple[str, str]]:

@@ -13,8 +13,6 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from auroractl import templates
-from auroractl.ops.shared import state
 from auroractl.sandbox import ADMIN_ROLE
 from tests.conftest import superuser
 
@@ -43,15 +41,6 @@ def configured(tmp_path, monkeypatch):
     path.write_text(CONFIG)
     monkeypatch.setenv("AURORACTL_CONFIG", str(path))
     return path
-
-
-@pytest.fixture(autouse=True)
-def history_table(conn):
-    """The restore-test history table, where auroractl's state series lacks it."""
-    state.ensure(conn)
-    names = "coalesce(to_regclass('auroractl.restore_tests'), to_regclass('auroractl.drills'))"
-    if conn.execute(f"SELECT {names}").fetchone()[0] is None:
-        conn.execute(templates.load("restore_test/ledger.sql"))
 
 
 def scratch_databases(cluster) -> list[str]:

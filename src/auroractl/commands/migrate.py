@@ -8,7 +8,15 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group(
     "Versioned schema migrations: NNNN_name.sql.j2 templates and the ledger "
@@ -53,12 +61,10 @@ def status(fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
     cfg = _config(directory)
     with _context.connect() as conn:
         rows = ops.status(conn, cfg)
-    columns = (
-        ("version", "name", "state", "applied_at", "duration_ms", "applied_by", "autocommit")
-        if fmt == Format.table
-        else None
+    columns = ("version", "name", "state", "applied_at", "duration_ms", "applied_by", "autocommit")
+    output.result(
+        rows, table=lambda: output.render(rows, "table", title="migrations", columns=columns)
     )
-    output.render(rows, fmt.value, title="migrations", columns=columns)
     bad = [r for r in rows if r.state in ("changed", "missing")]
     if bad:
         for r in bad:
@@ -67,7 +73,9 @@ def status(fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
 
 
 @app.command()
-def plan(to: ToOpt = None, fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
+def plan(
+    to: ToOpt = None, fmt: ChangeFormatOpt = ChangeFormat.text, directory: DirOpt = None
+) -> None:
     """Show the SQL `migrate up` would run for the pending migrations; changes nothing.
 
     Example:
@@ -78,14 +86,7 @@ def plan(to: ToOpt = None, fmt: FormatOpt = Format.table, directory: DirOpt = No
 
     cfg = _config(directory)
     with _context.connect() as conn:
-        p = ops.plan(conn, cfg, to)
-    if p.empty:
-        if fmt == Format.json:
-            output.render({"summary": p.summary, "steps": []}, "json")
-        else:
-            output.info(p.summary)
-        return
-    output.plan(p, fmt.value)
+        output.result(_context.apply(conn, ops.plan(conn, cfg, to), dry_run=True, yes=False))
 
 
 @app.command()
@@ -93,7 +94,7 @@ def up(
     to: ToOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
     directory: DirOpt = None,
 ) -> None:
     """Apply pending migrations in version order, each in its own transaction.
@@ -106,17 +107,15 @@ def up(
         auroractl migrate up --yes
         auroractl migrate up --to 2 --yes
     """
-    from auroractl import runner
     from auroractl.ops import migrate as ops
 
     cfg = _config(directory)
-    opts = _context.runner_options(dry_run, yes, fmt.value)
     with _context.connect() as conn:
         if not dry_run:
             ops.try_lock(conn)
         try:
             p = ops.plan(conn, cfg, to)
-            outcome = runner.apply(conn, p, opts)
+            outcome = _context.apply(conn, p, dry_run, yes)
         finally:
             if not dry_run and not conn.closed and not conn.broken:
                 ops.unlock(conn)

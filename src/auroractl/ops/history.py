@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.errors import InvalidInput
+from auroractl.ops.shared import state
 
 if TYPE_CHECKING:
     import psycopg
@@ -33,8 +34,7 @@ def history(
     """Newest first. An absent ledger means nothing was applied yet: an empty list."""
     if limit < 1:
         raise InvalidInput(f"--limit {limit} must be at least 1")
-    exists = conn.execute("SELECT to_regclass('auroractl.operations') IS NOT NULL").fetchone()[0]
-    if not exists:
+    if not state.readable(conn):
         return []
     rows = conn.execute(
         templates.load("history/list.sql"), {"limit": limit, "command": command}

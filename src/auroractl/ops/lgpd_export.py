@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound
 from auroractl.ops.lgpd import PH, ErasureMap, Target
-from auroractl.ops.lgpd_forget import ensure_requests, operator
+from auroractl.ops.lgpd_forget import operator
+from auroractl.ops.shared import state
 
 if TYPE_CHECKING:
     import psycopg
@@ -104,7 +105,7 @@ def export(
                     {"label": t.label, "pks": pks},
                 ).fetchall()
                 audit.extend(e[0] for e in entries)
-        ensure_requests(conn)
+        state.ensure(conn)
         row = conn.execute(
             templates.load("lgpd/record.sql"),
             {
@@ -177,8 +178,7 @@ def requests(
         raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}")
     if not 1 <= limit <= 100_000:
         raise InvalidInput("--limit must be from 1 to 100000")
-    exists = conn.execute("SELECT to_regclass('auroractl.lgpd_requests')").fetchone()[0]
-    if exists is None:
+    if not state.readable(conn):
         return []
     rows = conn.execute(
         templates.load("lgpd/requests.sql"),

@@ -29,6 +29,7 @@ from auroractl.ops.lgpd import (
     Treatment,
     require_mapped,
 )
+from auroractl.ops.shared import state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -90,10 +91,6 @@ def operator(conn: psycopg.Connection) -> str:
         os_user = "?"
     db_user = conn.execute("SELECT session_user").fetchone()[0]
     return f"{db_user} (os user {os_user})"
-
-
-def ensure_requests(conn: psycopg.Connection) -> None:
-    conn.execute(templates.load("lgpd/requests_table.sql"))
 
 
 @functools.cache
@@ -384,7 +381,7 @@ def forget(
     result = BatchResult()
     started = time.monotonic()
     if not dry_run:
-        ensure_requests(conn)
+        state.ensure(conn)
     who = operator(conn)
     ids = progress(raw_ids, total) if progress else raw_ids
     with maintenance(conn):

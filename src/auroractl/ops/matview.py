@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def record_refresh(
     """Count the refreshed rows and log the refresh in auroractl.matview_refreshes."""
     label = f"{view[0]}.{view[1]}"
     rows = conn.execute(templates.render("matview/count.sql.j2", view=view)).fetchone()[0]
-    conn.execute(templates.load("matview/log_table.sql"))
+    state.ensure(conn)
     result = RefreshResult(label, concurrently, int(duration_s * 1000), rows)
     conn.execute(
         templates.load("matview/log_refresh.sql"),
@@ -207,7 +208,7 @@ def status(
     warn = float(config.get("warn_after_hours", DEFAULT_WARN_HOURS))
     crit = float(config.get("crit_after_hours", DEFAULT_CRIT_HOURS))
     last: dict[str, tuple] = {}
-    if conn.execute("SELECT to_regclass('auroractl.matview_refreshes') IS NOT NULL").fetchone()[0]:
+    if state.readable(conn):
         last = {r[0]: r for r in conn.execute(templates.load("matview/last_refreshes.sql"))}
     now = conn.execute("SELECT now()").fetchone()[0]
     out = []

@@ -12,11 +12,13 @@
   CONCURRENTLY``) is split into statements that run one by one outside a transaction;
   its ledger row is written after the last one, so such a file must be safe to re-run
   (``IF NOT EXISTS``, dropping an INVALID leftover index first).
+
+The engine (discovery, checksums, steps, the ledger rows) is ``ops.shared.migrations``,
+which also installs auroractl's own tables (``ops.shared.state``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
+from auroractl.ops.shared import migrations
+from auroractl.ops.shared import state as auroractl_state
+from auroractl.ops.shared.migrations import Applied, Migration, discover, split_statements
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -32,11 +37,9 @@ if TYPE_CHECKING:
 
     import psycopg
 
-AUTOCOMMIT_MARK = re.compile(r"^--\s*auroractl:\s*autocommit\s*$", re.IGNORECASE)
-_FILE = re.compile(r"^(\d{4,})_([a-z0-9][a-z0-9_]*)\.sql\.j2$")
-_TXN_CONTROL = re.compile(
-    r"^\s*(BEGIN|COMMIT|ROLLBACK|START\s+TRANSACTION)\s*;", re.IGNORECASE | re.MULTILINE
-)
+__all__ = ["Applied", "Migration", "discover", "split_statements"]
+
+LEDGER = migrations.Ledger("migrate/applied.sql", "migrate/record.sql")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
 
@@ -44,26 +47,6 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 class MigrateConfig:
     schema: str = "public"
     directory: str | None = None  # None: the migrations shipped with auroractl
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    file: str
-    checksum: str
-    autocommit: bool
-
-
-@dataclass(frozen=True)
-class Applied:
-    version: int
-    name: str
-    checksum: str
-    applied_at: dt.datetime
-    duration_ms: int
-    applied_by: str
-    autocommit: bool
 
 
 @dataclass(frozen=True)
@@ -97,37 +80,6 @@ def directory(cfg: MigrateConfig) -> Path:
     if not path.is_dir():
         raise InvalidInput(f"migrations directory {path} does not exist")
     return path
-
-
-def _source(path: Path) -> str:
-    return path.read_text(encoding="utf-8").replace("\r\n", "\n")
-
-
-def discover(path: Path) -> list[Migration]:
-    """The migrations in ``path``, by version; malformed names and duplicates are errors."""
-    found: dict[int, Migration] = {}
-    for file in sorted(path.glob("*.sql.j2")):
-        m = _FILE.match(file.name)
-        if not m:
-            raise InvalidInput(
-                f"migration file {file.name} is not named NNNN_name.sql.j2 "
-                "(digits, underscore, lowercase name)"
-            )
-        version = int(m.group(1))
-        if version in found:
-            raise InvalidInput(
-                f"migrations {found[version].file} and {file.name} have the same version"
-            )
-        text = _source(file)
-        first = text.split("\n", 1)[0]
-        found[version] = Migration(
-            version,
-            m.group(2),
-            file.name,
-            hashlib.sha256(text.encode()).hexdigest(),
-            bool(AUTOCOMMIT_MARK.match(first.strip())),
-        )
-    return [found[v] for v in sorted(found)]
 
 
 class Tables(dict):
@@ -165,64 +117,11 @@ def render(path: Path, migration: Migration, ctx: Mapping[str, Any]) -> str:
         raise InvalidInput(f"migration {migration.file}: {exc}") from None
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split SQL at semicolons outside quotes, comments and dollar quotes.
-
-    Used for autocommit migrations, whose statements must run one by one."""
-    out: list[str] = []
-    start = i = 0
-    n = len(sql)
-    while i < n:
-        c = sql[i]
-        if sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j + 1
-            continue
-        if sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            continue
-        if c in "'\"":
-            j = i + 1
-            while True:
-                j = sql.find(c, j)
-                if j < 0:
-                    j = n
-                    break
-                if sql.startswith(c * 2, j):
-                    j += 2
-                    continue
-                break
-            i = j + 1
-            continue
-        if c == "$":
-            m = re.match(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])
-            if m:
-                tag = m.group(0)
-                j = sql.find(tag, i + len(tag))
-                i = n if j < 0 else j + len(tag)
-                continue
-        if c == ";":
-            out.append(sql[start:i])
-            start = i + 1
-        i += 1
-    out.append(sql[start:])
-    return [s.strip() for s in out if _has_code(s)]
-
-
-def _has_code(sql: str) -> bool:
-    text = re.sub(r"/\*.*?\*/", "", sql, flags=re.DOTALL)
-    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
-
-
-def ledger_exists(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute(templates.load("migrate/ledger_exists.sql")).fetchone()[0])
-
-
 def applied(conn: psycopg.Connection) -> list[Applied]:
-    if not ledger_exists(conn):
+    """Applied migrations; none when auroractl never recorded anything here."""
+    if not auroractl_state.readable(conn):
         return []
-    return [Applied(*row) for row in conn.execute(templates.load("migrate/applied.sql"))]
+    return migrations.applied(conn, LEDGER)
 
 
 def status(conn: psycopg.Connection, cfg: MigrateConfig) -> list[MigrationStatus]:
@@ -281,70 +180,32 @@ def plan(conn: psycopg.Connection, cfg: MigrateConfig, to: int | None = None) ->
     path = directory(cfg)
     rows = status(conn, cfg)
     check(rows, cfg)
-    migrations = {m.version: m for m in discover(path)}
-    if to is not None and to not in migrations:
+    files = {m.version: m for m in discover(path)}
+    if to is not None and to not in files:
         raise InvalidInput(
             f"--to {to}: no migration has that version "
-            f"(known: {', '.join(str(v) for v in sorted(migrations)) or 'none'})"
+            f"(known: {', '.join(str(v) for v in sorted(files)) or 'none'})"
         )
     last_applied = max((r.version for r in rows if r.state == "applied"), default=0)
     pending = [
-        migrations[r.version]
-        for r in rows
-        if r.state == "pending" and (to is None or r.version <= to)
+        files[r.version] for r in rows if r.state == "pending" and (to is None or r.version <= to)
     ]
     if not pending:
         upto = f" up to {to:04d}" if to is not None else ""
         return Plan("migrate up", f"database is up to date{upto}: no pending migration")
     ctx = context(conn, cfg)
-    steps: list[Step] = []
-    if not ledger_exists(conn):
-        steps.append(
-            Step(
-                templates.load("migrate/ledger.sql"),
-                comment="create the ledger auroractl.schema_migrations",
-                txn="ledger",
-            )
-        )
+    # The ledger is one of auroractl's own tables: installed (or upgraded) first, in the
+    # same plan, so that a refused or dry run changes nothing.
+    steps: list[Step] = list(auroractl_state.plan_steps(conn))
     notes = []
-    start = templates.load("migrate/start.sql")
-    record = templates.load("migrate/record.sql")
+    tables: Tables = ctx["t"]
     for m in pending:
         if m.version < last_applied:
             notes.append(f"{m.file} is older than applied version {last_applied}: out of order")
-        tables: Tables = ctx["t"]
         tables.used.clear()
         sql = render(path, m, ctx)
         locks = tuple(".".join(tables[u]) for u in tables.used)
-        params = {
-            "version": m.version,
-            "name": m.name,
-            "checksum": m.checksum,
-            "autocommit": m.autocommit,
-        }
-        label = f"{m.version:04d}_{m.name}"
-        if m.autocommit:
-            if re.search(r"\bBEGIN\s+ATOMIC\b", sql, re.IGNORECASE):
-                raise InvalidInput(
-                    f"migration {m.file}: BEGIN ATOMIC bodies cannot be split into "
-                    "autocommit statements; put them in a transactional migration"
-                )
-            statements = split_statements(sql)
-            steps.append(Step(start, autocommit=True, comment=f"{label}: start (autocommit)"))
-            steps += [
-                Step(s, autocommit=True, comment=f"{label} [{i}/{len(statements)}]", locks=locks)
-                for i, s in enumerate(statements, 1)
-            ]
-            steps.append(Step(record, params, autocommit=True, comment=f"{label}: record"))
-        else:
-            if _TXN_CONTROL.search(sql):
-                raise InvalidInput(
-                    f"migration {m.file} controls transactions itself (BEGIN/COMMIT): "
-                    "auroractl runs it in one transaction; remove them"
-                )
-            steps.append(Step(start, comment=f"{label}: start", txn=label))
-            steps.append(Step(sql, comment=label, locks=locks, txn=label))
-            steps.append(Step(record, params, comment=f"{label}: record", txn=label))
+        steps += migrations.steps(m, sql, LEDGER, locks)
     first, last = pending[0], pending[-1]
     what = f"{first.version:04d}" + (f"..{last.version:04d}" if last is not first else "")
     return Plan(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import state as auroractl_state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -241,10 +242,6 @@ def _strip_comments(body: str) -> str:
     return re.sub(r"--[^\n]*|/\*.*?\*/", " ", body, flags=re.DOTALL)
 
 
-def _ledger_exists(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute(templates.load("schema/ledger_exists.sql")).fetchone()[0])
-
-
 def _record(kind: str, schema: str, obj: str | None = None, **extra: Any) -> Step:
     params = {
         "kind": kind,
@@ -283,7 +280,8 @@ class SplitFacts:
     functions: tuple[FunctionRef, ...] = ()
     sessions: tuple[tuple[str, int], ...] = ()  # application sessions connected now
     default_acl: tuple[tuple[str, str], ...] = ()  # default privileges in the source schema
-    ledger_exists: bool = False
+    state_steps: tuple[Step, ...] = ()  # installing auroractl's tables, when needed
+    state_refusal: Precondition | None = None  # ... and this role may not
 
 
 def split(
@@ -358,8 +356,15 @@ def read_split(conn: psycopg.Connection, cfg: SplitConfig) -> SplitFacts:
             tuple(r)
             for r in conn.execute(templates.load("schema/default_acl.sql"), {"schema": source})
         ),
-        _ledger_exists(conn),
+        *_state_steps(conn),
     )
+
+
+def _state_steps(conn: psycopg.Connection) -> tuple[tuple[Step, ...], Precondition | None]:
+    try:
+        return auroractl_state.plan_steps(conn, txn=PREPARE), None
+    except Precondition as exc:  # raised only if the split has something to record
+        return (), exc
 
 
 def _privileged(conn: psycopg.Connection, oids: list[int]) -> tuple[str, ...]:
@@ -532,8 +537,10 @@ def _prepare_steps(
     """Schemas, grants and search_path first, in one transaction, each recorded."""
     steps: list[Step] = []
     changes = any(m.state == "to move" for m in moves) or to_create or grants
-    if (changes or any(p.change for p in paths)) and not facts.ledger_exists:
-        steps.append(Step(templates.load("schema/ledger.sql"), comment="ledger", txn=PREPARE))
+    if changes or any(p.change for p in paths):
+        if facts.state_refusal is not None:
+            raise facts.state_refusal
+        steps.extend(facts.state_steps)  # auroractl.schema_split, when not installed yet
     for schema in to_create:
         steps.append(
             Step(templates.render("schema/create_schema.sql.j2", schema=schema), txn=PREPARE)
@@ -593,7 +600,7 @@ def _sorted_by_txn(steps: list[Step]) -> list[Step]:
 def revert(conn: psycopg.Connection) -> Plan:
     """Undo what ``apply`` recorded, newest first: tables back, search_path restored,
     grants revoked, schemas dropped when nothing else is in them."""
-    if not _ledger_exists(conn):
+    if not auroractl_state.readable(conn):
         return Plan(f"{COMMAND} revert", "nothing to revert: schema split was never applied")
     rows = conn.execute(templates.load("schema/recorded.sql")).fetchall()
     if not rows:

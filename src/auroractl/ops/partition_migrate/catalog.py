@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import NotFound, Precondition
-from auroractl.ops.shared import shape
+from auroractl.ops.shared import shape, state
 from auroractl.ops.shared.catalog import SchemaNamed
+from auroractl.plan import Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -99,6 +100,7 @@ class PrepFacts:
     dependents: tuple[tuple[int, str, str, str, str], ...] = ()  # oid, schema, name, kind, def
     data: KeyData | None = None  # None when the key column cannot be one
     taken: frozenset[str] = frozenset()  # names the twin, retired and partitions would take
+    state_steps: tuple[Step, ...] = ()  # installing auroractl's tables, when needed
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,7 @@ def find(conn: psycopg.Connection, table: str, required: bool = True) -> Migrati
     """The migration of ``table`` (named as before or after the swap, or as the twin)."""
     import psycopg
 
-    if not conn.execute(templates.load(T + "state_exists.sql")).fetchone()[0]:
+    if not state.readable(conn):
         if required:
             raise Precondition(
                 f"no partition migration of {table}", hint="start one with: partition migrate prep"

@@ -21,7 +21,7 @@ from auroractl.ops.partition_migrate._common import (
     suffixed,
 )
 from auroractl.ops.partition_migrate.catalog import KeyData, PrepFacts, Source
-from auroractl.ops.shared import shape
+from auroractl.ops.shared import shape, state
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -131,6 +131,7 @@ def read(conn: psycopg.Connection, table: str, args: PrepArgs) -> PrepFacts:
             for r in conn.execute(templates.load(T + "referencing_fks.sql"), {"oid": src.oid})
         ),
         dependents=tuple(tuple(d) for d in cat.dependents(conn, src.oid)),
+        state_steps=state.plan_steps(conn, txn="prep"),  # auroractl.migrations_partition
     )
     col = src.column(args.key)
     if src.relkind != "r" or col is None or col.generated or not _fits(col.type, args):
@@ -194,6 +195,7 @@ def plan_prep(facts: PrepFacts, args: PrepArgs) -> tuple[Plan, PrepReport]:
         facts.shape, (src.schema, twin), suffix="_pm", partition_key=column, primary_key=twin_pk
     )
     steps = [
+        *facts.state_steps,
         *_twin_steps(src, twin, args, parts),
         *(Step(s.sql, comment=s.comment, txn="prep") for s in copied.statements),
         *_access_steps(facts, twin),
@@ -308,7 +310,6 @@ def _step(sql: str, comment: str = "", params: Any = None, locks: tuple[str, ...
 def _twin_steps(src: Source, twin: str, args: PrepArgs, parts: list[PartitionSpec]) -> list[Step]:
     twin_q = (src.schema, twin)
     steps = [
-        _step(templates.load(T + "state.sql"), "auroractl.migrations_partition (state)"),
         _step(
             render(
                 "create_twin.sql.j2",

@@ -102,12 +102,9 @@ def record(conn: psycopg.Connection, report: RestoreTestReport) -> int | None:
 def history(conn: psycopg.Connection, limit: int = 20) -> list[RestoreTestRow]:
     if limit < 1:
         raise InvalidInput(f"--limit {limit} must be at least 1")
-    import psycopg.errors
-
-    try:
-        rows = conn.execute(templates.load("restore_test/history.sql"), {"limit": limit})
-    except psycopg.errors.UndefinedTable:  # auroractl's state not installed: nothing recorded
+    if not state.readable(conn):  # auroractl's state not installed: nothing recorded
         return []
+    rows = conn.execute(templates.load("restore_test/history.sql"), {"limit": limit})
     return [RestoreTestRow(*r) for r in rows.fetchall()]
 
 

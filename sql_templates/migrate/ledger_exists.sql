@@ -1,1 +1,0 @@
-SELECT to_regclass('auroractl.schema_migrations') IS NOT NULL

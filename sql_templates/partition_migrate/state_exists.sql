@@ -1,1 +1,0 @@
-SELECT to_regclass('auroractl.migrations_partition') IS NOT NULL
