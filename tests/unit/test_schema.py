@@ -89,7 +89,6 @@ def split_facts(**kw) -> schema.SplitFacts:
         roles=("app",),
         users={"educacional": ("reporting",), "administrativo": ()},
         role_settings={"app": (None, None, None, '"$user", public')},
-        ledger_exists=True,
     )
     return schema.SplitFacts(**{**base, **kw})
 
