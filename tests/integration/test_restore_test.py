@@ -59,6 +59,8 @@ def history(cli) -> list[tuple[str, str]]:
 
 
 def cleanup_rows(conn) -> list[tuple[str, str]]:
+    if conn.execute("SELECT to_regclass('auroractl.operations')").fetchone()[0] is None:
+        return []  # nothing recorded yet
     return conn.execute(
         "SELECT summary, outcome FROM auroractl.operations "
         "WHERE command = 'restore-test cleanup' ORDER BY id"
