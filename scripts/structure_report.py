@@ -25,7 +25,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imports(path: Path) -> set[str]:
+def imports(path: Path, known: set[str]) -> set[str]:
     """auroractl modules imported anywhere in ``path`` (function bodies included)."""
     tree = ast.parse(path.read_text())
     found: set[str] = set()
@@ -41,8 +41,11 @@ def imports(path: Path) -> set[str]:
                 mod = ".".join(base[: len(base) - node.level + 1] + ([mod] if mod else []))
             if not mod.startswith("auroractl"):
                 continue
-            found.add(mod)
-            found |= {f"{mod}.{a.name}" for a in node.names}
+            # `from pkg import sub` imports the submodule; `from mod import name`, the module.
+            subs = {f"{mod}.{a.name}" for a in node.names} & known
+            found |= subs or {mod}
+            if len(subs) < len(node.names):
+                found.add(mod)
     return found
 
 
@@ -50,7 +53,8 @@ def main() -> int:
     files = sorted(PKG.rglob("*.py"))
     modules = {module_name(f): f for f in files}
     graph = {
-        name: {m for m in imports(f) if m in modules and m != name} for name, f in modules.items()
+        name: {m for m in imports(f, set(modules)) if m in modules and m != name}
+        for name, f in modules.items()
     }
 
     def feature(name: str) -> str | None:

@@ -129,12 +129,20 @@ class FileLedger:
         return f"local#{n}"
 
 
-def read_file(path: Path | None = None) -> list[dict[str, object]]:
-    """The local ledger's rows, newest first (absent file: none)."""
+def read_file(
+    limit: int = 20, command: str | None = None, path: Path | None = None
+) -> list[dict[str, object]]:
+    """The local ledger's rows, newest first (an absent file: none)."""
+    from auroractl.errors import InvalidInput
+
+    if limit < 1:
+        raise InvalidInput(f"--limit {limit} must be at least 1")
     path = path or ledger_file()
     if not path.exists():
         return []
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     for i, row in enumerate(rows, 1):
         row["id"] = f"local#{i}"
-    return rows[::-1]
+    if command:
+        rows = [r for r in rows if str(r.get("command", "")).startswith(command)]
+    return rows[::-1][:limit]

@@ -51,7 +51,9 @@ def history(
     from auroractl.ops import history as ops
 
     if local:
-        rows = ops.local_history(limit, command)
+        from auroractl import ledger
+
+        rows = ledger.read_file(limit, command)
         title, columns = "local ledger", LOCAL_COLUMNS
     else:
         with _context.connect() as conn:

@@ -40,16 +40,3 @@ def history(
         templates.load("history/list.sql"), {"limit": limit, "command": command}
     ).fetchall()
     return [Operation(*r) for r in rows]
-
-
-def local_history(limit: int = 20, command: str | None = None) -> list[dict[str, object]]:
-    """The local ledger file (AWS changes made without a database connection), newest
-    first."""
-    from auroractl import ledger
-
-    if limit < 1:
-        raise InvalidInput(f"--limit {limit} must be at least 1")
-    rows = ledger.read_file()
-    if command:
-        rows = [r for r in rows if str(r.get("command", "")).startswith(command)]
-    return rows[:limit]
