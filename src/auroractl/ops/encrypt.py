@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
-from auroractl.plan import Plan, Step
+from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -237,35 +237,105 @@ def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
     return Plan(command, f"prepare {t.label}.{t.target}", tuple(steps))
 
 
-def describe_batches(t: Target, command: str, batch_size: int, jobs: int) -> Plan:
-    """What the batch loop runs, for --dry-run and the confirmation (never executed as is)."""
-    sql = templates.render("encrypt/batch.sql.j2", **t.ctx())
+def _batch_plan(t: Target, command: str, template: str, summary: str) -> Plan:
+    """The statement a job repeats per batch (each its own transaction): what --dry-run
+    and the confirmation show and the ledger hashes. The key is a placeholder in it."""
+    sql = templates.render(template, **t.ctx())
     return Plan(
-        command,
+        command, summary, (Step(sql, comment="repeated per batch, each its own transaction"),)
+    )
+
+
+def backfill_job(
+    connect: Callable[[], psycopg.Connection],
+    t: Target,
+    key: str,
+    prepare: Plan,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+    jobs: int = 1,
+) -> Job:
+    """Prepare (column, helpers, trigger), then the resumable batches over ``jobs`` workers."""
+    check_batching(batch_size, sleep_ms, jobs)
+    summary = (
         f"encrypt {t.label}.{t.column} into {t.target} in batches of "
-        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter",
-        (Step(sql, comment="repeated per batch, each its own transaction"),),
+        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter"
     )
 
+    def run(progress: Progress) -> JobResult:
+        with connect() as conn:
+            progress.start(remaining(conn, t))
+        r = backfill(
+            connect,
+            t,
+            key,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            jobs=jobs,
+            on_progress=progress.advance,
+        )
+        return JobResult(r.encrypted, r, remaining=r.remaining)
 
-def describe_finalize(t: Target, command: str) -> Plan:
-    """The finalize batch, for --dry-run and the confirmation."""
-    sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
-    return Plan(
-        command,
-        f"NULL {t.label}.{t.column} where {t.target} decrypts to it",
-        (Step(sql, comment="repeated per batch"),),
-    )
+    preview = _batch_plan(t, prepare.command, "encrypt/batch.sql.j2", summary)
+    return Job(prepare.command, summary, preview, run, prepare=prepare)
 
 
-def describe_rotate(t: Target, command: str) -> Plan:
-    """The rotate batch, for --dry-run and the confirmation."""
-    sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
-    return Plan(
-        command,
-        f"re-encrypt {t.label}.{t.target} under the new key",
-        (Step(sql, comment="repeated per batch"),),
-    )
+def _require_target(t: Target) -> None:
+    if t.target_type is None or not t.has_decrypt:
+        raise Precondition(
+            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
+        )
+
+
+def finalize_job(
+    conn: psycopg.Connection, t: Target, key: str, command: str, *, batch_size: int = 1000
+) -> Job:
+    """NULL the plaintext where the ciphertext decrypts to it; refused rows are ``failed``."""
+    check_batching(batch_size, 0, 1)
+    _require_target(t)
+    summary = f"NULL {t.label}.{t.column} where {t.target} decrypts to it"
+
+    def run(progress: Progress) -> JobResult:
+        progress.start(remaining_plain(conn, t))
+        r = finalize(conn, t, key, batch_size=batch_size, on_progress=progress.advance)
+        return JobResult(r.cleared, r, failed=r.refused)
+
+    preview = _batch_plan(t, command, "encrypt/finalize_batch.sql.j2", summary)
+    return Job(command, summary, preview, run)
+
+
+def rotate_job(
+    conn: psycopg.Connection,
+    t: Target,
+    key: str,
+    new_key: str,
+    command: str,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+) -> Job:
+    """Re-encrypt every ciphertext the old key opens under the new one; resumable."""
+    check_batching(batch_size, sleep_ms, 1)
+    _require_target(t)
+    if key and key == new_key:
+        raise InvalidInput("the new key is the same as the current key")
+    summary = f"re-encrypt {t.label}.{t.target} under the new key"
+
+    def run(progress: Progress) -> JobResult:
+        r = rotate(
+            conn,
+            t,
+            key,
+            new_key,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            on_progress=progress.advance,
+        )
+        return JobResult(r.rotated, r)
+
+    preview = _batch_plan(t, command, "encrypt/rotate_batch.sql.j2", summary)
+    return Job(command, summary, preview, run)
 
 
 # ---------------------------------------------------------------- backfill
@@ -477,10 +547,7 @@ def finalize(
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, 0, 1)
-    if t.target_type is None or not t.has_decrypt:
-        raise Precondition(
-            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
-        )
+    _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
     cleared = 0
@@ -531,10 +598,7 @@ def rotate(
     check_batching(batch_size, sleep_ms, 1)
     if key == new_key:
         raise InvalidInput("the new key is the same as the current key")
-    if t.target_type is None or not t.has_decrypt:
-        raise Precondition(
-            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
-        )
+    _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
     rotated = 0
