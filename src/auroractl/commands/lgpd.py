@@ -78,7 +78,7 @@ def map_(
         auroractl lgpd map
         auroractl lgpd map --check --format json
     """
-    from auroractl.ops import lgpd as ops
+    from auroractl.ops.lgpd import map as ops
 
     cfg = _config()
     with _context.connect() as conn:
@@ -139,7 +139,7 @@ def forget(
         auroractl lgpd forget --from-file ids.txt --yes --format json
     """
     from auroractl.ops import lgpd as ops
-    from auroractl.ops import lgpd_forget
+    from auroractl.ops.lgpd import forget as lgpd_forget
 
     cfg = _config()
     when = _requested_at(requested_at)
@@ -234,7 +234,7 @@ def export(
         AURORACTL_ENCRYPTION_KEY=... auroractl lgpd export 123 --format json
     """
     from auroractl.ops import lgpd as ops
-    from auroractl.ops import lgpd_export
+    from auroractl.ops.lgpd import export as lgpd_export
 
     cfg = _config()
     when = _requested_at(requested_at)
@@ -295,7 +295,7 @@ def requests(
         auroractl lgpd requests
         auroractl lgpd requests --status failed --format json
     """
-    from auroractl.ops import lgpd_export
+    from auroractl.ops.lgpd import export as lgpd_export
 
     with _context.connect() as conn:
         rows = lgpd_export.requests(conn, status, subject, limit)

@@ -550,16 +550,8 @@ def finalize(
     _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
-    cleared = 0
     with maintenance(conn):
-        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
-        after = after - 1 if after is not None else None
-        while after is not None:
-            top, n = conn.execute(sql, {"after": after, "limit": batch_size, "key": key}).fetchone()
-            cleared += n
-            if n:
-                on_progress(n)
-            after = top
+        cleared = _walk(conn, t, sql, {"limit": batch_size, "key": key}, on_progress)
         refused = conn.execute(
             templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
         ).fetchone()[0]
@@ -601,21 +593,34 @@ def rotate(
     _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
-    rotated = 0
+    params = {"limit": batch_size, "key": key, "new_key": new_key}
     with maintenance(conn):
-        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
-        after = after - 1 if after is not None else None
-        while after is not None:
-            top, n = conn.execute(
-                sql, {"after": after, "limit": batch_size, "key": key, "new_key": new_key}
-            ).fetchone()
-            rotated += n
-            if n:
-                on_progress(n)
-            after = top
-            if sleep_ms:
-                time.sleep(sleep_ms / 1000)
+        rotated = _walk(conn, t, sql, params, on_progress, sleep_ms)
     return RotateResult(t.label, t.target, rotated, time.monotonic() - started)
+
+
+def _walk(
+    conn: psycopg.Connection,
+    t: Target,
+    sql: str,
+    params: dict[str, Any],
+    on_progress: Callable[[int], None],
+    sleep_ms: int = 0,
+) -> int:
+    """Run a keyset batch statement (returning its last key and rows changed) from the
+    lowest key to the end, each batch its own statement; returns the rows changed."""
+    after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
+    after = after - 1 if after is not None else None
+    changed = 0
+    while after is not None:
+        top, n = conn.execute(sql, {**params, "after": after}).fetchone()
+        changed += n
+        if n:
+            on_progress(n)
+        after = top
+        if sleep_ms:
+            time.sleep(sleep_ms / 1000)
+    return changed
 
 
 def _one_line(exc: BaseException) -> str:
