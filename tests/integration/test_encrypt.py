@@ -309,3 +309,22 @@ def test_applied_job_writes_one_ledger_row_with_its_rows(cli, key, conn):
         )
     ]
     assert KEY not in str(conn.execute("SELECT * FROM auroractl.operations").fetchall())
+
+
+def test_rows_left_locked_make_the_job_incomplete(cli, key, dsn, conn):
+    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    conn.execute("UPDATE usuarios SET documento_identidade = 'changed' WHERE id = 1")
+    rows = len(ledger(conn))
+    with psycopg.connect(dsn) as writer:  # holds the row for the whole run
+        writer.execute("SELECT 1 FROM usuarios WHERE id = 1 FOR UPDATE")
+        result = cli("encrypt", "backfill", "--yes", "--format", "json")
+        writer.rollback()
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "incomplete" and doc["result"]["remaining"] == 1
+    assert "still locked by writers" in result.stderr
+    assert ledger(conn)[rows:] == [
+        ("encrypt backfill --table usuarios --column documento_identidade", "job", "applied", 0)
+    ]
+    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert decrypted(conn)[1] == "changed"
