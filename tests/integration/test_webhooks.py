@@ -122,11 +122,10 @@ def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
     cli, subscribed, receiver
 ):
     assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
-    again = cli(
+    again = cli(  # the table positional, as in every verb (or --table)
         "webhooks",
         "subscribe",
         "novo_aluno",
-        "--table",
         "alunos",
         "--url",
         receiver.url,

@@ -14,8 +14,11 @@ from auroractl.commands._options import (
     DryRunOpt,
     Format,
     FormatOpt,
+    TableArg,
+    TableOpt,
     YesOpt,
     group,
+    table_name,
 )
 
 app = group("Webhooks from database events: outbox, subscriptions, dispatcher.")
@@ -39,8 +42,9 @@ def install(
 @app.command()
 def subscribe(
     event: Annotated[str, typer.Argument(help="Event type, e.g. novo_aluno.")],
-    table: Annotated[str, typer.Option("--table", "-t", help="Table whose changes emit it.")],
     url: Annotated[str, typer.Option("--url", help="Endpoint receiving POSTs.")],
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     on: Annotated[
         list[str] | None,
         typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
@@ -56,7 +60,8 @@ def subscribe(
     yes: YesOpt = False,
     fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
-    """Attach the outbox trigger to a table and store the subscription (idempotent).
+    """Attach the outbox trigger to a table (whose changes emit the event) and store the
+    subscription (idempotent).
 
     Payload: event, table, operation, timestamp and the row as JSON, without personal-data
     columns unless --include-personal. The secret stays out of the database: only the
@@ -74,7 +79,14 @@ def subscribe(
     ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
     with _context.connect() as conn:
         plan = ops.plan_subscribe(
-            conn, event, table, ops_list, url, secret_env, include_personal, excluded
+            conn,
+            event,
+            table_name(table_arg, table),
+            ops_list,
+            url,
+            secret_env,
+            include_personal,
+            excluded,
         )
         output.result(_context.apply(conn, plan, dry_run, yes))
 
