@@ -271,54 +271,27 @@ def forget_one(
     from auroractl.ops.shared import locks
 
     relations = [t.label for t in em.targets]
+    label, sid = em.subject.label, str(subject_id)
     with locks.naming_blockers(conn, *relations), conn.transaction():
         tables, holds = _run(conn, em, cfg, subject_id, dry_run)
-        changed = sum(e["rows"] for e in tables.values())
-        if dry_run:
-            tx_status = "dry-run"
-        elif changed == 0:
+        if dry_run:  # raising rolls the transaction back (counts only, but be sure)
+            raise _Rollback(
+                Receipt(None, label, sid, "dry-run", None, None, None, tables, holds, who)
+            )
+        if sum(e["rows"] for e in tables.values()) == 0:
             prev = conn.execute(
-                _sql("lgpd/previous.sql"),
-                {"subject_table": em.subject.label, "subject_id": str(subject_id)},
+                _sql("lgpd/previous.sql"), {"subject_table": label, "subject_id": sid}
             ).fetchone()
             if prev is not None:
                 _, rid, req, due, done, _tables, _holds = prev
-                return Receipt(
-                    rid,
-                    em.subject.label,
-                    str(subject_id),
-                    "already-forgotten",
-                    req,
-                    due,
-                    done,
-                    {},
-                    [],
-                    who,
-                )
-            tx_status = "completed"
-        else:
-            tx_status = "completed"
-        if dry_run:  # raising rolls the transaction back (counts only, but be sure)
-            receipt = Receipt(
-                None,
-                em.subject.label,
-                str(subject_id),
-                "dry-run",
-                None,
-                None,
-                None,
-                tables,
-                holds,
-                who,
-            )
-            raise _Rollback(receipt)
+                return Receipt(rid, label, sid, "already-forgotten", req, due, done, {}, [], who)
         row = conn.execute(
             _sql("lgpd/record.sql"),
             {
                 "kind": "erasure",
-                "subject_table": em.subject.label,
-                "subject_id": str(subject_id),
-                "status": tx_status,
+                "subject_table": label,
+                "subject_id": sid,
+                "status": "completed",
                 "requested_at": requested_at,
                 "operator": who,
                 "tables": json.dumps(tables),
@@ -327,9 +300,7 @@ def forget_one(
             },
         ).fetchone()
     _, rid, req, due, done = row
-    return Receipt(
-        rid, em.subject.label, str(subject_id), tx_status, req, due, done, tables, holds, who
-    )
+    return Receipt(rid, label, sid, "completed", req, due, done, tables, holds, who)
 
 
 class _Rollback(Exception):
