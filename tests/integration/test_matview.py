@@ -63,6 +63,8 @@ def test_dashboard_totals_are_right_where_the_seed_query_is_wrong(cli, dsn, fano
     # A unique index exists, so CONCURRENTLY works; creating again is a no-op.
     again = cli("matview", "create", "dashboard", "--yes")
     assert again.exit_code == 0 and "already exists" in again.stderr
+    same = cli("matview", "create", "dashboard", "--yes", "--format", "json")
+    assert json.loads(same.stdout)["status"] == "nothing-to-do"
 
 
 def test_refresh_logs_rows_and_status_reports_it(cli, dsn, fanout):

@@ -122,6 +122,8 @@ def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
     cli, subscribed, receiver
 ):
     assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
+    same = cli("webhooks", "install", "--yes", "--format", "json")
+    assert json.loads(same.stdout)["status"] == "nothing-to-do"
     again = cli(  # the table positional, as in every verb (or --table)
         "webhooks",
         "subscribe",
