@@ -32,8 +32,9 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import throwaway_cluster
 from auroractl import runner
-from auroractl.ops import audit, lgpd, lgpd_forget
+from auroractl.ops import audit, lgpd
 from auroractl.ops import sandbox as sandbox_ops
+from auroractl.ops.lgpd import forget as lgpd_forget
 from auroractl.ops.shared import state
 
 FILL = """

@@ -35,7 +35,7 @@ def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, d
     )["arn"]
     result = cli("encrypt", "backfill", "--key-secret", old, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["encrypted"] == 5000
+    assert json.loads(result.stdout)["result"]["encrypted"] == 5000
     key = sm(aws_endpoint).get_secret_value(SecretId=old)["SecretString"]
     new_key = sm(aws_endpoint).get_secret_value(SecretId=new)["SecretString"]
     ok = conn.execute(
@@ -56,7 +56,7 @@ def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, d
         "json",
     )
     assert rot.exit_code == 0, rot.stderr
-    assert json.loads(rot.stdout)["rotated"] == 5000
+    assert json.loads(rot.stdout)["result"]["rotated"] == 5000
     st = cli("encrypt", "status", "--key-secret", new, "--format", "json")
     assert st.exit_code == 0 and json.loads(st.stdout)["both"] == 5000
     assert key not in st.stdout + st.stderr and new_key not in rot.stdout + rot.stderr

@@ -67,7 +67,7 @@ def test_backfill_status_finalize(cli, key, conn):
         "SELECT 1 FROM pg_stat_statements WHERE query LIKE %s", [f"%{KEY}%"]
     ).fetchone()
     again = cli("encrypt", "backfill", "--yes", "--format", "json")
-    assert again.exit_code == 0 and json.loads(again.stdout)["encrypted"] == 0
+    assert again.exit_code == 0 and json.loads(again.stdout)["result"]["encrypted"] == 0
     st = json.loads(cli("encrypt", "status", "--format", "json").stdout)
     assert st["both"] == len(got) and st["plaintext_only"] == 0 and st["mismatch"] == 0
     sample = json.loads(cli("encrypt", "status", "--sample", "50", "--format", "json").stdout)
@@ -110,7 +110,7 @@ def test_rotate_is_resumable(cli, key, conn, monkeypatch):
     monkeypatch.setenv("AURORACTL_NEW_ENCRYPTION_KEY", NEW_KEY)
     result = cli("encrypt", "rotate", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["rotated"] == sum(1 for k in plain if k % 2)
+    assert json.loads(result.stdout)["result"]["rotated"] == sum(1 for k in plain if k % 2)
     assert decrypted(conn, NEW_KEY) == plain
 
 
@@ -131,7 +131,7 @@ def test_backfill_sees_every_row_after_rls_enable_as_the_owner(cli, key, conn):
     assert conn.execute("SELECT count(*) FROM usuarios").fetchone()[0] == 0  # FORCE binds us
     result = cli("encrypt", "backfill", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["encrypted"] == 5000
+    assert json.loads(result.stdout)["result"]["encrypted"] == 5000
     st = json.loads(cli("encrypt", "status", "--format", "json").stdout)
     assert st["both"] == 5000 and st["plaintext_only"] == 0
 
@@ -245,3 +245,86 @@ def test_backfill_killed_repeatedly_with_a_concurrent_writer(dsn, conn, key):
     ).fetchone()
     plain = dict(conn.execute("SELECT id, documento_identidade FROM usuarios").fetchall())
     assert {k: v for k, v in plain.items() if v is not None} == expected
+
+
+def ledger(conn: psycopg.Connection) -> list[tuple]:
+    """(command, kind, outcome, rows) of auroractl.operations, oldest first."""
+    if not conn.execute("SELECT to_regclass('auroractl.operations')").fetchone()[0]:
+        return []
+    return conn.execute(
+        "SELECT command, kind, outcome, rows FROM auroractl.operations ORDER BY id"
+    ).fetchall()
+
+
+def test_each_job_refuses_without_yes_and_previews_one_json_document(cli, key, conn, monkeypatch):
+    monkeypatch.setenv("AURORACTL_NEW_ENCRYPTION_KEY", NEW_KEY)
+    assert cli("encrypt", "backfill", "usuarios", "--yes").exit_code == 0
+    before = dict(
+        conn.execute("SELECT id, documento_identidade_encrypted FROM usuarios").fetchall()
+    )
+    rows = len(ledger(conn))
+    for verb in ("backfill", "finalize", "rotate"):
+        refused = cli("encrypt", verb)
+        assert refused.exit_code == 4, (verb, refused.stderr)
+        dry = cli("encrypt", verb, "--table", "usuarios", "--dry-run", "--format", "json")
+        assert dry.exit_code == 0, (verb, dry.stderr)
+        doc = json.loads(dry.stdout)  # exactly one document, the plan
+        assert doc["status"] == "dry-run" and doc["kind"] == "job" and doc["steps"]
+        assert KEY not in dry.stdout and NEW_KEY not in dry.stdout
+    after = conn.execute("SELECT id, documento_identidade_encrypted FROM usuarios").fetchall()
+    assert dict(after) == before and len(ledger(conn)) == rows
+
+
+def test_backfill_dry_run_shows_prepare_and_batches_in_one_document(cli, dsn, conn):
+    result = cli("encrypt", "backfill", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    sql = [s["sql"] for s in json.loads(result.stdout)["steps"]]
+    assert any("ADD COLUMN" in s.upper() for s in sql) and "pgp_sym_encrypt" in sql[-1]
+    assert ledger(conn) == []
+
+
+def test_applied_job_writes_one_ledger_row_with_its_rows(cli, key, conn):
+    result = cli("encrypt", "backfill", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    encrypted = doc["result"]["encrypted"]
+    assert doc["status"] == "applied" and doc["rows"] == encrypted > 0
+    assert ledger(conn) == [
+        (
+            "encrypt backfill --table usuarios --column documento_identidade",
+            "job",
+            "applied",
+            encrypted,
+        )
+    ]
+    finalize = cli("encrypt", "finalize", "--yes", "--format", "json")
+    assert finalize.exit_code == 0, finalize.stderr
+    cleared = json.loads(finalize.stdout)["result"]["cleared"]
+    assert ledger(conn)[1:] == [
+        (
+            "encrypt finalize --table usuarios --column documento_identidade",
+            "job",
+            "applied",
+            cleared,
+        )
+    ]
+    assert KEY not in str(conn.execute("SELECT * FROM auroractl.operations").fetchall())
+
+
+def test_rows_left_locked_make_the_job_incomplete(cli, key, dsn, conn):
+    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    conn.execute("UPDATE usuarios SET documento_identidade = 'changed' WHERE id = 1")
+    rows = len(ledger(conn))
+    with psycopg.connect(dsn) as writer:  # holds the row for the whole run
+        writer.execute("SELECT 1 FROM usuarios WHERE id = 1 FOR UPDATE")
+        result = cli("encrypt", "backfill", "--yes", "--format", "json")
+        writer.rollback()
+    assert result.exit_code == 1, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "incomplete" and doc["result"]["remaining"] == 1
+    assert "still locked by writers" in result.stderr
+    assert ledger(conn)[rows:] == [
+        ("encrypt backfill --table usuarios --column documento_identidade", "job", "applied", 0)
+    ]
+    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert decrypted(conn)[1] == "changed"

@@ -218,16 +218,21 @@ def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
 
     dry = cli("lgpd", "forget", "7", "--dry-run", "--format", "json")
     assert dry.exit_code == 0, dry.stderr
-    plan = json.loads(dry.stdout)["receipts"][0]["tables"]
-    assert plan["public.usuarios"]["rows"] == 1
-    assert plan["public.ai_preferences"] == {"action": "deleted", "rows": 1}
-    assert plan["public.contratos"]["rows"] == 1
-    assert plan["audit.audit_log"]["rows"] > 0
+    plan = json.loads(dry.stdout)
+    assert plan["status"] == "dry-run" and plan["kind"] == "job" and plan["steps"]
+    [counts] = plan["notes"]  # what the statements would change, per subject
+    assert counts.startswith("public.usuarios 7: ") and "public.usuarios anonymised 1" in counts
+    assert "public.ai_preferences deleted 1" in counts
+    assert "public.contratos unlinked (legal hold) 1" in counts
+    assert "audit.audit_log scrubbed" in counts
     assert survivors(su, list(canaries(0).values()))  # dry run changed nothing
 
     result = cli("lgpd", "forget", "7", "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    receipt = json.loads(result.stdout)["receipts"][0]
+    doc = json.loads(result.stdout)
+    receipt = doc["result"]["receipts"][0]
+    assert doc["status"] == "applied"
+    assert doc["rows"] == sum(e["rows"] for e in receipt["tables"].values()) > 0
     assert receipt["status"] == "completed"
     assert receipt["legal_holds"] == [
         {"table": "public.contratos", "rows": 1, "action": "link cut, row kept"}
@@ -287,7 +292,7 @@ def test_from_file_with_a_bad_id_in_the_middle(cli, planted, tmp_path):
     ids.write_text("7\n# a comment\n99999999\nnot-an-id\n\n9\n")
     result = cli("lgpd", "forget", "--from-file", str(ids), "--yes", "--format", "json")
     assert result.exit_code != 0
-    doc = json.loads(result.stdout)
+    doc = json.loads(result.stdout)["result"]
     assert doc["ok"] == 2 and doc["failed"] == 2
     assert {f["subject_id"] for f in doc["failures"]} == {"99999999", "not-an-id"}
     assert survivors(su, list(canaries(0).values()) + list(canaries(2).values())) == []
@@ -388,3 +393,29 @@ def test_forget_sees_every_row_under_forced_rls(cli, planted):
     result = cli("lgpd", "forget", "8", "--yes")
     assert result.exit_code == 0, result.stderr
     assert survivors(su, list(canaries(1).values())) == []
+
+
+def test_forget_is_one_job_with_one_ledger_row(cli, planted, tmp_path):
+    conn, su = planted
+    ids = tmp_path / "ids.txt"
+    ids.write_text("7\n8\n")
+    ledger = "SELECT command, kind, outcome, rows FROM auroractl.operations ORDER BY id"
+    before = len(conn.execute(ledger).fetchall())  # the fixture's own setup
+    for refused in (
+        cli("lgpd", "forget", "--from-file", str(ids)),
+        cli("lgpd", "forget", "--from-file", str(ids), "--format", "json"),
+    ):
+        assert refused.exit_code == 4, refused.stderr
+    dry = cli("lgpd", "forget", "--from-file", str(ids), "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    notes = json.loads(dry.stdout)["notes"]  # one document
+    assert [n.split(":")[0] for n in notes] == ["public.usuarios 7", "public.usuarios 8"]
+    assert survivors(su, [canaries(0)["nome"], canaries(1)["nome"]])  # nothing changed
+    assert len(conn.execute(ledger).fetchall()) == before
+    result = cli("lgpd", "forget", "--from-file", str(ids), "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["result"]["ok"] == 2 and doc["rows"] > 2
+    assert conn.execute(ledger).fetchall()[before:] == [
+        ("lgpd forget", "job", "applied", doc["rows"])
+    ]

@@ -63,6 +63,8 @@ def test_dashboard_totals_are_right_where_the_seed_query_is_wrong(cli, dsn, fano
     # A unique index exists, so CONCURRENTLY works; creating again is a no-op.
     again = cli("matview", "create", "dashboard", "--yes")
     assert again.exit_code == 0 and "already exists" in again.stderr
+    same = cli("matview", "create", "dashboard", "--yes", "--format", "json")
+    assert json.loads(same.stdout)["status"] == "nothing-to-do"
 
 
 def test_refresh_logs_rows_and_status_reports_it(cli, dsn, fanout):
@@ -70,9 +72,11 @@ def test_refresh_logs_rows_and_status_reports_it(cli, dsn, fanout):
     fanout.execute("INSERT INTO empresas (id, nome, cnpj) VALUES (901, 'Nova', '00000901000191')")
     result = cli("matview", "refresh", "dashboard", "--concurrently", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    [refreshed] = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    [refreshed] = doc["result"]
     total = fanout.execute("SELECT count(*) FROM empresas").fetchone()[0]
     assert refreshed["row_count"] == total and refreshed["concurrently"] is True
+    assert doc["status"] == "applied" and doc["kind"] == "job" and doc["rows"] == total
     assert fanout.execute("SELECT count(*) FROM mv_dashboard_empresa").fetchone()[0] == total
     status = json.loads(cli("matview", "status", "--format", "json").stdout)
     [dash] = [s for s in status if s["name"] == "public.mv_dashboard_empresa"]
@@ -250,3 +254,45 @@ def test_cache_candidates_rank_read_only_statements(cli, dsn, conn):
     [hit] = [c for c in data if "FROM alunos WHERE empresa_id" in c["query"]]
     assert hit["calls"] >= 30 and hit["tables"] == ["alunos"]
     assert all(not c["query"].lower().startswith(("insert", "update", "delete")) for c in data)
+
+
+def ledger(conn: psycopg.Connection) -> list[tuple]:
+    if not conn.execute("SELECT to_regclass('auroractl.operations')").fetchone()[0]:
+        return []
+    return conn.execute(
+        "SELECT command, kind, outcome, rows FROM auroractl.operations ORDER BY id"
+    ).fetchall()
+
+
+def test_refresh_all_is_one_job_previewed_in_one_document(cli, dsn, fanout):
+    assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
+    fanout.execute("CREATE MATERIALIZED VIEW mv_outra AS SELECT id FROM empresas WITH NO DATA")
+    before = ledger(fanout)
+    dry = cli("matview", "refresh", "--all", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    doc = json.loads(dry.stdout)
+    assert doc["status"] == "dry-run" and len(doc["steps"]) == 2
+    assert fanout.execute(
+        "SELECT ispopulated FROM pg_matviews WHERE matviewname = 'mv_outra'"
+    ).fetchone() == (False,)
+    assert ledger(fanout) == before
+    result = cli("matview", "refresh", "--all", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert sorted(r["matview"] for r in doc["result"]) == [
+        "public.mv_dashboard_empresa",
+        "public.mv_outra",
+    ]
+    rows = sum(r["row_count"] for r in doc["result"])
+    assert ledger(fanout)[len(before) :] == [("matview refresh --all", "job", "applied", rows)]
+
+
+def test_create_and_drop_refuse_without_yes(cli, dsn, conn):
+    assert cli("matview", "create", "dashboard").exit_code == 4
+    assert cli("matview", "create", "dashboard", "--format", "json").exit_code == 4
+    dry = cli("matview", "create", "dashboard", "--dry-run", "--format", "json")
+    assert json.loads(dry.stdout)["status"] == "dry-run"
+    assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0] is None
+    assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
+    assert cli("matview", "drop", "dashboard").exit_code == 4
+    assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0]

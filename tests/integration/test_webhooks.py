@@ -122,11 +122,12 @@ def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
     cli, subscribed, receiver
 ):
     assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
-    again = cli(
+    same = cli("webhooks", "install", "--yes", "--format", "json")
+    assert json.loads(same.stdout)["status"] == "nothing-to-do"
+    again = cli(  # the table positional, as in every verb (or --table)
         "webhooks",
         "subscribe",
         "novo_aluno",
-        "--table",
         "alunos",
         "--url",
         receiver.url,
@@ -198,7 +199,27 @@ def test_dead_letters_and_retry(cli, subscribed, receiver):
     status = json.loads(cli("webhooks", "status", "--format", "json").stdout)
     assert status["failures"] == [{"reason": "HTTP 500", "events": 2}]
     receiver.fail_first = 0
-    assert cli("webhooks", "retry", "--failed").exit_code == 0
+    failed = "SELECT count(*) FROM webhook_events WHERE status = 'failed'"
+    ledger = (
+        "SELECT command, kind, outcome, rows FROM auroractl.operations "
+        "WHERE command LIKE 'webhooks retry%%'"
+    )
+    assert cli("webhooks", "retry", "--failed").exit_code == 4  # no TTY, no --yes
+    dry = cli("webhooks", "retry", "--failed", "--dry-run", "--format", "json")
+    assert dry.exit_code == 0, dry.stderr
+    preview = json.loads(dry.stdout)  # one document: the plan
+    assert preview["status"] == "dry-run" and "re-queue 2" in preview["summary"]
+    assert subscribed.execute(failed).fetchone()[0] == 2
+    assert subscribed.execute(ledger).fetchall() == []
+    retried = cli("webhooks", "retry", "--failed", "--yes", "--format", "json")
+    assert retried.exit_code == 0, retried.stderr
+    assert json.loads(retried.stdout)["rows"] == 2
+    assert subscribed.execute(failed).fetchone()[0] == 0
+    assert subscribed.execute(ledger).fetchall() == [
+        ("webhooks retry --failed", "job", "applied", 2)
+    ]
+    nothing = cli("webhooks", "retry", "--failed", "--yes", "--format", "json")
+    assert json.loads(nothing.stdout)["status"] == "nothing-to-do"
     cli("webhooks", "dispatch", "--base-backoff", "0")
     assert (
         subscribed.execute(
@@ -206,7 +227,7 @@ def test_dead_letters_and_retry(cli, subscribed, receiver):
         ).fetchone()[0]
         == 2
     )
-    assert cli("webhooks", "retry", "--failed", "--id", "999999").exit_code == 2
+    assert cli("webhooks", "retry", "--failed", "--id", "999999", "--yes").exit_code == 2
 
 
 def _dispatcher(dsn: str, *args: str) -> subprocess.Popen:

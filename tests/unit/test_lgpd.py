@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from auroractl.errors import InvalidInput
-from auroractl.ops.lgpd import LgpdConfig, Treatment, name_looks_personal, value_matches
+from auroractl.ops.lgpd import LgpdConfig, Treatment
+from auroractl.ops.lgpd.map import name_looks_personal, value_matches
 
 
 def test_defaults_cover_the_demo_schema():

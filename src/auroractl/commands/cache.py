@@ -8,7 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt, group
+from auroractl.commands._options import ChangeFormat, ChangeFormatOpt, Format, FormatOpt, group
+
+TABLE_COLUMNS = ("calls", "total_ms", "mean_ms", "hit_ratio", "tables", "table_writes", "query")
 
 app = group("Query-cache candidates from pg_stat_statements; publish dashboards to Redis.")
 
@@ -29,12 +31,7 @@ def candidates(
 
     with _context.connect() as conn:
         rows = cache.candidates(conn, limit)
-    columns = (
-        None
-        if fmt != Format.table
-        else ("calls", "total_ms", "mean_ms", "hit_ratio", "tables", "table_writes", "query")
-    )
-    output.render(rows, fmt.value, columns=columns)
+    output.result(rows, table=lambda: output.render(rows, "table", columns=TABLE_COLUMNS))
 
 
 @app.command()
@@ -49,10 +46,10 @@ def publish(
         ),
     ] = "redis://127.0.0.1:6379/0",
     ttl: Annotated[int | None, typer.Option("--ttl", help="Key TTL in seconds.")] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Write each empresa's dashboard row to Redis as `dashboard:empresa:<id>` (JSON),
-    replacing the previous set atomically.
+    replacing the previous set atomically. Only derived data is written (no --yes).
 
     Example:
         auroractl cache publish dashboard --redis redis://127.0.0.1:6379/0 --ttl 86400
@@ -67,4 +64,4 @@ def publish(
         result = cache.publish(
             cache.dashboard_rows(conn, view), redis_url, ttl, f"{view[0]}.{view[1]}"
         )
-    output.render(result, fmt.value)
+    output.result(result)

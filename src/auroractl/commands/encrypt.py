@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from auroractl import output, runner
+from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    TableArg,
+    TableOpt,
+    YesOpt,
+    group,
+    table_name,
+)
 
 app = group("Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen.")
 
-TableOpt = Annotated[str, typer.Option("--table", "-t", help="Table (schema.name).")]
+DEFAULT_TABLE = "usuarios"
 ColumnOpt = Annotated[str, typer.Option("--column", "-c", help="Plaintext column.")]
 TargetOpt = Annotated[
     str | None,
@@ -52,14 +62,14 @@ def _connector():  # type: ignore[no-untyped-def]
     return lambda: db.connect(t, s)
 
 
-def _record(conn, plan, seconds: float, error: BaseException | None) -> int | None:  # type: ignore[no-untyped-def]
-
-    return runner.record(conn, plan, seconds, error)
+def _command(verb: str, table: str, column: str) -> str:
+    return f"encrypt {verb} --table {table} --column {column}"
 
 
 @app.command()
 def backfill(
-    table: TableOpt = "usuarios",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
@@ -70,74 +80,43 @@ def backfill(
     ] = 1,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Encrypt a column into a bytea twin in small keyset batches; resumable after kill -9.
 
     Adds the target column if missing, then encrypts rows whose ciphertext is NULL with
     pgp_sym_encrypt(..., 'cipher-algo=aes256, s2k-mode=1'), each batch one statement and
     one short transaction. A trigger clears the ciphertext of rows whose plaintext changes
-    meanwhile, and catch-up passes run until none is left.
+    meanwhile, and catch-up passes run until none is left. Exit 1 when rows locked by
+    writers are left: run it again.
 
     Example:
-        AURORACTL_ENCRYPTION_KEY=... auroractl encrypt backfill --table usuarios \\
+        AURORACTL_ENCRYPTION_KEY=... auroractl encrypt backfill usuarios \\
             --column documento_identidade --batch-size 2000 --jobs 2 --yes
     """
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, jobs)
-    key = None if dry_run else _key(key_secret)
-    command = f"encrypt backfill --table {table} --column {column}"
+    name = table_name(table_arg, table, DEFAULT_TABLE)
+    key = "" if dry_run else _key(key_secret)
     with _context.connect() as conn:
-        t = ops.resolve(conn, table, column, target_column)
-        prep = ops.plan_prepare(conn, t, command)
-        batches = ops.describe_batches(t, command, batch_size, jobs)
-        opts = _context.runner_options(dry_run, yes, fmt.value)
-        if dry_run:
-            if not prep.empty:
-                output.plan(prep, fmt.value)
-            output.plan(batches, fmt.value)
-            return
-        runner.confirm_or_refuse(
-            batches if prep.empty else replace(prep, steps=prep.steps + batches.steps), opts
+        t = ops.resolve(conn, name, column, target_column)
+        prepare = ops.plan_prepare(conn, t, _command("backfill", name, column))
+        job = ops.backfill_job(
+            _connector(), t, key, prepare, batch_size=batch_size, sleep_ms=sleep_ms, jobs=jobs
         )
-        runner.apply(conn, prep, replace(opts, yes=True))
-        t = ops.resolve(conn, table, column, target_column)
-        total = ops.remaining(conn, t)
-        error: BaseException | None = None
-        result = None
-        try:
-            with output.rows_progress(f"encrypting {t.label}.{t.column}", total) as bar:
-                result = ops.backfill(
-                    _connector(),
-                    t,
-                    key or "",
-                    batch_size=batch_size,
-                    sleep_ms=sleep_ms,
-                    jobs=jobs,
-                    on_progress=bar.advance,
-                )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _record(conn, batches, result.seconds if result else 0.0, error)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.info(
-            f"Done: {result.encrypted:,} row(s) encrypted in {result.seconds:.1f}s "
-            f"({result.rows_per_second:,.0f} rows/s, {result.batches} batches, "
-            f"{result.passes} pass(es)); {result.remaining:,} left"
-        )
-    if result.remaining:
-        output.warn(f"{result.remaining:,} row(s) still locked by writers: run backfill again")
+        outcome = _context.apply(conn, job, dry_run, yes)
+    output.result(outcome)
+    if outcome.status == "incomplete":
+        r = outcome.result
+        output.warn(f"{r.remaining:,} row(s) still locked by writers: run backfill again")
         raise typer.Exit(1)
 
 
 @app.command()
 def status(
-    table: TableOpt = "usuarios",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
@@ -151,35 +130,35 @@ def status(
     Exit 1 when any ciphertext does not decrypt to its plaintext (or not at all).
 
     Example:
-        auroractl encrypt status --table usuarios --column documento_identidade --sample 10000
+        auroractl encrypt status usuarios --column documento_identidade --sample 10000
     """
     from auroractl.ops import encrypt as ops
 
     with _context.connect() as conn:
-        t = ops.resolve(conn, table, column, target_column)
+        t = ops.resolve(conn, table_name(table_arg, table, DEFAULT_TABLE), column, target_column)
         key = _key(key_secret) if t.target_type is not None else None
         st = ops.status(conn, t, key, sample)
-    if fmt == Format.json:
-        output.render(st, "json")
-    else:
-        output.pairs(
-            {k: v for k, v in output.to_jsonable(st).items()} | {"problems": st.problems},
-            fmt.value,
-        )
+    listing = output.to_jsonable(st) | {"problems": st.problems}
+    output.result(
+        st,
+        table=lambda: output.pairs(listing, "table"),
+        rows=[{"key": k, "value": v} for k, v in listing.items()],
+    )
     if st.problems:
         raise typer.Exit(1)
 
 
 @app.command()
 def finalize(
-    table: TableOpt = "usuarios",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: BatchOpt = 1000,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """NULL the plaintext only where the ciphertext decrypts to exactly it; report the rest.
 
@@ -187,42 +166,25 @@ def finalize(
     its plaintext and is reported (exit 1).
 
     Example:
-        auroractl encrypt finalize --table usuarios --column documento_identidade --yes
+        auroractl encrypt finalize usuarios --column documento_identidade --yes
     """
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, 0, 1)
-    key = None if dry_run else _key(key_secret)
-    command = f"encrypt finalize --table {table} --column {column}"
+    name = table_name(table_arg, table, DEFAULT_TABLE)
+    key = "" if dry_run else _key(key_secret)
     with _context.connect() as conn:
-        t = ops.resolve(conn, table, column, target_column)
-        plan = ops.describe_finalize(t, command)
-        opts = _context.runner_options(dry_run, yes, fmt.value)
-        if dry_run:
-            output.plan(plan, fmt.value)
-            return
-        runner.confirm_or_refuse(plan, opts)
-        total = ops.remaining_plain(conn, t)
-        error = None
-        result = None
-        try:
-            with output.rows_progress(f"finalizing {t.label}.{t.column}", total) as bar:
-                result = ops.finalize(
-                    conn, t, key or "", batch_size=batch_size, on_progress=bar.advance
-                )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _record(conn, plan, result.seconds if result else 0.0, error)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.info(f"Done: plaintext cleared on {result.cleared:,} row(s)")
-    if result.refused:
+        t = ops.resolve(conn, name, column, target_column)
+        job = ops.finalize_job(
+            conn, t, key, _command("finalize", name, column), batch_size=batch_size
+        )
+        outcome = _context.apply(conn, job, dry_run, yes)
+    output.result(outcome)
+    r = outcome.result
+    if r is not None and r.refused:
         output.warn(
-            f"{result.refused:,} row(s) kept their plaintext (no or mismatching ciphertext), "
-            f"e.g. {t.pk} in ({', '.join(result.refused_keys)}): run backfill, then finalize again"
+            f"{r.refused:,} row(s) kept their plaintext (no or mismatching ciphertext), "
+            f"e.g. {t.pk} in ({', '.join(r.refused_keys)}): run backfill, then finalize again"
         )
         raise typer.Exit(1)
 
@@ -236,7 +198,8 @@ def rotate(
             help="Secrets Manager ARN of the new key (default: $AURORACTL_NEW_ENCRYPTION_KEY).",
         ),
     ] = None,
-    table: TableOpt = "usuarios",
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
@@ -244,7 +207,7 @@ def rotate(
     sleep_ms: SleepOpt = 0,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Re-encrypt the ciphertext column under a new key, in batches; resumable.
 
@@ -256,42 +219,33 @@ def rotate(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, 1)
-    command = f"encrypt rotate --table {table} --column {column}"
-    key = new_key = None
+    name = table_name(table_arg, table, DEFAULT_TABLE)
+    key = new_key = ""
     if not dry_run:
         key = _key(key_secret)
         new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
     with _context.connect() as conn:
-        t = ops.resolve(conn, table, column, target_column)
-        plan = ops.describe_rotate(t, command)
-        opts = _context.runner_options(dry_run, yes, fmt.value)
-        if dry_run:
-            output.plan(plan, fmt.value)
-            return
-        runner.confirm_or_refuse(plan, opts)
-        error = None
-        result = None
-        try:
-            result = ops.rotate(
-                conn, t, key or "", new_key or "", batch_size=batch_size, sleep_ms=sleep_ms
-            )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            _record(conn, plan, result.seconds if result else 0.0, error)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.info(f"Done: {result.rotated:,} row(s) re-encrypted in {result.seconds:.1f}s")
+        t = ops.resolve(conn, name, column, target_column)
+        job = ops.rotate_job(
+            conn,
+            t,
+            key,
+            new_key,
+            _command("rotate", name, column),
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+        )
+        output.result(_context.apply(conn, job, dry_run, yes))
 
 
 @app.command()
 def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create a random 256-bit key in AWS Secrets Manager (never printed).
+
+    Refuses to overwrite an existing secret, so it asks no confirmation.
 
     Example:
         auroractl encrypt keygen --secret-name prod/auroractl/documento-key
@@ -300,9 +254,5 @@ def keygen(
 
     region, endpoint = _aws()
     result = ops.keygen(secret_name, region, endpoint)
-    if fmt == Format.json:
-        output.render(result, "json")
-    else:
-        output.pairs(
-            {"secret": result.name, "arn": result.arn, "bits": str(result.bits)}, fmt.value
-        )
+    listing = {"secret": result.name, "arn": result.arn, "bits": str(result.bits)}
+    output.result(result, table=lambda: output.pairs(listing, "table"))

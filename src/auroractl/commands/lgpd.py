@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from auroractl import output, runner
+from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 from auroractl.errors import CheckFailed, InvalidInput
 
 app = group("LGPD: personal-data map, erasure (forget), access export and request register.")
@@ -70,17 +78,16 @@ def map_(
         auroractl lgpd map
         auroractl lgpd map --check --format json
     """
-    from auroractl.ops import lgpd as ops
+    from auroractl.ops.lgpd import map as ops
 
     cfg = _config()
     with _context.connect() as conn:
         if not check:
-            output.render(ops.describe_map(conn, cfg), fmt.value, title="Personal-data map")
+            output.result(ops.describe_map(conn, cfg), title="Personal-data map")
             return
         findings = ops.check(conn, cfg)
-    output.render(
+    output.result(
         findings,
-        fmt.value,
         title="Unmapped personal-looking columns",
         columns=["table", "column", "reason"],
     )
@@ -105,16 +112,6 @@ def _read_ids(ids: list[str] | None, from_file: Path | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _confirm(plan, dry_run: bool, yes: bool, fmt: Format) -> None:  # type: ignore[no-untyped-def]
-    """The runner's rules: --dry-run prints, a TTY asks, otherwise --yes is needed."""
-    opts = _context.runner_options(dry_run, yes, fmt.value)
-    if dry_run:
-        if fmt != Format.json:
-            output.plan(plan, fmt.value)
-        return
-    runner.confirm_or_refuse(plan, opts)
-
-
 @app.command()
 def forget(
     ids: Annotated[list[str] | None, typer.Argument(help="Subject ids (usuarios.id).")] = None,
@@ -125,7 +122,7 @@ def forget(
     requested_at: RequestedAtOpt = None,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Erase subjects (LGPD Art. 18): anonymise, delete, unlink under legal hold, scrub logs.
 
@@ -133,16 +130,16 @@ def forget(
     from the catalog) per the map, personal values in audit.audit_log and undelivered
     webhook_events, and a receipt in auroractl.lgpd_requests (no personal data).
     Re-running is safe. With many ids one failure never undoes the others; the exit
-    code is non-zero when any failed.
+    code is non-zero when any failed. --dry-run shows the statements and, per subject,
+    the rows they would change.
 
     Example:
         auroractl lgpd forget 123 --dry-run
         auroractl lgpd forget 123 --yes
         auroractl lgpd forget --from-file ids.txt --yes --format json
     """
-    from auroractl import runner
     from auroractl.ops import lgpd as ops
-    from auroractl.ops import lgpd_forget
+    from auroractl.ops.lgpd import forget as lgpd_forget
 
     cfg = _config()
     when = _requested_at(requested_at)
@@ -152,119 +149,60 @@ def forget(
         ops.require_mapped(em)
         if len(raw) == 1:
             em.parse_id(raw[0])  # a malformed single id: exit 2 before anything else
-        first = next((em.parse_id(r) for r in raw if _valid(em, r)), 0)
-        plan = lgpd_forget.describe(em, cfg, first, len(raw), "lgpd forget")
-        _confirm(plan, dry_run, yes, fmt)
-        error: BaseException | None = None
-        started = time.monotonic()
-        try:
-            result = lgpd_forget.forget(
-                conn,
-                em,
-                cfg,
-                raw,
-                dry_run=dry_run,
-                requested_at=when,
-                progress=(lambda it, n: output.track(it, n, "forgetting"))
-                if len(raw) > 1
-                else None,
-                total=len(raw),
+        notes = lgpd_forget.estimate(conn, em, cfg, raw) if dry_run else ()
+        job = lgpd_forget.forget_job(conn, em, cfg, raw, when, notes)
+        outcome = _context.apply(conn, job, dry_run, yes)
+    output.result(outcome)
+    if outcome.result is not None:
+        _report(outcome.result)
+
+
+def _report(report) -> None:  # type: ignore[no-untyped-def]
+    """The receipts on stderr (the outcome is the document); exit non-zero on failures."""
+    for r in report.receipts:
+        if r.status == "already-forgotten":
+            output.info(
+                f"{r.subject_table} {r.subject_id}: already forgotten "
+                f"(request {r.request_id}, {r.completed_at:%Y-%m-%d %H:%M} UTC)"
             )
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            applied = error is not None or (
-                any(r.status == "completed" for r in result.receipts)
-                or any(f.exit_code != 2 for f in result.failures)
-            )
-            if not dry_run and applied:
-                summary = plan.summary
-                if error is None:
-                    ok = len(result.receipts)
-                    summary = f"{plan.summary}: {ok} done, {len(result.failures)} failed"
-                runner.record(
-                    conn,
-                    runner.Plan(plan.command, summary, plan.steps),
-                    time.monotonic() - started,
-                    error,
-                )
-    _report(result, fmt, dry_run)
-
-
-def _valid(em, raw: str) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        em.parse_id(raw)
-    except InvalidInput:
-        return False
-    return True
-
-
-def _report(result, fmt: Format, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
-    rows = []
-    for r in result.receipts:
+            continue
+        if len(report.receipts) > 20:
+            continue
+        output.info(
+            f"{r.subject_table} {r.subject_id}: receipt {r.request_id} (auroractl.lgpd_requests)"
+        )
         for table, e in r.tables.items():
-            rows.append(
-                {
-                    "subject": r.subject_id,
-                    "status": r.status,
-                    "table": table,
-                    "action": e["action"],
-                    "rows": e["rows"],
-                }
-            )
-        if not r.tables:
-            rows.append(
-                {
-                    "subject": r.subject_id,
-                    "status": r.status,
-                    "table": "",
-                    "action": "nothing to change",
-                    "rows": 0,
-                }
-            )
-    if fmt == Format.json:
-        output.render(
-            {
-                "dry_run": dry_run,
-                "receipts": result.receipts,
-                "failures": result.failures,
-                "ok": len(result.receipts),
-                "failed": len(result.failures),
-                "duration_s": round(result.duration_s, 3),
-            },
-            "json",
-        )
-    else:
-        title = "Would change (dry run)" if dry_run else "Erasure receipts"
-        output.render(
-            rows, fmt.value, title=title, columns=["subject", "status", "table", "action", "rows"]
-        )
-        for r in result.receipts:
-            if r.status == "already-forgotten":
-                output.info(
-                    f"{r.subject_table} {r.subject_id}: already forgotten "
-                    f"(request {r.request_id}, {r.completed_at:%Y-%m-%d %H:%M} UTC)"
-                )
-            elif r.request_id and len(result.receipts) <= 20:
-                output.info(
-                    f"{r.subject_table} {r.subject_id}: receipt {r.request_id} "
-                    f"(auroractl.lgpd_requests)"
-                )
-            for h in r.legal_holds:
-                output.info(f"  legal hold: {h['table']}: {h['rows']} row(s) kept, link cut")
-    for f in result.failures:
+            output.info(f"  {table}: {e['action']}, {e['rows']} row(s)")
+        for h in r.legal_holds:
+            output.info(f"  legal hold: {h['table']}: {h['rows']} row(s) kept, link cut")
+    for f in report.failures:
         output.error(f"{f.subject_id}: {f.message}")
-    total = len(result.receipts) + len(result.failures)
+    total = report.ok + report.failed
     if total > 1:
         output.info(
-            f"{len(result.receipts)} of {total} subject(s) "
-            f"{'checked' if dry_run else 'forgotten'}, {len(result.failures)} failed "
-            f"({result.duration_s:.2f}s)"
+            f"{report.ok} of {total} subject(s) forgotten, {report.failed} failed "
+            f"({report.duration_s:.2f}s)"
         )
-    if result.failures:
-        codes = {f.exit_code for f in result.failures}
+    if report.failures:
+        codes = {f.exit_code for f in report.failures}
         raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+class DocumentFormat(StrEnum):
+    """The export is one JSON document, whatever else is asked."""
+
+    json = "json"
+
+
+def _document_format(value: DocumentFormat) -> DocumentFormat:
+    output.set_format(value.value)
+    return value
+
+
+DocumentFormatOpt = Annotated[
+    DocumentFormat,
+    typer.Option("--format", "-f", help="One JSON document.", callback=_document_format),
+]
 
 
 @app.command()
@@ -281,54 +219,65 @@ def export(
         ),
     ] = None,
     requested_at: RequestedAtOpt = None,
-    fmt: FormatOpt = Format.json,
+    fmt: DocumentFormatOpt = DocumentFormat.json,
 ) -> None:
     """Everything the database holds about a subject, as one JSON document (Art. 18).
 
     The subject's row and every row referencing it, encrypted columns decrypted when the
     key is available (AURORACTL_ENCRYPTION_KEY or --key-secret), and the audit entries
     about those rows. A summary goes to stderr; the request is recorded in
-    auroractl.lgpd_requests.
+    auroractl.lgpd_requests. With --output the document goes to that file (mode 600)
+    and stdout gets the summary as a JSON document.
 
     Example:
         auroractl lgpd export 123 --output titular-123.json
         AURORACTL_ENCRYPTION_KEY=... auroractl lgpd export 123 --format json
     """
-    import os
-
     from auroractl.ops import lgpd as ops
-    from auroractl.ops import lgpd_export
-    from auroractl.ops.encrypt import KEY_ENV, key_from
+    from auroractl.ops.lgpd import export as lgpd_export
 
-    if fmt == Format.csv:
-        raise InvalidInput("export is one JSON document: use --format json")
     cfg = _config()
     when = _requested_at(requested_at)
-    key = None
-    if secret or os.environ.get(KEY_ENV):
-        t = _context.target()
-        key = key_from(
-            secret,
-            region=t.profile.region if t.profile else None,
-            endpoint_url=t.profile.endpoint_url if t.profile else None,
-        )
+    key = _export_key(secret)
     with _context.connect() as conn:
         em = ops.resolve(conn, cfg)
         result = lgpd_export.export(conn, em, subject_id, key, when)
-    text = output.json_text(result.document)
+    summary = {
+        "subject": f"{em.subject.label} {subject_id}",
+        "rows": result.rows,
+        "tables": len(result.document["data"]),
+        "audit_entries": result.audit_entries,
+        "decrypted": result.decrypted,
+        "request_id": result.request_id,
+        "written_to": str(output_file) if output_file else None,
+    }
     if output_file is not None:
-        output_file.write_text(text + "\n", encoding="utf-8")
+        output_file.write_text(output.json_text(result.document) + "\n", encoding="utf-8")
         output_file.chmod(0o600)
-    else:
-        sys.stdout.write(text + "\n")
+    output.result(result.document if output_file is None else summary)
     output.info(
-        f"{em.subject.label} {subject_id}: {result.rows} row(s) in "
-        f"{len(result.document['data'])} table(s), {result.audit_entries} audit entr(ies), "
-        f"{result.decrypted} value(s) decrypted; request {result.request_id}"
-        + (f"; written to {output_file}" if output_file else "")
+        f"{summary['subject']}: {result.rows} row(s) in {summary['tables']} table(s), "
+        f"{result.audit_entries} audit entr(ies), {result.decrypted} value(s) decrypted; "
+        f"request {result.request_id}" + (f"; written to {output_file}" if output_file else "")
     )
     for note in result.notes:
         output.warn(note)
+
+
+def _export_key(secret: str | None) -> str | None:
+    """The encryption key when one is configured (the export then decrypts), else None."""
+    import os
+
+    from auroractl.ops.encrypt import KEY_ENV, key_from
+
+    if not (secret or os.environ.get(KEY_ENV)):
+        return None
+    t = _context.target()
+    return key_from(
+        secret,
+        region=t.profile.region if t.profile else None,
+        endpoint_url=t.profile.endpoint_url if t.profile else None,
+    )
 
 
 @app.command()
@@ -346,28 +295,30 @@ def requests(
         auroractl lgpd requests
         auroractl lgpd requests --status failed --format json
     """
-    from auroractl.ops import lgpd_export
+    from auroractl.ops.lgpd import export as lgpd_export
 
     with _context.connect() as conn:
         rows = lgpd_export.requests(conn, status, subject, limit)
-    if fmt == Format.table:
-        view = [
-            {
-                "id": r.id,
-                "kind": r.kind,
-                "subject": f"{r.subject_table} {r.subject_id}",
-                "status": r.status,
-                "requested": f"{r.requested_at:%Y-%m-%d %H:%M}",
-                "due": f"{r.due_at:%Y-%m-%d}",
-                "completed": f"{r.completed_at:%Y-%m-%d %H:%M}" if r.completed_at else "",
-                "overdue": "OVERDUE" if r.overdue else "",
-                "rows": sum(int(e.get("rows", 0)) for e in r.tables.values()),
-            }
-            for r in rows
-        ]
-        output.render(view, "table", title="LGPD requests")
-    else:
-        output.render(rows, fmt.value)
+    output.result(
+        rows, table=lambda: output.render(_requests_view(rows), "table", title="LGPD requests")
+    )
     overdue = sum(1 for r in rows if r.overdue)
     if overdue:
         output.warn(f"{overdue} request(s) past the 15-day deadline (LGPD Art. 19)")
+
+
+def _requests_view(rows) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "subject": f"{r.subject_table} {r.subject_id}",
+            "status": r.status,
+            "requested": f"{r.requested_at:%Y-%m-%d %H:%M}",
+            "due": f"{r.due_at:%Y-%m-%d}",
+            "completed": f"{r.completed_at:%Y-%m-%d %H:%M}" if r.completed_at else "",
+            "overdue": "OVERDUE" if r.overdue else "",
+            "rows": sum(int(e.get("rows", 0)) for e in r.tables.values()),
+        }
+        for r in rows
+    ]

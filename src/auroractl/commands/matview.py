@@ -8,7 +8,15 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    YesOpt,
+    group,
+)
 
 app = group("Materialized views: create, refresh (optionally CONCURRENTLY), status, drop.")
 
@@ -26,7 +34,7 @@ def create(
     name: NameArg = "dashboard",
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create a known materialized view and the unique index CONCURRENTLY refresh needs.
 
@@ -68,18 +76,16 @@ def refresh(
     ] = None,
     ttl: Annotated[int | None, typer.Option("--ttl", help="Redis key TTL in seconds.")] = None,
     dry_run: DryRunOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Refresh materialized views under lock and statement timeouts, logging rows and time.
 
-    Refreshing recomputes derived data only, so it asks no confirmation (cron-friendly).
+    Refreshing recomputes derived data only, so it asks no confirmation (cron-friendly);
+    each run is one ledger row with the rows refreshed.
 
     Example:
         auroractl matview refresh dashboard --concurrently --publish-redis redis://cache:6379/0
     """
-    import datetime as dt
-
-    from auroractl import runner
     from auroractl.errors import InvalidInput
     from auroractl.ops import cache
     from auroractl.ops import matview as ops
@@ -87,21 +93,16 @@ def refresh(
     if bool(name) == all_views:
         raise InvalidInput("give a view name or --all")
     known = _specs()
-    results = []
+    command = f"matview refresh {name or '--all'}" + (" --concurrently" if concurrently else "")
     with _context.connect() as conn:
         views = ops.all_views(conn) if all_views else [ops.resolve(conn, name, known)]
-        opts = _context.runner_options(dry_run, True, fmt.value)
-        for view in views:
-            plan = ops.plan_refresh(conn, view, concurrently)
-            started = dt.datetime.now(dt.UTC)
-            outcome = runner.apply(conn, plan, opts)
-            if outcome.status == "dry-run":
-                output.result(outcome)
-            if outcome.status == "applied":
-                results.append(
-                    ops.record_refresh(conn, view, concurrently, started, outcome.duration_s)
-                )
-        if publish_redis and not dry_run:
+        job = ops.refresh_job(conn, views, concurrently, command)
+        # Refreshing recomputes derived data: no confirmation (cron), still one ledger row.
+        outcome = _context.apply(conn, job, dry_run, True)
+        output.result(outcome)
+        for r in outcome.result or ():
+            output.info(f"  {r.matview}: {r.row_count:,} row(s) in {r.duration_ms:,} ms")
+        if publish_redis and outcome.status == "applied":
             view = ops.resolve(conn, "dashboard", known)
             published = cache.publish(
                 cache.dashboard_rows(conn, view), publish_redis, ttl, f"{view[0]}.{view[1]}"
@@ -109,8 +110,6 @@ def refresh(
             output.info(
                 f"Published {published.keys} key(s) to Redis ({published.removed} stale removed)."
             )
-    if not dry_run:
-        output.render(results, fmt.value)
 
 
 @app.command()
@@ -128,7 +127,7 @@ def status(fmt: FormatOpt = Format.table) -> None:
     with _context.connect() as conn:
         commands = _scheduled_commands(conn)
         rows = ops.status(conn, _context.settings().section("matview"), commands)
-    output.render(rows, fmt.value)
+    output.result(rows)
     if any(r.staleness == "CRIT" for r in rows):
         raise typer.Exit(1)
 
@@ -151,7 +150,10 @@ def _scheduled_commands(conn) -> list[str] | None:  # type: ignore[no-untyped-de
 
 @app.command()
 def drop(
-    name: NameArg, dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table
+    name: NameArg,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Drop a materialized view (needs --yes or a confirmation on a terminal).
 

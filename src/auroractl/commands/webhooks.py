@@ -8,13 +8,26 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import DryRunOpt, Format, FormatOpt, YesOpt, group
+from auroractl.commands._options import (
+    ChangeFormat,
+    ChangeFormatOpt,
+    DryRunOpt,
+    Format,
+    FormatOpt,
+    TableArg,
+    TableOpt,
+    YesOpt,
+    group,
+    table_name,
+)
 
 app = group("Webhooks from database events: outbox, subscriptions, dispatcher.")
 
 
 @app.command()
-def install(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def install(
+    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+) -> None:
     """Create the outbox (webhook_events), subscriptions and criar_webhook_event().
 
     Example:
@@ -23,14 +36,15 @@ def install(dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: FormatOpt = Fo
     from auroractl.ops import webhooks as ops
 
     with _context.connect() as conn:
-        _context.apply_plan(conn, ops.plan_install(conn), dry_run, yes, fmt.value)
+        output.result(_context.apply(conn, ops.plan_install(conn), dry_run, yes))
 
 
 @app.command()
 def subscribe(
     event: Annotated[str, typer.Argument(help="Event type, e.g. novo_aluno.")],
-    table: Annotated[str, typer.Option("--table", "-t", help="Table whose changes emit it.")],
     url: Annotated[str, typer.Option("--url", help="Endpoint receiving POSTs.")],
+    table_arg: TableArg = None,
+    table: TableOpt = None,
     on: Annotated[
         list[str] | None,
         typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
@@ -44,9 +58,10 @@ def subscribe(
     ] = False,
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
-    """Attach the outbox trigger to a table and store the subscription (idempotent).
+    """Attach the outbox trigger to a table (whose changes emit the event) and store the
+    subscription (idempotent).
 
     Payload: event, table, operation, timestamp and the row as JSON, without personal-data
     columns unless --include-personal. The secret stays out of the database: only the
@@ -64,9 +79,16 @@ def subscribe(
     ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
     with _context.connect() as conn:
         plan = ops.plan_subscribe(
-            conn, event, table, ops_list, url, secret_env, include_personal, excluded
+            conn,
+            event,
+            table_name(table_arg, table),
+            ops_list,
+            url,
+            secret_env,
+            include_personal,
+            excluded,
         )
-        _context.apply_plan(conn, plan, dry_run, yes, fmt.value)
+        output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
@@ -120,7 +142,12 @@ def dispatch(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    output.pairs(output.to_jsonable(report), fmt.value)
+    listing = output.to_jsonable(report)
+    output.result(
+        report,
+        table=lambda: output.pairs(listing, "table"),
+        rows=[{"key": k, "value": v} for k, v in listing.items()],
+    )
 
 
 @app.command()
@@ -134,12 +161,13 @@ def status(fmt: FormatOpt = Format.table) -> None:
 
     with _context.connect() as conn:
         counts, failures = ops.status(conn)
-    if fmt == Format.json:
-        output.render({"events": counts, "failures": failures}, "json")
-        return
-    output.render(counts, fmt.value, title="webhook_events")
-    if failures:
-        output.render(failures, fmt.value, title="failure reasons")
+
+    def tables() -> None:
+        output.render(counts, "table", title="webhook_events")
+        if failures:
+            output.render(failures, "table", title="failure reasons")
+
+    output.result({"events": counts, "failures": failures}, table=tables, rows=counts)
 
 
 @app.command()
@@ -147,11 +175,13 @@ def retry(
     failed: Annotated[bool, typer.Option("--failed", help="Re-queue dead letters.")] = False,
     event_id: Annotated[int | None, typer.Option("--id", help="Only this event.")] = None,
     dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
-    """Re-queue failed events (dead letters) for delivery.
+    """Re-queue failed events (dead letters) for delivery (needs --yes or a confirmation).
 
     Example:
-        auroractl webhooks retry --failed --id 42
+        auroractl webhooks retry --failed --id 42 --yes
     """
     from auroractl.errors import InvalidInput
     from auroractl.ops import webhooks as ops
@@ -159,8 +189,4 @@ def retry(
     if not failed:
         raise InvalidInput("say what to retry: --failed [--id N]")
     with _context.connect() as conn:
-        if dry_run:
-            output.info(f"Would re-queue {ops.count_failed(conn, event_id)} failed event(s).")
-            return
-        n = ops.retry(conn, event_id)
-    output.info(f"Re-queued {n} failed event(s).")
+        output.result(_context.apply(conn, ops.retry_job(conn, event_id), dry_run, yes))

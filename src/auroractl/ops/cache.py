@@ -80,11 +80,21 @@ def candidates(conn: psycopg.Connection, limit: int = 20) -> list[Candidate]:
 def dashboard_rows(conn: psycopg.Connection, view: tuple[str, str]) -> list[dict[str, Any]]:
     from psycopg.rows import dict_row
 
-    from auroractl import output
-
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(templates.render("cache/select_all.sql.j2", view=view)).fetchall()
-    return [output.to_jsonable(r) for r in rows]
+    return [{str(k): _plain(v) for k, v in r.items()} for r in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON holds it: numbers as numbers, dates as ISO text."""
+    import datetime as dt
+    import decimal
+
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return value
 
 
 def publish(rows: list[dict[str, Any]], redis_url: str, ttl: int | None, source: str) -> Published:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
-from auroractl.plan import Plan, Step
+from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -241,35 +241,105 @@ def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
     return Plan(command, f"prepare {t.label}.{t.target}", tuple(steps))
 
 
-def describe_batches(t: Target, command: str, batch_size: int, jobs: int) -> Plan:
-    """What the batch loop runs, for --dry-run and the confirmation (never executed as is)."""
-    sql = templates.render("encrypt/batch.sql.j2", **t.ctx())
+def _batch_plan(t: Target, command: str, template: str, summary: str) -> Plan:
+    """The statement a job repeats per batch (each its own transaction): what --dry-run
+    and the confirmation show and the ledger hashes. The key is a placeholder in it."""
+    sql = templates.render(template, **t.ctx())
     return Plan(
-        command,
+        command, summary, (Step(sql, comment="repeated per batch, each its own transaction"),)
+    )
+
+
+def backfill_job(
+    connect: Callable[[], psycopg.Connection],
+    t: Target,
+    key: str,
+    prepare: Plan,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+    jobs: int = 1,
+) -> Job:
+    """Prepare (column, helpers, trigger), then the resumable batches over ``jobs`` workers."""
+    check_batching(batch_size, sleep_ms, jobs)
+    summary = (
         f"encrypt {t.label}.{t.column} into {t.target} in batches of "
-        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter",
-        (Step(sql, comment="repeated per batch, each its own transaction"),),
+        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter"
     )
 
+    def run(progress: Progress) -> JobResult:
+        with connect() as conn:
+            progress.start(remaining(conn, t))
+        r = backfill(
+            connect,
+            t,
+            key,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            jobs=jobs,
+            on_progress=progress.advance,
+        )
+        return JobResult(r.encrypted, r, remaining=r.remaining)
 
-def describe_finalize(t: Target, command: str) -> Plan:
-    """The finalize batch, for --dry-run and the confirmation."""
-    sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
-    return Plan(
-        command,
-        f"NULL {t.label}.{t.column} where {t.target} decrypts to it",
-        (Step(sql, comment="repeated per batch"),),
-    )
+    preview = _batch_plan(t, prepare.command, "encrypt/batch.sql.j2", summary)
+    return Job(prepare.command, summary, preview, run, prepare=prepare)
 
 
-def describe_rotate(t: Target, command: str) -> Plan:
-    """The rotate batch, for --dry-run and the confirmation."""
-    sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
-    return Plan(
-        command,
-        f"re-encrypt {t.label}.{t.target} under the new key",
-        (Step(sql, comment="repeated per batch"),),
-    )
+def _require_target(t: Target) -> None:
+    if t.target_type is None or not t.has_decrypt:
+        raise Precondition(
+            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
+        )
+
+
+def finalize_job(
+    conn: psycopg.Connection, t: Target, key: str, command: str, *, batch_size: int = 1000
+) -> Job:
+    """NULL the plaintext where the ciphertext decrypts to it; refused rows are ``failed``."""
+    check_batching(batch_size, 0, 1)
+    _require_target(t)
+    summary = f"NULL {t.label}.{t.column} where {t.target} decrypts to it"
+
+    def run(progress: Progress) -> JobResult:
+        progress.start(remaining_plain(conn, t))
+        r = finalize(conn, t, key, batch_size=batch_size, on_progress=progress.advance)
+        return JobResult(r.cleared, r, failed=r.refused)
+
+    preview = _batch_plan(t, command, "encrypt/finalize_batch.sql.j2", summary)
+    return Job(command, summary, preview, run)
+
+
+def rotate_job(
+    conn: psycopg.Connection,
+    t: Target,
+    key: str,
+    new_key: str,
+    command: str,
+    *,
+    batch_size: int = 1000,
+    sleep_ms: int = 0,
+) -> Job:
+    """Re-encrypt every ciphertext the old key opens under the new one; resumable."""
+    check_batching(batch_size, sleep_ms, 1)
+    _require_target(t)
+    if key and key == new_key:
+        raise InvalidInput("the new key is the same as the current key")
+    summary = f"re-encrypt {t.label}.{t.target} under the new key"
+
+    def run(progress: Progress) -> JobResult:
+        r = rotate(
+            conn,
+            t,
+            key,
+            new_key,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            on_progress=progress.advance,
+        )
+        return JobResult(r.rotated, r)
+
+    preview = _batch_plan(t, command, "encrypt/rotate_batch.sql.j2", summary)
+    return Job(command, summary, preview, run)
 
 
 # ---------------------------------------------------------------- backfill
@@ -481,22 +551,11 @@ def finalize(
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, 0, 1)
-    if t.target_type is None or not t.has_decrypt:
-        raise Precondition(
-            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
-        )
+    _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
-    cleared = 0
     with maintenance(conn):
-        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
-        after = after - 1 if after is not None else None
-        while after is not None:
-            top, n = conn.execute(sql, {"after": after, "limit": batch_size, "key": key}).fetchone()
-            cleared += n
-            if n:
-                on_progress(n)
-            after = top
+        cleared = _walk(conn, t, sql, {"limit": batch_size, "key": key}, on_progress)
         refused = conn.execute(
             templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
         ).fetchone()[0]
@@ -535,27 +594,37 @@ def rotate(
     check_batching(batch_size, sleep_ms, 1)
     if key == new_key:
         raise InvalidInput("the new key is the same as the current key")
-    if t.target_type is None or not t.has_decrypt:
-        raise Precondition(
-            f"{t.label}.{t.target} does not exist", hint="run encrypt backfill first"
-        )
+    _require_target(t)
     started = time.monotonic()
     sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
-    rotated = 0
+    params = {"limit": batch_size, "key": key, "new_key": new_key}
     with maintenance(conn):
-        after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
-        after = after - 1 if after is not None else None
-        while after is not None:
-            top, n = conn.execute(
-                sql, {"after": after, "limit": batch_size, "key": key, "new_key": new_key}
-            ).fetchone()
-            rotated += n
-            if n:
-                on_progress(n)
-            after = top
-            if sleep_ms:
-                time.sleep(sleep_ms / 1000)
+        rotated = _walk(conn, t, sql, params, on_progress, sleep_ms)
     return RotateResult(t.label, t.target, rotated, time.monotonic() - started)
+
+
+def _walk(
+    conn: psycopg.Connection,
+    t: Target,
+    sql: str,
+    params: dict[str, Any],
+    on_progress: Callable[[int], None],
+    sleep_ms: int = 0,
+) -> int:
+    """Run a keyset batch statement (returning its last key and rows changed) from the
+    lowest key to the end, each batch its own statement; returns the rows changed."""
+    after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
+    after = after - 1 if after is not None else None
+    changed = 0
+    while after is not None:
+        top, n = conn.execute(sql, {**params, "after": after}).fetchone()
+        changed += n
+        if n:
+            on_progress(n)
+        after = top
+        if sleep_ms:
+            time.sleep(sleep_ms / 1000)
+    return changed
 
 
 def _one_line(exc: BaseException) -> str:

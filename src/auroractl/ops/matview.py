@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared import state
-from auroractl.plan import Plan, Step
+from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -163,6 +163,37 @@ def plan_refresh(conn: psycopg.Connection, view: tuple[str, str], concurrently: 
         f"refresh {label}",
         (Step(sql, comment=note, locks=(label,)),),
     )
+
+
+def refresh_job(
+    conn: psycopg.Connection, views: list[tuple[str, str]], concurrently: bool, command: str
+) -> Job | Plan:
+    """Refresh ``views`` one after the other, each logged with its rows and time in
+    auroractl.matview_refreshes. Preconditions (CONCURRENTLY needs a populated view with
+    a unique index) are checked for every view before the first refresh."""
+    import time
+
+    from auroractl.ops.shared import locks
+
+    if not views:
+        return Plan(command, "no materialized view to refresh: nothing to do")
+    plans = [plan_refresh(conn, view, concurrently) for view in views]
+    what = f"{views[0][0]}.{views[0][1]}" if len(views) == 1 else f"{len(views)} views"
+    summary = f"refresh {what}" + (" concurrently" if concurrently else "")
+    steps = tuple(step for p in plans for step in p.steps)
+
+    def run(progress: Progress) -> JobResult:
+        progress.start(len(views))
+        done = []
+        for view, p in zip(views, plans, strict=True):
+            started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+            with locks.naming_blockers(conn, *p.steps[0].locks):
+                conn.execute(p.steps[0].sql)
+            done.append(record_refresh(conn, view, concurrently, started, time.monotonic() - clock))
+            progress.advance(1)
+        return JobResult(sum(r.row_count for r in done), tuple(done))
+
+    return Job(command, summary, Plan(command, summary, steps), run, unit="views")
 
 
 def record_refresh(

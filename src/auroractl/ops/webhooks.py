@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.objects import PERSONAL_COLUMNS
-from auroractl.plan import Plan, Step
+from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -310,3 +310,27 @@ def retry(conn: psycopg.Connection, event_id: int | None) -> int:
     if event_id is not None and n == 0:
         raise NotFound(f"no failed webhook event with id {event_id}")
     return n
+
+
+def retry_job(conn: psycopg.Connection, event_id: int | None) -> Job | Plan:
+    """Re-queue dead letters (all, or one) as a change: previewed, confirmed, recorded."""
+    n = count_failed(conn, event_id)
+    if event_id is not None and n == 0:
+        raise NotFound(f"no failed webhook event with id {event_id}")
+    command = "webhooks retry --failed" + (f" --id {event_id}" if event_id is not None else "")
+    if n == 0:
+        return Plan(command, "no failed webhook event: nothing to do")
+    summary = f"re-queue {n:,} failed webhook event(s) for delivery"
+    step = Step(
+        templates.load("webhooks/retry.sql"),
+        {"id": event_id},
+        comment="attempts start again from 0, due now",
+    )
+
+    def run(progress: Progress) -> JobResult:
+        progress.start(n)
+        done = retry(conn, event_id)
+        progress.advance(done)
+        return JobResult(done)
+
+    return Job(command, summary, Plan(command, summary, (step,)), run, unit="events")

@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,7 @@ from auroractl.ops.lgpd import (
     require_mapped,
 )
 from auroractl.ops.shared import state
-from auroractl.plan import Plan, Step
+from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
@@ -268,54 +268,27 @@ def forget_one(
     from auroractl.ops.shared import locks
 
     relations = [t.label for t in em.targets]
+    label, sid = em.subject.label, str(subject_id)
     with locks.naming_blockers(conn, *relations), conn.transaction():
         tables, holds = _run(conn, em, cfg, subject_id, dry_run)
-        changed = sum(e["rows"] for e in tables.values())
-        if dry_run:
-            tx_status = "dry-run"
-        elif changed == 0:
+        if dry_run:  # raising rolls the transaction back (counts only, but be sure)
+            raise _Rollback(
+                Receipt(None, label, sid, "dry-run", None, None, None, tables, holds, who)
+            )
+        if sum(e["rows"] for e in tables.values()) == 0:
             prev = conn.execute(
-                _sql("lgpd/previous.sql"),
-                {"subject_table": em.subject.label, "subject_id": str(subject_id)},
+                _sql("lgpd/previous.sql"), {"subject_table": label, "subject_id": sid}
             ).fetchone()
             if prev is not None:
                 _, rid, req, due, done, _tables, _holds = prev
-                return Receipt(
-                    rid,
-                    em.subject.label,
-                    str(subject_id),
-                    "already-forgotten",
-                    req,
-                    due,
-                    done,
-                    {},
-                    [],
-                    who,
-                )
-            tx_status = "completed"
-        else:
-            tx_status = "completed"
-        if dry_run:  # raising rolls the transaction back (counts only, but be sure)
-            receipt = Receipt(
-                None,
-                em.subject.label,
-                str(subject_id),
-                "dry-run",
-                None,
-                None,
-                None,
-                tables,
-                holds,
-                who,
-            )
-            raise _Rollback(receipt)
+                return Receipt(rid, label, sid, "already-forgotten", req, due, done, {}, [], who)
         row = conn.execute(
             _sql("lgpd/record.sql"),
             {
                 "kind": "erasure",
-                "subject_table": em.subject.label,
-                "subject_id": str(subject_id),
-                "status": tx_status,
+                "subject_table": label,
+                "subject_id": sid,
+                "status": "completed",
                 "requested_at": requested_at,
                 "operator": who,
                 "tables": json.dumps(tables),
@@ -324,9 +297,7 @@ def forget_one(
             },
         ).fetchone()
     _, rid, req, due, done = row
-    return Receipt(
-        rid, em.subject.label, str(subject_id), tx_status, req, due, done, tables, holds, who
-    )
+    return Receipt(rid, label, sid, "completed", req, due, done, tables, holds, who)
 
 
 class _Rollback(Exception):
@@ -365,16 +336,13 @@ def forget(
     conn: psycopg.Connection,
     em: ErasureMap,
     cfg: LgpdConfig,
-    raw_ids: Iterable[str],
+    raw_ids: Sequence[str],
     *,
     dry_run: bool = False,
     requested_at: dt.datetime | None = None,
-    progress: Callable[[Iterable[str], int], Iterable[str]] | None = None,
-    total: int = 0,
+    on_each: Callable[[int], None] = lambda n: None,
 ) -> BatchResult:
     """Forget each subject in its own transaction; a failure never undoes the others."""
-    import psycopg
-
     from auroractl.ops.shared.session import maintenance
 
     require_mapped(em)
@@ -383,31 +351,140 @@ def forget(
     if not dry_run:
         state.ensure(conn)
     who = operator(conn)
-    ids = progress(raw_ids, total) if progress else raw_ids
     with maintenance(conn):
-        for raw in ids:
-            try:
-                sid = em.parse_id(raw)
-            except AuroraCtlError as exc:
-                result.failures.append(Failure(raw.strip(), str(exc), exc.exit_code))
-                continue
-            try:
-                result.receipts.append(forget_one(conn, em, cfg, sid, who, requested_at, dry_run))
-            except _Rollback as rb:
-                result.receipts.append(rb.receipt)
-            except NotFound as exc:
-                result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
-            except AuroraCtlError as exc:
-                result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
-                if not dry_run:
-                    record_failure(conn, em, sid, who, type(exc).__name__, requested_at)
-            except psycopg.Error as exc:
-                if conn.closed or conn.broken:
-                    raise
-                code = getattr(exc, "sqlstate", None) or "?"
-                what = f"database error [{code}] {type(exc).__name__}"
-                result.failures.append(Failure(str(sid), what, 7))
-                if not dry_run:
-                    record_failure(conn, em, sid, who, what, requested_at)
+        for raw in raw_ids:
+            _forget_raw(conn, em, cfg, raw, who, requested_at, dry_run, result)
+            on_each(1)
     result.duration_s = time.monotonic() - started
     return result
+
+
+def _forget_raw(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    cfg: LgpdConfig,
+    raw: str,
+    who: str,
+    requested_at: dt.datetime | None,
+    dry_run: bool,
+    result: BatchResult,
+) -> None:
+    """One subject: its receipt, or its failure (recorded as a failed receipt when the
+    erasure was attempted)."""
+    import psycopg
+
+    try:
+        sid = em.parse_id(raw)
+    except AuroraCtlError as exc:
+        result.failures.append(Failure(raw.strip(), str(exc), exc.exit_code))
+        return
+    try:
+        result.receipts.append(forget_one(conn, em, cfg, sid, who, requested_at, dry_run))
+    except _Rollback as rb:
+        result.receipts.append(rb.receipt)
+    except NotFound as exc:
+        result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
+    except AuroraCtlError as exc:
+        result.failures.append(Failure(str(sid), str(exc), exc.exit_code))
+        if not dry_run:
+            record_failure(conn, em, sid, who, type(exc).__name__, requested_at)
+    except psycopg.Error as exc:
+        if conn.closed or conn.broken:
+            raise
+        code = getattr(exc, "sqlstate", None) or "?"
+        what = f"database error [{code}] {type(exc).__name__}"
+        result.failures.append(Failure(str(sid), what, 7))
+        if not dry_run:
+            record_failure(conn, em, sid, who, what, requested_at)
+
+
+# ---------------------------------------------------------------- the job
+
+
+@dataclass(frozen=True)
+class ForgetReport:
+    """What ``lgpd forget`` did: the receipts, the failures, and their counts."""
+
+    receipts: tuple[Receipt, ...]
+    failures: tuple[Failure, ...]
+    ok: int
+    failed: int
+    duration_s: float
+
+    @property
+    def rows(self) -> int:
+        return sum(e["rows"] for r in self.receipts for e in r.tables.values())
+
+
+def report(result: BatchResult) -> ForgetReport:
+    return ForgetReport(
+        tuple(result.receipts),
+        tuple(result.failures),
+        len(result.receipts),
+        len(result.failures),
+        round(result.duration_s, 3),
+    )
+
+
+class SubjectFailed(AuroraCtlError):
+    """The one subject of a request could not be forgotten (its own exit code)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.exit_code = failure.exit_code
+
+
+MAX_ESTIMATES = 20
+
+
+def estimate(
+    conn: psycopg.Connection, em: ErasureMap, cfg: LgpdConfig, raw_ids: Sequence[str]
+) -> tuple[str, ...]:
+    """What forgetting would change, counted in rolled-back transactions (the notes of a
+    --dry-run). The only subject unknown or malformed: that failure is the error."""
+    result = forget(conn, em, cfg, raw_ids, dry_run=True)
+    if len(raw_ids) == 1 and result.failures:
+        raise SubjectFailed(result.failures[0])
+    notes = []
+    for r in result.receipts[:MAX_ESTIMATES]:
+        changes = ", ".join(f"{t} {e['action']} {e['rows']}" for t, e in r.tables.items())
+        notes.append(f"{r.subject_table} {r.subject_id}: {changes or 'nothing to change'}")
+    if len(result.receipts) > MAX_ESTIMATES:
+        more = report(BatchResult(result.receipts[MAX_ESTIMATES:]))
+        notes.append(f"and {more.ok} more subject(s): {more.rows} row(s)")
+    notes += [f"{f.subject_id}: {f.message}" for f in result.failures]
+    return tuple(notes)
+
+
+def forget_job(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    cfg: LgpdConfig,
+    raw_ids: Sequence[str],
+    requested_at: dt.datetime | None = None,
+    notes: tuple[str, ...] = (),
+) -> Job:
+    """Forget ``raw_ids``, each subject its own transaction, failures counted (a request
+    for one subject fails with that subject's error)."""
+    require_mapped(em)
+    first = next((em.parse_id(r) for r in raw_ids if _valid(em, r)), 0)
+    plan = describe(em, cfg, first, len(raw_ids), "lgpd forget")
+
+    def run(progress: Progress) -> JobResult:
+        progress.start(len(raw_ids))
+        done = report(
+            forget(conn, em, cfg, raw_ids, requested_at=requested_at, on_each=progress.advance)
+        )
+        if len(raw_ids) == 1 and done.failures:
+            raise SubjectFailed(done.failures[0])
+        return JobResult(done.rows, done, failed=done.failed)
+
+    return Job(plan.command, plan.summary, plan, run, notes=notes, unit="subjects")
+
+
+def _valid(em: ErasureMap, raw: str) -> bool:
+    try:
+        em.parse_id(raw)
+    except AuroraCtlError:
+        return False
+    return True

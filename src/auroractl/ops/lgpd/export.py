@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound
 from auroractl.ops.lgpd import PH, ErasureMap, Target
-from auroractl.ops.lgpd_forget import operator
+from auroractl.ops.lgpd.forget import operator
 from auroractl.ops.shared import state
 
 if TYPE_CHECKING:
@@ -43,8 +43,6 @@ def export(
     requested_at: dt.datetime | None = None,
 ) -> Export:
     """Everything the database holds about one subject, as one JSON-ready document."""
-    import psycopg
-
     from auroractl.ops.shared.session import maintenance
 
     sid = em.parse_id(raw_id)
@@ -65,64 +63,11 @@ def export(
             if not rows:
                 continue
             for column in _encrypted(t):
-                if not any(r.get(column) for r in rows):
-                    continue
-                if key is None:
-                    for r in rows:
-                        if r.get(column):
-                            r[column] = {"encrypted": True, "decrypted": None}
-                    notes.append(f"{t.label}.{column}: encrypted; no key available, not decrypted")
-                    continue
-                try:
-                    clear = dict(
-                        conn.execute(
-                            templates.render(
-                                "lgpd/decrypt.sql.j2",
-                                table=t.info.qualified,
-                                column=column,
-                                key=t.key,
-                                pk=list(t.info.pk),
-                                ph=PH,
-                            ),
-                            {"secret": key, "id": sid},
-                        ).fetchall()
-                    )
-                except psycopg.Error:
-                    clear = {}
-                    notes.append(f"{t.label}.{column}: could not decrypt (wrong key?)")
-                for r in rows:
-                    if r.get(column):
-                        value = clear.get(_row_pk(r, t.info.pk))
-                        r[column] = {"encrypted": True, "decrypted": value}
-                        decrypted += value is not None
+                if any(r.get(column) for r in rows):
+                    decrypted += _decrypt(conn, t, column, rows, sid, key, notes)
             data[t.label] = rows
-            if em.audit_log is not None:
-                pks = [_row_pk(r, t.info.pk) for r in rows]
-                entries = conn.execute(
-                    templates.render(
-                        "lgpd/audit_entries.sql.j2", table=em.audit_log.qualified, ph=PH
-                    ),
-                    {"label": t.label, "pks": pks},
-                ).fetchall()
-                audit.extend(e[0] for e in entries)
-        state.ensure(conn)
-        row = conn.execute(
-            templates.load("lgpd/record.sql"),
-            {
-                "kind": "access",
-                "subject_table": em.subject.label,
-                "subject_id": str(sid),
-                "status": "completed",
-                "requested_at": requested_at,
-                "operator": operator(conn),
-                "tables": json.dumps(
-                    {k: {"action": "exported", "rows": len(v)} for k, v in data.items()}
-                ),
-                "legal_holds": "[]",
-                "error": None,
-            },
-        ).fetchone()
-    _, rid, req, due, done = row
+            audit.extend(_audit_entries(conn, em, t, rows))
+        _, rid, req, due, done = _record_access(conn, em, sid, data, requested_at)
     document = {
         "request": {
             "request_id": rid,
@@ -138,6 +83,80 @@ def export(
     }
     rows_total = sum(len(v) for v in data.values())
     return Export(document, rid, rows_total, len(audit), decrypted, tuple(notes))
+
+
+def _decrypt(
+    conn: psycopg.Connection,
+    t: Target,
+    column: str,
+    rows: list[dict[str, Any]],
+    sid: Any,
+    key: str | None,
+    notes: list[str],
+) -> int:
+    """Replace each ciphertext of ``column`` in ``rows`` with {encrypted, decrypted}
+    (None without the key or when it does not open); returns how many opened."""
+    import psycopg
+
+    clear: dict[str, str] = {}
+    if key is None:
+        notes.append(f"{t.label}.{column}: encrypted; no key available, not decrypted")
+    else:
+        sql = templates.render(
+            "lgpd/decrypt.sql.j2",
+            table=t.info.qualified,
+            column=column,
+            key=t.key,
+            pk=list(t.info.pk),
+            ph=PH,
+        )
+        try:
+            clear = dict(conn.execute(sql, {"secret": key, "id": sid}).fetchall())
+        except psycopg.Error:
+            notes.append(f"{t.label}.{column}: could not decrypt (wrong key?)")
+    opened = 0
+    for r in rows:
+        if r.get(column):
+            value = clear.get(_row_pk(r, t.info.pk))
+            r[column] = {"encrypted": True, "decrypted": value}
+            opened += value is not None
+    return opened
+
+
+def _audit_entries(
+    conn: psycopg.Connection, em: ErasureMap, t: Target, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    if em.audit_log is None:
+        return []
+    pks = [_row_pk(r, t.info.pk) for r in rows]
+    sql = templates.render("lgpd/audit_entries.sql.j2", table=em.audit_log.qualified, ph=PH)
+    return [e[0] for e in conn.execute(sql, {"label": t.label, "pks": pks})]
+
+
+def _record_access(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    sid: Any,
+    data: dict[str, list[dict[str, Any]]],
+    requested_at: dt.datetime | None,
+) -> tuple:
+    """The access request in auroractl.lgpd_requests (tables and row counts, no data)."""
+    state.ensure(conn)
+    tables = {k: {"action": "exported", "rows": len(v)} for k, v in data.items()}
+    return conn.execute(
+        templates.load("lgpd/record.sql"),
+        {
+            "kind": "access",
+            "subject_table": em.subject.label,
+            "subject_id": str(sid),
+            "status": "completed",
+            "requested_at": requested_at,
+            "operator": operator(conn),
+            "tables": json.dumps(tables),
+            "legal_holds": "[]",
+            "error": None,
+        },
+    ).fetchone()
 
 
 def _row_pk(row: dict[str, Any], pk: tuple[str, ...]) -> str:
