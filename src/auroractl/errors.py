@@ -27,6 +27,7 @@ class AuroraCtlError(Exception):
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         self.hint = hint
+        self.ledger_text: str | None = None  # what the ledger may keep, when less than str()
 
 
 class CheckFailed(AuroraCtlError):

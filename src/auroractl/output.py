@@ -342,11 +342,3 @@ def rows_progress(
         transient=True,
     ) as bar:
         yield RowsProgress(bar, bar.add_task(description, total=total or None, rate=""), unit)
-
-
-def plan(p: Any, fmt: str | None = None) -> None:
-    """Deprecated: a command prints ``result(outcome)``; kept while commands move over."""
-    if (fmt or _format) == "json":
-        _emit_json(p.preview())
-    else:
-        _print_preview(p.preview())

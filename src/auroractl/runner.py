@@ -120,11 +120,22 @@ def _entry(
         statements=change.size,
         duration_ms=int(duration * 1000),
         outcome="applied" if error is None else "failed",
-        error=" ".join(str(error).split())[:500] if error is not None else None,
+        error=_ledger_error(error) if error is not None else None,
         rows=result.rows if result is not None else None,
         resources=change.resources if aws else (),
         region=change.region if aws else None,
     )
+
+
+def _ledger_error(error: BaseException) -> str:
+    """The failure as the ledger keeps it: no values from the data. A database error is its
+    SQLSTATE and primary message (its DETAIL may quote a row: "Key (cpf)=(...)")."""
+    diag = getattr(error, "diag", None)
+    if diag is not None and diag.message_primary:
+        text = f"{diag.sqlstate}: {diag.message_primary}"
+    else:
+        text = getattr(error, "ledger_text", None) or str(error) or type(error).__name__
+    return " ".join(text.split())[:500]
 
 
 def confirm_or_refuse(
@@ -208,14 +219,3 @@ def _run_with_retries(
 
             time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
     raise AssertionError("unreachable")
-
-
-def record(
-    conn: psycopg.Connection, plan: Plan, duration: float, error: BaseException | None
-) -> int | None:
-    """Deprecated: batch jobs become ``plan.Job`` and are recorded by ``apply``."""
-    from auroractl.plan import Job
-
-    job = Job(plan.command, plan.summary, plan, lambda progress: JobResult(0))
-    entry = _entry(job, duration, error, None)
-    return DatabaseLedger(conn).record(entry)

@@ -28,11 +28,10 @@ KEY = "registry-test-key-0123456789abcdef"
 @dataclass(frozen=True)
 class Case:
     args: tuple[str, ...]
-    setup: tuple[tuple[str, ...], ...] = ()  # run with --yes first
+    setup: tuple[tuple[str, ...] | str, ...] = ()  # commands (with --yes) or SQL, in order
     env: dict[str, str] = field(default_factory=dict)
     config: str = ""  # auroractl.toml written into the test's working directory
     cron: bool = False  # needs pg_cron
-    sql: str = ""  # run on the test database before the setup commands
 
 
 def _walk(command: click.Command, path: list[str]):
@@ -133,6 +132,14 @@ MUTATING: dict[str, Case] = {
         ),
         setup=(("webhooks", "install"),),
     ),
+    "webhooks retry": Case(
+        ("webhooks", "retry", "--failed"),
+        setup=(
+            ("webhooks", "install"),
+            "INSERT INTO webhook_events (event_type, payload, endpoint_url, status, attempts)"
+            " VALUES ('novo_aluno', '{}', 'https://hooks.example.com/a', 'failed', 8)",
+        ),
+    ),
 }
 
 # Mutating commands whose target is not the test database: each is covered where its
@@ -195,10 +202,11 @@ def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
         monkeypatch.setenv(k, v)
     if case.config:
         (tmp_path / "auroractl.toml").write_text(case.config)
-    if case.sql:
-        request.getfixturevalue("conn").execute(case.sql)
     commands = registry()
     for step in case.setup:
+        if isinstance(step, str):
+            request.getfixturevalue("conn").execute(step)
+            continue
         takes_yes = any(
             "--yes" in opts and step[: len(name.split())] == tuple(name.split())
             for name, opts in commands.items()
@@ -287,7 +295,6 @@ REPORTS: dict[str, Case] = {
     "schema split plan": Case(("schema", "split", "plan")),
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
-    "webhooks retry": Case(("webhooks", "retry", "--failed"), setup=(("webhooks", "install"),)),
     "graphql check": Case(("graphql", "check")),
     "history": Case(("history",), setup=(("partition", "create", "--year", "2031"),)),
     "config show": Case(("config", "show")),

@@ -12,7 +12,7 @@ from auroractl import config, output
 if TYPE_CHECKING:
     import psycopg
 
-    from auroractl.plan import Change, Outcome, Plan
+    from auroractl.plan import Change, Outcome
     from auroractl.runner import Options
 
 
@@ -76,7 +76,7 @@ def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def runner_options(dry_run: bool, yes: bool, fmt: str | None = None) -> Options:
+def runner_options(dry_run: bool, yes: bool) -> Options:
     from auroractl import db
     from auroractl.runner import Options
 
@@ -97,10 +97,3 @@ def apply(
     from auroractl import runner
 
     return runner.apply(conn, change, runner_options(dry_run, yes), **kw)
-
-
-def apply_plan(conn: psycopg.Connection, plan: Plan, dry_run: bool, yes: bool, fmt: str) -> Outcome:
-    """Apply and print (the common case): ``output.result(apply(...))``."""
-    outcome = apply(conn, plan, dry_run, yes)
-    output.result(outcome)
-    return outcome

@@ -32,6 +32,7 @@ def lock_timeout_error(
     what = ", ".join(relations) or "a relation"
     lock_timeout = conn.execute("SHOW lock_timeout").fetchone()[0]
     msg = f"could not lock {what} within lock_timeout {lock_timeout} after {attempts} attempts"
+    public = msg  # the ledger keeps this much: a blocking query's text may hold personal data
     rows = []
     if relations:
         with contextlib.suppress(Exception):  # naming the blocker is best effort
@@ -41,4 +42,6 @@ def lock_timeout_error(
         if rows:
             pid, state, query = rows[0]
             msg += f": blocked by pid {pid} ({state}: {' '.join((query or '').split())[:120]})"
-    return LockTimeout(msg)
+    error = LockTimeout(msg)
+    error.ledger_text = public
+    return error
