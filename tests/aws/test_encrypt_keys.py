@@ -15,24 +15,32 @@ def sm(endpoint: str):
 
 def test_keygen_creates_a_random_256_bit_key_never_printed(cli, aws_endpoint):
     name = f"auroractl/test/{uuid.uuid4()}"
-    result = cli("encrypt", "keygen", "--secret-name", name, "--format", "json")
+    refused = cli("encrypt", "keygen", "--secret-name", name)
+    assert refused.exit_code == 4  # a change: --yes or a terminal
+    preview = cli("encrypt", "keygen", "--secret-name", name, "--dry-run", "--format", "json")
+    assert json.loads(preview.stdout)["calls"][0]["request"]["SecretString"] == "(generated)"
+    result = cli("encrypt", "keygen", "--secret-name", name, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)["result"]
     value = sm(aws_endpoint).get_secret_value(SecretId=data["arn"])["SecretString"]
     assert len(base64.b64decode(value)) == 32
     assert value not in result.stdout + result.stderr
-    again = cli("encrypt", "keygen", "--secret-name", name)
+    again = cli("encrypt", "keygen", "--secret-name", name, "--yes")
     assert again.exit_code == 3  # never overwrites a key
     assert sm(aws_endpoint).get_secret_value(SecretId=name)["SecretString"] == value
 
 
 def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, dsn, conn):
     old = json.loads(
-        cli("encrypt", "keygen", "--secret-name", f"old-{uuid.uuid4()}", "--format", "json").stdout
-    )["arn"]
+        cli(
+            "encrypt", "keygen", "--secret-name", f"old-{uuid.uuid4()}", "--yes", "-f", "json"
+        ).stdout
+    )["result"]["arn"]
     new = json.loads(
-        cli("encrypt", "keygen", "--secret-name", f"new-{uuid.uuid4()}", "--format", "json").stdout
-    )["arn"]
+        cli(
+            "encrypt", "keygen", "--secret-name", f"new-{uuid.uuid4()}", "--yes", "-f", "json"
+        ).stdout
+    )["result"]["arn"]
     result = cli("encrypt", "backfill", "--key-secret", old, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["result"]["encrypted"] == 5000

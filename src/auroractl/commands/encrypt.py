@@ -241,18 +241,23 @@ def rotate(
 @app.command()
 def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
     fmt: ChangeFormatOpt = ChangeFormat.text,
 ) -> None:
     """Create a random 256-bit key in AWS Secrets Manager (never printed).
 
-    Refuses to overwrite an existing secret, so it asks no confirmation.
+    A change like any other (--dry-run, --yes, a ledger row); it never overwrites an
+    existing secret (exit 3).
 
     Example:
-        auroractl encrypt keygen --secret-name prod/auroractl/documento-key
+        auroractl encrypt keygen --secret-name prod/auroractl/documento-key --yes
     """
+    from dataclasses import replace
+
     from auroractl.ops import encrypt as ops
 
     region, endpoint = _aws()
-    result = ops.keygen(secret_name, region, endpoint)
-    listing = {"secret": result.name, "arn": result.arn, "bits": str(result.bits)}
-    output.result(result, table=lambda: output.pairs(listing, "table"))
+    outcome = _context.apply(None, ops.keygen_action(secret_name, region, endpoint), dry_run, yes)
+    made = ops.key_secret(secret_name, region, endpoint) if outcome.status == "applied" else None
+    output.result(replace(outcome, result=made))

@@ -89,32 +89,55 @@ class KeygenResult:
     bits: int
 
 
-def keygen(name: str, region: str | None = None, endpoint_url: str | None = None) -> KeygenResult:
-    """A random 256-bit key (base64) stored as a new Secrets Manager secret."""
-    import base64
-    import secrets
+KEY_DESCRIPTION = "auroractl column encryption key (pgcrypto, 256 random bits, base64)"
 
+
+def keygen_action(name: str, region: str | None = None, endpoint_url: str | None = None):  # type: ignore[no-untyped-def]
+    """The change `encrypt keygen` makes: a new Secrets Manager secret holding a random
+    256-bit key (base64). The key is generated only when the call runs, so it is in no
+    preview, ledger or output."""
     from auroractl import aws
+    from auroractl.plan import AwsAction, AwsCall
 
     if not name or len(name) > 512:
         raise InvalidInput("--secret-name must be 1-512 characters")
-    value = base64.b64encode(secrets.token_bytes(32)).decode()
+    sm = aws.client("secretsmanager", region, endpoint_url)
+
+    def create() -> None:
+        import base64
+        import secrets
+
+        value = base64.b64encode(secrets.token_bytes(32)).decode()
+        try:
+            sm.create_secret(Name=name, SecretString=value, Description=KEY_DESCRIPTION)
+        except Exception as exc:
+            raise _keygen_error(exc, name) from None
+
+    request = {"Name": name, "Description": KEY_DESCRIPTION, "SecretString": "(generated)"}
+    call = AwsCall("secretsmanager", "create_secret", request, name, create)
+    return AwsAction("encrypt keygen", f"create the key secret {name}", region, (call,))
+
+
+def _keygen_error(exc: Exception, name: str) -> Exception:
+    from auroractl import aws
+
+    if aws.is_aws_error(exc) and aws.error_code(exc) == "ResourceExistsException":
+        return Precondition(f"secret {name} already exists: refusing to overwrite a key")
+    return aws.aws_error(exc, f"cannot create secret {name}")
+
+
+def key_secret(
+    name: str, region: str | None = None, endpoint_url: str | None = None
+) -> KeygenResult:
+    """The secret `keygen` made (its ARN), without reading the key."""
+    from auroractl import aws
+
     sm = aws.client("secretsmanager", region, endpoint_url)
     try:
-        resp = sm.create_secret(
-            Name=name,
-            SecretString=value,
-            Description="auroractl column encryption key (pgcrypto, 256 random bits, base64)",
-        )
+        arn = sm.describe_secret(SecretId=name)["ARN"]
     except Exception as exc:
-        if not aws.is_aws_error(exc):
-            raise
-        if aws.error_code(exc) == "ResourceExistsException":
-            raise Precondition(
-                f"secret {name} already exists: refusing to overwrite a key"
-            ) from None
-        raise AwsError(f"cannot create secret {name}: {_one_line(exc)}") from None
-    return KeygenResult(name, resp["ARN"], 256)
+        raise aws.aws_error(exc, f"secret {name}") from None
+    return KeygenResult(name, arn, 256)
 
 
 # ---------------------------------------------------------------- target
