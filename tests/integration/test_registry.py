@@ -74,11 +74,14 @@ MUTATING: dict[str, Case] = {
     # cleanup: a table whose key is not an identity (issue: identity keys block cleanup)
     "partition migrate cleanup": Case(
         ("partition", "migrate", "cleanup", "registro"),
-        sql="CREATE TABLE registro (id bigint PRIMARY KEY, empresa_id int NOT NULL);"
-        " INSERT INTO registro SELECT g, g % 3 + 1 FROM generate_series(1, 300) g",
-        setup=tuple((*step[:3], "registro", *step[4:]) for step in (PREP, FILL, SWAP, VERIFY)),
+        setup=(
+            "CREATE TABLE registro (id bigint PRIMARY KEY, empresa_id int NOT NULL);"
+            " INSERT INTO registro SELECT g, g % 3 + 1 FROM generate_series(1, 300) g",
+            *((*step[:3], "registro", *step[4:]) for step in (PREP, FILL, SWAP, VERIFY)),
+        ),
     ),
     "metrics apply": Case(("metrics", "apply")),
+    "init": Case(("init",)),
     "rls enable": Case(("rls", "enable", "--table", "alunos")),
     "rls disable": Case(
         ("rls", "disable", "--table", "alunos"), setup=(("rls", "enable", "--table", "alunos"),)
@@ -252,10 +255,10 @@ def test_mutating_command_refuses_previews_and_records(
     assert applied.exit_code == 0, applied.stderr
     outcome = json.loads(applied.stdout)
     assert outcome["status"] == "applied", outcome
-    assert _ledger(conn) == ledger + 1
+    assert _ledger(where) == ledger + 1
     assert (
         outcome["ledger_id"]
-        == conn.execute("SELECT max(id) FROM auroractl.operations").fetchone()[0]
+        == where.execute("SELECT max(id) FROM auroractl.operations").fetchone()[0]
     )
 
 
