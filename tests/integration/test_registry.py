@@ -150,14 +150,14 @@ MUTATING: dict[str, Case] = {
 ELSEWHERE = {
     "sandbox down": "tests/integration/test_sandbox.py",
     "sandbox reset": "tests/integration/test_sandbox.py",
-    "params apply": "tests/aws/test_registry_aws.py",
-    "alarms apply": "tests/aws/test_registry_aws.py",
-    "alarms delete": "tests/aws/test_registry_aws.py",
-    "backup prune": "tests/aws/test_registry_aws.py",
-    "backup policy apply": "tests/aws/test_registry_aws.py",
-    "backup snapshot": "tests/aws/test_registry_aws.py",
-    "restore-test cleanup": "tests/aws/test_registry_aws.py",
-    "encrypt keygen": "tests/aws/test_registry_aws.py",
+    "params apply": "tests/aws/test_params.py",
+    "alarms apply": "tests/aws/test_alarms.py",
+    "alarms delete": "tests/aws/test_alarms.py",
+    "backup prune": "tests/aws/test_backup.py",
+    "backup policy apply": "tests/aws/test_backup.py",
+    "backup snapshot": "tests/aws/test_backup.py",
+    "restore-test cleanup": "tests/integration/test_restore_test.py (and aws/)",
+    "encrypt keygen": "tests/aws/test_encrypt_keys.py",
 }
 
 
@@ -305,9 +305,9 @@ REPORTS: dict[str, Case] = {
 
 REPORTS_ELSEWHERE = {
     "sandbox up": "tests/integration/test_sandbox.py",
-    "alarms status": "tests/aws/test_registry_aws.py",
-    "backup list": "tests/aws/test_registry_aws.py",
-    "backup policy show": "tests/aws/test_registry_aws.py",
+    "alarms status": "tests/aws/test_alarms.py",
+    "backup list": "tests/aws/test_backup.py",
+    "backup policy show": "tests/aws/test_backup.py",
     "cache publish": "tests/integration/test_matview.py (needs a redis-server)",
 }
 
