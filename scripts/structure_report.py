@@ -73,8 +73,8 @@ def main() -> int:
         print(f"  {a} -> {b}")
 
     branches = sum(
-        len(re.findall(r"fmt\s*[!=]=\s*(Format\.json|\"json\"|'json')", f.read_text()))
-        for f in (PKG / "commands").glob("*.py")
+        len(re.findall(r"\bfmt(\.value)?\s*(==|!=|\bin\b)", f.read_text()))
+        for f in (PKG / "commands").rglob("*.py")
     )
     print(f"format branches in commands: {branches}")
 
