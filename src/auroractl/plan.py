@@ -31,8 +31,28 @@ class Step:
     txn: str = ""  # consecutive steps with the same label share one transaction
 
 
+class _Change:
+    """What the three kinds share: the ledger's hash of ``fingerprint()`` and the
+    head of a preview."""
+
+    kind: str
+    command: str
+    summary: str
+
+    def fingerprint(self) -> str:
+        raise NotImplementedError
+
+    def sql_hash(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.fingerprint().encode()).hexdigest()
+
+    def _preview_head(self) -> dict[str, Any]:
+        return {"kind": self.kind, "command": self.command, "summary": self.summary}
+
+
 @dataclass(frozen=True)
-class Plan:
+class Plan(_Change):
     command: str
     summary: str
     steps: tuple[Step, ...] = ()
@@ -50,16 +70,9 @@ class Plan:
         """What the ledger hashes: the SQL text (never parameters, which may hold keys)."""
         return self.sql_text()
 
-    def sql_hash(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(self.fingerprint().encode()).hexdigest()
-
     def preview(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
-            "command": self.command,
-            "summary": self.summary,
+            **self._preview_head(),
             "notes": list(self.notes),
             "steps": [
                 {"sql": s.sql, "params": s.params, "autocommit": s.autocommit, "comment": s.comment}
@@ -95,7 +108,7 @@ class JobResult:
 
 
 @dataclass(frozen=True)
-class Job:
+class Job(_Change):
     """A long change in small committed batches. ``prepare`` (static DDL, may be empty)
     runs first through the same retries; ``run`` does the batches and must be safe to
     interrupt and re-run. ``preview`` is what --dry-run shows and the ledger hashes."""
@@ -127,9 +140,6 @@ class Job:
 
     def fingerprint(self) -> str:
         return self.sql_text()
-
-    def sql_hash(self) -> str:
-        return Plan(self.command, self.summary, self.steps).sql_hash()
 
     def preview(self) -> dict[str, Any]:
         return {
@@ -163,7 +173,7 @@ class AwsCall:
 
 
 @dataclass(frozen=True)
-class AwsAction:
+class AwsAction(_Change):
     command: str
     summary: str
     region: str | None
@@ -190,16 +200,9 @@ class AwsAction:
             [[c.service, c.operation, c.request] for c in self.calls], sort_keys=True, default=str
         )
 
-    def sql_hash(self) -> str:
-        import hashlib
-
-        return hashlib.sha256(self.fingerprint().encode()).hexdigest()
-
     def preview(self) -> dict[str, Any]:
         return {
-            "kind": self.kind,
-            "command": self.command,
-            "summary": self.summary,
+            **self._preview_head(),
             "region": self.region,
             "notes": list(self.notes),
             "calls": [

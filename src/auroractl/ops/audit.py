@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.catalog import SchemaNamed
-from auroractl.ops.shared.objects import AUDIT_LOG
+from auroractl.ops.shared.objects import AUDIT_LOG, PERSONAL_COLUMNS
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -31,14 +31,7 @@ LOG_LABEL = AUDIT_LOG
 FUNCTION = (SCHEMA, "log_change")
 TRIGGERS = ("auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate")
 VERSION = "auroractl audit v2"
-DEFAULT_PERSONAL = (
-    "documento_identidade",
-    "documento_identidade_encrypted",
-    "telefone",
-    "endereco",
-    "foto_perfil",
-    "email",
-)
+DEFAULT_PERSONAL = PERSONAL_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -143,21 +136,15 @@ def read_log(conn: psycopg.Connection) -> LogFacts:
 def _select(
     conn: psycopg.Connection, names: list[str] | None, all_tables: bool
 ) -> list[AuditedTable]:
-    if bool(names) == all_tables:
-        raise InvalidInput("give --table (repeatable) or --all")
-    known = tables(conn)
-    if all_tables:
-        return known
-    from auroractl.ops.shared.catalog import resolve
+    from auroractl.ops.shared.catalog import choose
 
-    chosen = []
-    for name in names or []:
-        rel = resolve(conn, name)
-        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
-        if match is None:
-            raise Precondition(f'"{rel.label}" cannot be audited (a partition or auroractl\'s own)')
-        chosen.append(match)
-    return chosen
+    return choose(
+        conn,
+        names,
+        all_tables,
+        lambda: tables(conn),
+        lambda label: f'"{label}" cannot be audited (a partition or auroractl\'s own)',
+    )
 
 
 def _function_sql(hstore: str) -> str:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
+from auroractl.ops.shared.batching import check_batching, run_workers
+from auroractl.ops.shared.catalog import SchemaNamed
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
@@ -144,7 +146,7 @@ def key_secret(
 
 
 @dataclass(frozen=True)
-class Target:
+class Target(SchemaNamed):
     schema: str
     name: str
     column: str
@@ -155,14 +157,6 @@ class Target:
     has_trigger: bool
     has_decrypt: bool
     has_invalidate: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
 
     @property
     def trigger(self) -> str:
@@ -427,34 +421,30 @@ def backfill(
     next_sql = templates.render("encrypt/next_key.sql.j2", **t.ctx())
     lock = threading.Lock()
     totals = {"rows": 0, "batches": 0}
-    errors: list[BaseException] = []
 
     def worker(after: int, hi: int) -> None:
-        try:
-            with connect() as conn, maintenance(conn):
-                while True:
-                    params = {"after": after, "hi": hi, "limit": batch_size, "key": key}
-                    keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
-                    if keys:
-                        n = len(keys)
-                        # rows skipped as locked (or already done) below max(keys) are
-                        # left to the catch-up pass; keyset continues after the batch
-                        after = max(keys)
-                    else:
-                        n = 0
-                        top = conn.execute(next_sql, params).fetchone()[0]
-                        if top is None:
-                            break
-                        after = top
-                    with lock:
-                        totals["rows"] += n
-                        totals["batches"] += 1
-                    if n:
-                        on_progress(n)
-                    if sleep_ms:
-                        time.sleep(sleep_ms / 1000)
-        except BaseException as exc:  # re-raised in the calling thread
-            errors.append(exc)
+        with connect() as conn, maintenance(conn):
+            while True:
+                params = {"after": after, "hi": hi, "limit": batch_size, "key": key}
+                keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
+                if keys:
+                    n = len(keys)
+                    # rows skipped as locked (or already done) below max(keys) are
+                    # left to the catch-up pass; keyset continues after the batch
+                    after = max(keys)
+                else:
+                    n = 0
+                    top = conn.execute(next_sql, params).fetchone()[0]
+                    if top is None:
+                        break
+                    after = top
+                with lock:
+                    totals["rows"] += n
+                    totals["batches"] += 1
+                if n:
+                    on_progress(n)
+                if sleep_ms:
+                    time.sleep(sleep_ms / 1000)
 
     passes = 0
     with connect() as conn, maintenance(conn):
@@ -462,17 +452,7 @@ def backfill(
         while left and passes < max_passes:
             passes += 1
             lo, hi = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()
-            ranges = _ranges(lo, hi, max(1, jobs if passes == 1 else 1))
-            if len(ranges) == 1:
-                worker(*ranges[0])
-            else:
-                threads = [threading.Thread(target=worker, args=r, daemon=True) for r in ranges]
-                for th in threads:
-                    th.start()
-                for th in threads:
-                    th.join()
-            if errors:
-                raise errors[0]
+            run_workers(worker, _ranges(lo, hi, max(1, jobs if passes == 1 else 1)))
             before, left = left, remaining(conn, t)
             if left and left >= before:
                 time.sleep(0.2)  # only locked rows left: give their writers a moment
@@ -486,15 +466,6 @@ def backfill(
         time.monotonic() - started,
         left,
     )
-
-
-def check_batching(batch_size: int, sleep_ms: int, jobs: int) -> None:
-    if not 1 <= batch_size <= 100_000:
-        raise InvalidInput(f"--batch-size {batch_size} is out of range (1-100000)")
-    if not 0 <= sleep_ms <= 60_000:
-        raise InvalidInput(f"--sleep-ms {sleep_ms} is out of range (0-60000)")
-    if not 1 <= jobs <= 32:
-        raise InvalidInput(f"--jobs {jobs} is out of range (1-32)")
 
 
 # ---------------------------------------------------------------- status

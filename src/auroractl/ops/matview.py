@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared import state
+from auroractl.ops.shared.catalog import SchemaNamed
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ DEFAULT_CRIT_HOURS = 50.0
 
 
 @dataclass(frozen=True)
-class MatviewSpec:
+class MatviewSpec(SchemaNamed):
     """A view auroractl knows how to create: built-in ``dashboard`` or from config."""
 
     alias: str
@@ -29,14 +30,6 @@ class MatviewSpec:
     name: str
     query: str
     unique_key: tuple[str, ...]
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
 
 
 @dataclass(frozen=True)

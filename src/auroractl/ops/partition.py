@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops.shared import shape
-from auroractl.ops.shared.catalog import exists, resolve
+from auroractl.ops.shared.catalog import SchemaNamed, exists, resolve
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -31,8 +31,19 @@ _RANGE = re.compile(r"^FOR VALUES FROM \((.*)\) TO \((.*)\)$")
 _LIST = re.compile(r"^FOR VALUES IN \((.*)\)$")
 
 
+class _Partition:
+    """``qualified`` of the dataclasses that name a partition by ``schema`` and ``relname``."""
+
+    schema: str
+    relname: str
+
+    @property
+    def qualified(self) -> tuple[str, str]:
+        return (self.schema, self.relname)
+
+
 @dataclass(frozen=True)
-class PartitionInfo:
+class PartitionInfo(_Partition):
     name: str  # schema.table, for people
     kind: str  # range | list | hash | default
     bound: str
@@ -45,13 +56,9 @@ class PartitionInfo:
     schema: str = ""
     relname: str = ""
 
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.relname)
-
 
 @dataclass(frozen=True)
-class Parent:
+class Parent(SchemaNamed):
     oid: int
     schema: str
     name: str
@@ -60,14 +67,6 @@ class Parent:
     key_type: str
     today: dt.date
     partitions: tuple[PartitionInfo, ...]
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.name)
-
-    @property
-    def label(self) -> str:
-        return f"{self.schema}.{self.name}"
 
     @property
     def default(self) -> PartitionInfo | None:
@@ -103,7 +102,7 @@ class PartitionStatus:
 
 
 @dataclass(frozen=True)
-class NewPartition:
+class NewPartition(_Partition):
     """What ``create`` will make (or found already made)."""
 
     table: str
@@ -116,10 +115,6 @@ class NewPartition:
     values: tuple[Any, ...] = ()
     schema: str = ""
     relname: str = ""
-
-    @property
-    def qualified(self) -> tuple[str, str]:
-        return (self.schema, self.relname)
 
 
 @dataclass(frozen=True)

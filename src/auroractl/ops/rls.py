@@ -163,24 +163,18 @@ def _role(conn: psycopg.Connection, role: str) -> tuple | None:
 def _select_tables(
     conn: psycopg.Connection, cfg: RlsConfig, tables: list[str] | None, all_tables: bool
 ) -> list[TenantTable]:
-    if bool(tables) == all_tables:
-        raise InvalidInput("give --table (repeatable) or --all")
-    known = [t for t in tenant_tables(conn, cfg) if not t.is_partition]
-    if all_tables:
-        return known
-    from auroractl.ops.shared.catalog import resolve
+    from auroractl.ops.shared.catalog import choose
 
-    chosen = []
-    for name in tables or []:
-        rel = resolve(conn, name)
-        match = next((t for t in known if (t.schema, t.name) == (rel.schema, rel.name)), None)
-        if match is None:
-            raise Precondition(
-                f'table "{rel.label}" has no {cfg.column} column '
-                "(or is a partition: enable RLS on its parent)"
-            )
-        chosen.append(match)
-    return chosen
+    return choose(
+        conn,
+        tables,
+        all_tables,
+        lambda: [t for t in tenant_tables(conn, cfg) if not t.is_partition],
+        lambda label: (
+            f'table "{label}" has no {cfg.column} column '
+            "(or is a partition: enable RLS on its parent)"
+        ),
+    )
 
 
 def _check_type(t: TenantTable, cfg: RlsConfig) -> None:

@@ -163,41 +163,38 @@ _LOCK_COLUMNS = (
 )
 
 
+def _session_finding(
+    s: dict, seconds: float, limits: tuple[float, float], what: str, details: dict
+) -> Finding | None:
+    """A finding about session ``s`` once ``seconds`` reaches the (warn, crit) limits."""
+    if seconds < limits[0]:
+        return None
+    level = _level(seconds, *limits)
+    return Finding(level, f"pid {s['pid']} {what}: {s['query']}", f"pid {s['pid']}", details)
+
+
 def _lock_wait(s: dict, th: Th) -> Finding | None:
     wait = s["query_seconds"] or 0.0
-    if wait < th["lock_wait_warn_seconds"]:
-        return None
-    return Finding(
-        _level(wait, th["lock_wait_warn_seconds"], th["lock_wait_crit_seconds"]),
-        f"pid {s['pid']} waits {_secs(wait)} on a lock held by pid(s) "
-        f"{', '.join(map(str, s['blocked_by']))}: {s['query']}",
-        f"pid {s['pid']}",
-        {"blocked_by": s["blocked_by"], "seconds": wait},
-    )
+    what = f"waits {_secs(wait)} on a lock held by pid(s) {', '.join(map(str, s['blocked_by']))}"
+    limits = th["lock_wait_warn_seconds"], th["lock_wait_crit_seconds"]
+    return _session_finding(s, wait, limits, what, {"blocked_by": s["blocked_by"], "seconds": wait})
 
 
 def _long_query(s: dict, th: Th) -> Finding | None:
-    seconds = s["query_seconds"] or 0
-    if s["state"] != "active" or seconds < th["long_query_seconds"]:
+    if s["state"] != "active":
         return None
-    return Finding(
-        _level(seconds, th["long_query_seconds"], th["long_query_crit_seconds"]),
-        f"pid {s['pid']} query running {_secs(seconds)}: {s['query']}",
-        f"pid {s['pid']}",
-        {"seconds": s["query_seconds"], "user": s["user"]},
-    )
+    seconds = s["query_seconds"] or 0
+    limits = th["long_query_seconds"], th["long_query_crit_seconds"]
+    details = {"seconds": s["query_seconds"], "user": s["user"]}
+    return _session_finding(s, seconds, limits, f"query running {_secs(seconds)}", details)
 
 
 def _long_transaction(s: dict, th: Th) -> Finding | None:
     seconds = s["xact_seconds"] or 0
-    if seconds < th["long_transaction_warn_seconds"]:
-        return None
-    return Finding(
-        _level(seconds, th["long_transaction_warn_seconds"], th["long_transaction_crit_seconds"]),
-        f"pid {s['pid']} transaction open {_secs(seconds)} ({s['state']}): {s['query']}",
-        f"pid {s['pid']}",
-        {"seconds": s["xact_seconds"], "user": s["user"]},
-    )
+    limits = th["long_transaction_warn_seconds"], th["long_transaction_crit_seconds"]
+    what = f"transaction open {_secs(seconds)} ({s['state']})"
+    details = {"seconds": s["xact_seconds"], "user": s["user"]}
+    return _session_finding(s, seconds, limits, what, details)
 
 
 def locks(conn: CountingConnection, ctx: Prelude, th: Th) -> Section:

@@ -53,6 +53,14 @@ class Action:
     values: tuple[tuple[str, Treatment], ...] = ()  # per-subject bind values
     id_as_text: bool = False
 
+    @classmethod
+    def of(
+        cls, table: str, what: str, template: str, ctx: dict[str, Any], params: Any, **kw: Any
+    ) -> Action:
+        """The statement and the one counting what it would change, from one template."""
+        sql = templates.render(template, count=False, **ctx)
+        return cls(table, what, sql, params, templates.render(template, count=True, **ctx), **kw)
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -160,49 +168,40 @@ def _rendered(em: ErasureMap) -> tuple[Action, ...]:
             tpl, hold = "lgpd/update.sql.j2", False
         else:
             continue
+        what = ACTION_WORDS[t.action]
         out.append(
-            Action(
-                t.label,
-                ACTION_WORDS[t.action],
-                templates.render(tpl, count=False, **ctx),
-                params,
-                templates.render(tpl, count=True, **ctx),
-                hold=hold,
-                returns_pks=True,
-                values=values,
-            )
+            Action.of(t.label, what, tpl, ctx, params, hold=hold, returns_pks=True, values=values)
         )
     for t in em.targets:
         cols = list(t.scrub_columns)
         if not cols:
             continue
-        if em.audit_log is not None:
-            sql_ctx = {"table": em.audit_log.qualified, "ph": PH}
+        if (log := em.audit_log) is not None:
             out.append(
-                Action(
-                    em.audit_log.label,
+                Action.of(
+                    log.label,
                     f"scrubbed (entries about {t.label})",
-                    templates.render("lgpd/scrub_audit.sql.j2", count=False, **sql_ctx),
+                    "lgpd/scrub_audit.sql.j2",
+                    {"table": log.qualified, "ph": PH},
                     {"label": t.label, "cols": cols, "pks": "(row_pk of each row above)"},
-                    templates.render("lgpd/scrub_audit.sql.j2", count=True, **sql_ctx),
                     scrub_of=t.label,
                 )
             )
-        if em.webhooks is not None:
-            sql_ctx = {"table": em.webhooks.qualified, "ph": PH}
+        if (hooks := em.webhooks) is not None:
+            names = [t.info.name, *t.info.partitions]
             out.append(
-                Action(
-                    em.webhooks.label,
+                Action.of(
+                    hooks.label,
                     f"scrubbed (undelivered events about {t.label})",
-                    templates.render("lgpd/scrub_webhooks.sql.j2", count=False, **sql_ctx),
+                    "lgpd/scrub_webhooks.sql.j2",
+                    {"table": hooks.qualified, "ph": PH},
                     {
                         "schema": t.info.schema,
-                        "names": [t.info.name, *t.info.partitions],
+                        "names": names,
                         "key": t.key,
                         "id": None,
                         "cols": cols,
                     },
-                    templates.render("lgpd/scrub_webhooks.sql.j2", count=True, **sql_ctx),
                     id_as_text=True,
                 )
             )

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import InvalidInput, Precondition
+from auroractl.errors import Precondition
 from auroractl.ops.partition_migrate import catalog as cat
 from auroractl.ops.partition_migrate._common import T, render
 from auroractl.ops.partition_migrate.catalog import Migration
+from auroractl.ops.shared.batching import check_batching, run_workers
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
@@ -42,15 +43,6 @@ class FillResult:
     @property
     def rows_per_second(self) -> float:
         return self.rows_read / self.seconds if self.seconds else 0.0
-
-
-def check_batching(batch_size: int, sleep_ms: int, jobs: int) -> None:
-    if not 1 <= batch_size <= 100_000:
-        raise InvalidInput(f"--batch-size {batch_size} is out of range (1-100000)")
-    if not 0 <= sleep_ms <= 60_000:
-        raise InvalidInput(f"--sleep-ms {sleep_ms} is out of range (0-60000)")
-    if not 1 <= jobs <= 32:
-        raise InvalidInput(f"--jobs {jobs} is out of range (1-32)")
 
 
 def placeholders(prefix: str, n: int) -> list[str]:
@@ -138,23 +130,7 @@ def fill(
     chunks, resumed = _chunks(connect, m, jobs, progress)
     tally = _Tally()
     todo = [c for c in chunks if not c["done"]]
-    if len(todo) == 1:
-        _copy_chunk(connect, m, todo[0], batch_size, sleep_ms, progress, tally)
-    elif todo:
-        threads = [
-            threading.Thread(
-                target=_copy_chunk,
-                args=(connect, m, c, batch_size, sleep_ms, progress, tally),
-                daemon=True,
-            )
-            for c in todo
-        ]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-    if tally.errors:
-        raise tally.errors[0]
+    run_workers(_copy_chunk, [(connect, m, c, batch_size, sleep_ms, progress, tally) for c in todo])
     with connect() as conn:
         conn.execute(templates.load(T + "state_filled.sql"), _key(m))
     return FillResult(
@@ -199,12 +175,11 @@ def _chunks(
 
 @dataclass
 class _Tally:
-    """What the workers did, added up under a lock; their errors, re-raised by ``fill``."""
+    """What the workers did, added up under a lock."""
 
     read: int = 0
     copied: int = 0
     batches: int = 0
-    errors: list[BaseException] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, read: int, copied: int) -> None:
@@ -226,27 +201,24 @@ def _copy_chunk(
     """One worker: batches from the chunk's watermark to its upper bound."""
     from auroractl.ops.shared.session import maintenance
 
-    try:
-        with connect() as conn, maintenance(conn):
-            conn.execute("SET synchronous_commit = off")
-            after = chunk["watermark"] or chunk["lower"]
-            upper = chunk["upper"]
-            with_lower = _batch_sql(m, True, upper is not None)
-            without_lower = _batch_sql(m, False, upper is not None)
-            while True:
-                params = {"limit": batch_size, **key_params("l", after), **key_params("u", upper)}
-                sql = with_lower if after else without_lower
-                read, copied, last, done = _batch(conn, m, chunk, sql, params, batch_size)
-                tally.add(read, copied)
-                if read:
-                    progress.advance(read)
-                if done:
-                    return
-                after = last
-                if sleep_ms:
-                    time.sleep(sleep_ms / 1000)
-    except BaseException as exc:  # re-raised in the calling thread
-        tally.errors.append(exc)
+    with connect() as conn, maintenance(conn):
+        conn.execute("SET synchronous_commit = off")
+        after = chunk["watermark"] or chunk["lower"]
+        upper = chunk["upper"]
+        with_lower = _batch_sql(m, True, upper is not None)
+        without_lower = _batch_sql(m, False, upper is not None)
+        while True:
+            params = {"limit": batch_size, **key_params("l", after), **key_params("u", upper)}
+            sql = with_lower if after else without_lower
+            read, copied, last, done = _batch(conn, m, chunk, sql, params, batch_size)
+            tally.add(read, copied)
+            if read:
+                progress.advance(read)
+            if done:
+                return
+            after = last
+            if sleep_ms:
+                time.sleep(sleep_ms / 1000)
 
 
 def _batch(

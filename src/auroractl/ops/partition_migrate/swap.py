@@ -48,6 +48,50 @@ def _index_renames(
     return out
 
 
+# verb: (the phase it leads to, said when already there; the phase it needs, else refused)
+_PHASES = {
+    "swap": ("swapped", "already swapped", "prepped", "{label} is {phase}: nothing to swap"),
+    "unswap": (
+        "prepped",
+        "not swapped",
+        "swapped",
+        "{label} is {phase}: the retired table is gone",
+    ),
+    "cleanup": (
+        "done",
+        "already cleaned up",
+        "swapped",
+        "{label} is not swapped yet: cleanup drops the retired table after swap",
+    ),
+}
+
+
+def _begin(
+    conn: psycopg.Connection, table: str, verb: str
+) -> tuple[cat.Migration, str, Plan | None]:
+    """The migration of ``table``, the command's name, and a nothing-to-do Plan when the
+    verb's work is done already; Precondition when the migration is in another phase."""
+    done, done_msg, needs, refused = _PHASES[verb]
+    m = cat.find(conn, table)
+    command = f"partition migrate {verb} {m.label}"
+    if m.phase == done:
+        return m, command, Plan(command, f"{m.label} is {done_msg}: nothing to do")
+    if m.phase != needs:
+        raise Precondition(refused.format(label=m.label, phase=m.phase))
+    return m, command, None
+
+
+class _Steps(list):
+    """The steps of one transaction, each naming the same locks."""
+
+    def __init__(self, txn: str, locks: tuple[str, ...]) -> None:
+        super().__init__()
+        self.txn, self.locks = txn, locks
+
+    def add(self, sql: str, comment: str = "", params: Any = None) -> None:
+        self.append(Step(sql, params, comment=comment, locks=self.locks, txn=self.txn))
+
+
 def _views(conn: psycopg.Connection, oid: int) -> list[str]:
     return [
         _render(
@@ -92,12 +136,9 @@ def _reverse_mirror(m: cat.Migration, function: tuple[str, str]) -> str:
 
 
 def plan_swap(conn: psycopg.Connection, table: str) -> Plan:
-    m = cat.find(conn, table)
-    command = f"partition migrate swap {m.label}"
-    if m.phase == "swapped":
-        return Plan(command, f"{m.label} is already swapped: nothing to do")
-    if m.phase != "prepped":
-        raise Precondition(f"{m.label} is {m.phase}: nothing to swap")
+    m, command, noop = _begin(conn, table, "swap")
+    if noop:
+        return noop
     if not m.fill_done:
         raise Precondition(
             f"the fill of {m.label} has not finished", hint="run: auroractl partition migrate fill"
@@ -109,11 +150,8 @@ def plan_swap(conn: psycopg.Connection, table: str) -> Plan:
     views = _views(conn, orig_oid)
     renames = _index_renames(conn, orig, twin, "_retired", "_pm")
     sequences = cat.sequences(conn, orig_oid)
-    locks = (m.label, qualify(twin))
-    steps: list[Step] = []
-
-    def add(sql: str, comment: str = "", params: Any = None) -> None:
-        steps.append(Step(sql, params, comment=comment, locks=locks, txn="swap"))
+    steps = _Steps("swap", (m.label, qualify(twin)))
+    add = steps.add
 
     add(_render("lock.sql.j2", table=orig, other=twin), "the only lock writers wait on")
     add(_render("drop_trigger.sql.j2", trigger=FORWARD_TRIGGER, table=orig))
@@ -162,34 +200,18 @@ def plan_swap(conn: psycopg.Connection, table: str) -> Plan:
 
 
 def plan_unswap(conn: psycopg.Connection, table: str) -> Plan:
-    m = cat.find(conn, table)
-    command = f"partition migrate unswap {m.label}"
-    if m.phase == "prepped":
-        return Plan(command, f"{m.label} is not swapped: nothing to do")
-    if m.phase != "swapped":
-        raise Precondition(f"{m.label} is {m.phase}: the retired table is gone")
+    m, command, noop = _begin(conn, table, "unswap")
+    if noop:
+        return noop
     new, twin, retired = m.source_q, m.twin_q, m.retired_q
     new_oid = cat.oid(conn, new)
     retired_oid = cat.oid(conn, retired)
     forward, reverse = function_names(m.schema, m.table)
     views = _views(conn, new_oid)
     # indexes: new's X -> X_pm, retired's X_retired -> X
-    renames = []
-    new_names = cat.index_names(conn, new_oid)
-    retired_names = set(cat.index_names(conn, retired_oid))
-    for name in new_names:
-        if _name(name, "_retired") in retired_names:
-            renames.append(
-                _render("rename_index.sql.j2", index=(m.schema, name), name=_name(name, "_pm"))
-            )
-            renames.append(
-                _render("rename_index.sql.j2", index=(m.schema, _name(name, "_retired")), name=name)
-            )
-    locks = (m.label, qualify(retired))
-    steps: list[Step] = []
-
-    def add(sql: str, comment: str = "", params: Any = None) -> None:
-        steps.append(Step(sql, params, comment=comment, locks=locks, txn="unswap"))
+    renames = _index_renames(conn, new, retired, "_pm", "_retired")
+    steps = _Steps("unswap", (m.label, qualify(retired)))
+    add = steps.add
 
     add(_render("lock.sql.j2", table=new, other=retired))
     add(_render("drop_trigger.sql.j2", trigger=REVERSE_TRIGGER, table=new))
@@ -233,14 +255,9 @@ def plan_unswap(conn: psycopg.Connection, table: str) -> Plan:
 
 
 def plan_cleanup(conn: psycopg.Connection, table: str) -> Plan:
-    m = cat.find(conn, table)
-    command = f"partition migrate cleanup {m.label}"
-    if m.phase == "done":
-        return Plan(command, f"{m.label} is already cleaned up: nothing to do")
-    if m.phase != "swapped":
-        raise Precondition(
-            f"{m.label} is not swapped yet: cleanup drops the retired table after swap"
-        )
+    m, command, noop = _begin(conn, table, "cleanup")
+    if noop:
+        return noop
     if not (m.verified_ok and m.verified_phase == "swapped"):
         raise Precondition(
             f"no passing verify of {m.label} since the swap",
@@ -272,11 +289,8 @@ def plan_cleanup(conn: psycopg.Connection, table: str) -> Plan:
         )
     _, reverse = function_names(m.schema, m.table)
     forward, _ = function_names(m.schema, m.table)
-    steps: list[Step] = []
-    locks = (m.label, qualify(m.retired_q))
-
-    def add(sql: str, comment: str = "", params: Any = None) -> None:
-        steps.append(Step(sql, params, comment=comment, locks=locks, txn="cleanup"))
+    steps = _Steps("cleanup", (m.label, qualify(m.retired_q)))
+    add = steps.add
 
     for mv_oid, schema, rel, _, _ in matviews:
         definition = saved[mv_oid]

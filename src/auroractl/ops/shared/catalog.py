@@ -8,11 +8,12 @@ the name exists only with other letter case (it needs double quotes).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from auroractl import templates
-from auroractl.errors import InvalidInput, NotFound
+from auroractl.errors import InvalidInput, NotFound, Precondition
 
 if TYPE_CHECKING:
     import psycopg
@@ -90,6 +91,33 @@ def exists(conn: psycopg.Connection, name: str | tuple[str, str]) -> bool:
         return lookup(conn, text) is not None
     except InvalidInput:
         return False
+
+
+N = TypeVar("N", bound=SchemaNamed)
+
+
+def choose(
+    conn: psycopg.Connection,
+    names: list[str] | None,
+    all_tables: bool,
+    known: Callable[[], Sequence[N]],
+    refused: Callable[[str], str],
+) -> list[N]:
+    """The tables of ``--table`` (repeatable) or ``--all`` among what ``known()`` returns;
+    a table outside them is a Precondition saying ``refused(its label)``."""
+    if bool(names) == all_tables:
+        raise InvalidInput("give --table (repeatable) or --all")
+    candidates = list(known())
+    if all_tables:
+        return candidates
+    chosen = []
+    for name in names or []:
+        rel = resolve(conn, name)
+        match = next((t for t in candidates if t.qualified == rel.qualified), None)
+        if match is None:
+            raise Precondition(refused(rel.label))
+        chosen.append(match)
+    return chosen
 
 
 def _case_hint(conn: psycopg.Connection, name: str) -> str | None:
