@@ -9,19 +9,11 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 from auroractl.errors import Precondition
 
-app = group("Aurora backups: retention policy, manual snapshots, list, prune.")
-policy_app = group("Automated backup policy: retention days and backup window.")
+app = opt.group("Aurora backups: retention policy, manual snapshots, list, prune.")
+policy_app = opt.group("Automated backup policy: retention days and backup window.")
 app.add_typer(policy_app, name="policy")
 
 ClusterOpt = Annotated[
@@ -44,7 +36,7 @@ def _rds(cluster: str | None) -> tuple[Any, str, dict[str, Any]]:
 
 
 @policy_app.command("show")
-def policy_show(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> None:
+def policy_show(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.Format.table) -> None:
     """Show the cluster's backup retention, window and restorable time range.
 
     Example:
@@ -66,9 +58,9 @@ def policy_apply(
         str | None, typer.Option("--window", help="Preferred backup window, UTC: 03:00-04:00.")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Set the retention period (and window); turns on copy-tags-to-snapshot.
 
@@ -91,9 +83,9 @@ def snapshot(
         list[str] | None, typer.Option("--tag", help="Extra tag key=value (repeatable).")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Take a manual cluster snapshot auroractl-<cluster>-<timestamp> and wait for it.
 
@@ -114,7 +106,7 @@ def snapshot(
 
 
 @app.command("list")
-def list_(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.Format.table) -> None:
     """List automated and manual snapshots (age, type) and the point-in-time window.
 
     Example:
@@ -145,9 +137,9 @@ def prune(
         int, typer.Option("--keep-days", help="Keep auroractl snapshots newer than N days.")
     ],
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Delete manual snapshots made by auroractl older than N days (never others).
 

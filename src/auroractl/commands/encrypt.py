@@ -8,20 +8,11 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
 
-app = group("Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen.")
+app = opt.group(
+    "Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen."
+)
 
 DEFAULT_TABLE = "usuarios"
 ColumnOpt = Annotated[str, typer.Option("--column", "-c", help="Plaintext column.")]
@@ -68,8 +59,8 @@ def _command(verb: str, table: str, column: str) -> str:
 
 @app.command()
 def backfill(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
@@ -78,9 +69,9 @@ def backfill(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers over disjoint key ranges.")
     ] = 1,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Encrypt a column into a bytea twin in small keyset batches; resumable after kill -9.
 
@@ -97,7 +88,7 @@ def backfill(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, jobs)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
     with _context.connect() as conn:
         t = ops.resolve(conn, name, column, target_column)
@@ -115,15 +106,15 @@ def backfill(
 
 @app.command()
 def status(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     sample: Annotated[
         int | None, typer.Option("--sample", help="Check N random rows only.")
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.Format.table,
 ) -> None:
     """Count rows plaintext-only, encrypted-only, both, and mismatched (decrypt != plaintext).
 
@@ -135,7 +126,9 @@ def status(
     from auroractl.ops import encrypt as ops
 
     with _context.connect() as conn:
-        t = ops.resolve(conn, table_name(table_arg, table, DEFAULT_TABLE), column, target_column)
+        t = ops.resolve(
+            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), column, target_column
+        )
         key = _key(key_secret) if t.target_type is not None else None
         st = ops.status(conn, t, key, sample)
     listing = output.to_jsonable(st) | {"problems": st.problems}
@@ -150,15 +143,15 @@ def status(
 
 @app.command()
 def finalize(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: BatchOpt = 1000,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """NULL the plaintext only where the ciphertext decrypts to exactly it; report the rest.
 
@@ -171,7 +164,7 @@ def finalize(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, 0, 1)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
     with _context.connect() as conn:
         t = ops.resolve(conn, name, column, target_column)
@@ -198,16 +191,16 @@ def rotate(
             help="Secrets Manager ARN of the new key (default: $AURORACTL_NEW_ENCRYPTION_KEY).",
         ),
     ] = None,
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: BatchOpt = 1000,
     sleep_ms: SleepOpt = 0,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Re-encrypt the ciphertext column under a new key, in batches; resumable.
 
@@ -219,7 +212,7 @@ def rotate(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, 1)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = new_key = ""
     if not dry_run:
         key = _key(key_secret)
@@ -241,9 +234,9 @@ def rotate(
 @app.command()
 def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Create a random 256-bit key in AWS Secrets Manager (never printed).
 

@@ -8,22 +8,11 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
 
 DEFAULT_TABLE = "contratos"
 
-app = group(
+app = opt.group(
     "Turn a live unpartitioned table into a partitioned one: prep, fill, verify, swap "
     "(sub-second), unswap, cleanup."
 )
@@ -36,8 +25,8 @@ LockTimeoutOpt = Annotated[
 
 @app.command()
 def prep(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     by: Annotated[
         str, typer.Option("--by", help="year | month (RANGE) or tenant (LIST, or HASH).")
     ] = "year",
@@ -51,9 +40,9 @@ def prep(
         int | None,
         typer.Option("--hash-partitions", help="With --by tenant: HASH into N partitions."),
     ] = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
 
@@ -71,7 +60,7 @@ def prep(
     with _context.connect() as conn:
         plan, report = ops.prep(
             conn,
-            table_name(table_arg, table, DEFAULT_TABLE),
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
             by=by,
             column=column,
             hash_partitions=hash_partitions,
@@ -92,14 +81,14 @@ JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (ke
 
 @app.command()
 def fill(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     batch_size: BatchOpt = 5000,
     sleep_ms: SleepOpt = 0,
     jobs: JobsOpt = 1,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Copy existing rows into the twin in primary-key batches; resumable after kill -9.
 
@@ -119,7 +108,7 @@ def fill(
         job = ops.fill_job(
             conn,
             lambda: db.connect(t, s),
-            table_name(table_arg, table, DEFAULT_TABLE),
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             jobs=jobs,
@@ -137,11 +126,11 @@ def fill(
 
 @app.command()
 def verify(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     ranges: Annotated[int, typer.Option("--ranges", help="Key ranges compared.")] = 16,
     limit: Annotated[int, typer.Option("--limit", help="Differing keys listed at most.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.Format.table,
 ) -> None:
     """Compare counts and a checksum of every column by key range; exit 1 on a difference.
 
@@ -154,7 +143,7 @@ def verify(
 
     with _context.connect() as conn:
         result = ops.verify(
-            conn, table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
+            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
         )
     output.result(
         {**output.to_jsonable(result), "ok": result.ok},
@@ -191,12 +180,12 @@ def _verify_table(result) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def swap(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     lock_timeout: LockTimeoutOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Swap in the partitioned table in one short transaction (retried on lock timeout).
 
@@ -211,18 +200,18 @@ def swap(
 
     _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        plan = ops.plan_swap(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        plan = ops.plan_swap(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def unswap(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     lock_timeout: LockTimeoutOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Put the original table back (it was kept equal by the reverse mirror).
 
@@ -233,17 +222,17 @@ def unswap(
 
     _context.override_lock_timeout(lock_timeout)  # validated when connecting
     with _context.connect() as conn:
-        plan = ops.plan_unswap(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        plan = ops.plan_unswap(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def cleanup(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Drop the retired table and the mirror functions, only after a passing verify.
 
@@ -254,15 +243,15 @@ def cleanup(
     from auroractl.ops import partition_migrate as ops
 
     with _context.connect() as conn:
-        plan = ops.plan_cleanup(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        plan = ops.plan_cleanup(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
 @app.command()
 def status(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    fmt: FormatOpt = Format.table,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    fmt: opt.FormatOpt = opt.Format.table,
 ) -> None:
     """Show a migration's phase, fill progress by key range and last verify.
 
@@ -272,7 +261,7 @@ def status(
     from auroractl.ops.partition_migrate import catalog as cat
 
     with _context.connect() as conn:
-        m = cat.find(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        m = cat.find(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
         chunks = cat.chunks(conn, m)
     summary = {
         **output.to_jsonable(m),

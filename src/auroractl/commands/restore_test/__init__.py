@@ -13,14 +13,7 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-)
+from auroractl.commands import _options as opt
 from auroractl.errors import EXIT_USAGE, AuroraCtlError, InvalidInput
 
 if TYPE_CHECKING:
@@ -112,7 +105,7 @@ def restore_test(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
     ] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.Format.table,
 ) -> None:
     """Run a restore test against the target (the default action).
 
@@ -249,7 +242,9 @@ def _show(result: RestoreTestReport) -> None:
 
 @app.command()
 def cleanup(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
 ) -> None:
     """Delete restore-test copies whose expiry has passed (left by --keep or a killed run).
 
@@ -278,7 +273,7 @@ def cleanup(
 @app.command()
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.Format.table,
 ) -> None:
     """List past restore tests (recorded in the source database), newest first.
 
