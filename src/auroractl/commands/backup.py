@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,9 @@ from auroractl import output
 from auroractl.commands import _context
 from auroractl.commands import _options as opt
 from auroractl.errors import Precondition
+
+if TYPE_CHECKING:
+    from auroractl.plan import AwsAction
 
 app = opt.group("Aurora backups: retention policy, manual snapshots, list, prune.")
 policy_app = opt.group("Automated backup policy: retention days and backup window.")
@@ -33,6 +36,11 @@ def _rds(cluster: str | None) -> tuple[Any, str, dict[str, Any]]:
             "backup needs an Aurora target: a profile with cluster_id (or --cluster)"
         )
     return aws.for_target(t, "rds"), cluster_id, s.section("backup")
+
+
+def _apply(action: AwsAction, result: Any, dry_run: bool, yes: bool) -> None:
+    """The action applied (or previewed); the outcome carries what it changes."""
+    output.result(replace(_context.apply(None, action, dry_run, yes), result=result))
 
 
 @policy_app.command("show")
@@ -74,7 +82,7 @@ def policy_apply(
         ops.check_window(window)
     rds, cluster_id, _ = _rds(cluster)
     action, change = ops.policy_action(rds, cluster_id, retention, window)
-    output.result(replace(_context.apply(None, action, dry_run, yes), result=change))
+    _apply(action, change, dry_run, yes)
 
 
 @app.command()
@@ -154,4 +162,4 @@ def prune(
         raise InvalidInput(f"--keep-days {keep_days} must be 0 or more")
     rds, cluster_id, _ = _rds(cluster)
     action, doomed = ops.prune_action(rds, cluster_id, keep_days)
-    output.result(replace(_context.apply(None, action, dry_run, yes), result=doomed))
+    _apply(action, doomed, dry_run, yes)

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
 from auroractl.commands import _options as opt
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from auroractl.ops.encrypt import Target
+    from auroractl.plan import Job, Outcome
 
 app = opt.group(
     "Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen."
@@ -29,8 +36,6 @@ KeySecretOpt = Annotated[
         help="Secrets Manager ARN/name holding the key (default: $AURORACTL_ENCRYPTION_KEY).",
     ),
 ]
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
-SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
 
 
 def _aws() -> tuple[str | None, str | None]:
@@ -57,6 +62,25 @@ def _command(verb: str, table: str, column: str) -> str:
     return f"encrypt {verb} --table {table} --column {column}"
 
 
+def _apply_job(
+    make_job: Callable[[psycopg.Connection, Target], Job],
+    name: str,
+    column: str,
+    target_column: str | None,
+    dry_run: bool,
+    yes: bool,
+) -> tuple[Outcome, Target]:
+    """backfill / finalize / rotate: the column resolved, its job run (or previewed) and
+    the outcome printed."""
+    from auroractl.ops import encrypt as ops
+
+    with _context.connect() as conn:
+        t = ops.resolve(conn, name, column, target_column)
+        outcome = _context.apply(conn, make_job(conn, t), dry_run, yes)
+    output.result(outcome)
+    return outcome, t
+
+
 @app.command()
 def backfill(
     table_arg: opt.TableArg = None,
@@ -64,8 +88,8 @@ def backfill(
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
-    sleep_ms: SleepOpt = 0,
+    batch_size: opt.BatchOpt = 1000,
+    sleep_ms: opt.SleepOpt = 0,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers over disjoint key ranges.")
     ] = 1,
@@ -90,14 +114,14 @@ def backfill(
     ops.check_batching(batch_size, sleep_ms, jobs)
     name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
         prepare = ops.plan_prepare(conn, t, _command("backfill", name, column))
-        job = ops.backfill_job(
+        return ops.backfill_job(
             _connector(), t, key, prepare, batch_size=batch_size, sleep_ms=sleep_ms, jobs=jobs
         )
-        outcome = _context.apply(conn, job, dry_run, yes)
-    output.result(outcome)
+
+    outcome, _ = _apply_job(job, name, column, target_column, dry_run, yes)
     if outcome.status == "incomplete":
         r = outcome.result
         output.warn(f"{r.remaining:,} row(s) still locked by writers: run backfill again")
@@ -148,7 +172,7 @@ def finalize(
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
+    batch_size: opt.BatchOpt = 1000,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
@@ -166,13 +190,12 @@ def finalize(
     ops.check_batching(batch_size, 0, 1)
     name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
-        job = ops.finalize_job(
-            conn, t, key, _command("finalize", name, column), batch_size=batch_size
-        )
-        outcome = _context.apply(conn, job, dry_run, yes)
-    output.result(outcome)
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
+        command = _command("finalize", name, column)
+        return ops.finalize_job(conn, t, key, command, batch_size=batch_size)
+
+    outcome, t = _apply_job(job, name, column, target_column, dry_run, yes)
     r = outcome.result
     if r is not None and r.refused:
         output.warn(
@@ -196,8 +219,8 @@ def rotate(
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
-    sleep_ms: SleepOpt = 0,
+    batch_size: opt.BatchOpt = 1000,
+    sleep_ms: opt.SleepOpt = 0,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
@@ -217,18 +240,14 @@ def rotate(
     if not dry_run:
         key = _key(key_secret)
         new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
-        job = ops.rotate_job(
-            conn,
-            t,
-            key,
-            new_key,
-            _command("rotate", name, column),
-            batch_size=batch_size,
-            sleep_ms=sleep_ms,
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
+        command = _command("rotate", name, column)
+        return ops.rotate_job(
+            conn, t, key, new_key, command, batch_size=batch_size, sleep_ms=sleep_ms
         )
-        output.result(_context.apply(conn, job, dry_run, yes))
+
+    _apply_job(job, name, column, target_column, dry_run, yes)
 
 
 @app.command()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
 from auroractl.commands import _options as opt
+
+if TYPE_CHECKING:
+    from auroractl.plan import Plan
 
 DEFAULT_TABLE = "contratos"
 
@@ -21,6 +25,20 @@ LockTimeoutOpt = Annotated[
     str | None,
     typer.Option("--lock-timeout", help="Wait at most this for the lock (retried)."),
 ]
+
+
+def _apply(
+    planner: Callable[[Any, str], Plan],
+    table_arg: str | None,
+    table: str | None,
+    dry_run: bool,
+    yes: bool,
+    lock_timeout: str | None = None,
+) -> None:
+    """swap / unswap / cleanup: one plan for the table, applied."""
+    _context.override_lock_timeout(lock_timeout)  # validated when connecting
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    _context.apply_planned(lambda conn: planner(conn, name), dry_run, yes)
 
 
 @app.command()
@@ -74,8 +92,6 @@ def prep(
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
-SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (key ranges).")]
 
 
@@ -83,8 +99,8 @@ JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (ke
 def fill(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    batch_size: BatchOpt = 5000,
-    sleep_ms: SleepOpt = 0,
+    batch_size: opt.BatchOpt = 5000,
+    sleep_ms: opt.SleepOpt = 0,
     jobs: JobsOpt = 1,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
@@ -198,10 +214,7 @@ def swap(
     """
     from auroractl.ops import partition_migrate as ops
 
-    _context.override_lock_timeout(lock_timeout)  # validated when connecting
-    with _context.connect() as conn:
-        plan = ops.plan_swap(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_swap, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
@@ -220,10 +233,7 @@ def unswap(
     """
     from auroractl.ops import partition_migrate as ops
 
-    _context.override_lock_timeout(lock_timeout)  # validated when connecting
-    with _context.connect() as conn:
-        plan = ops.plan_unswap(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_unswap, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
@@ -242,9 +252,7 @@ def cleanup(
     """
     from auroractl.ops import partition_migrate as ops
 
-    with _context.connect() as conn:
-        plan = ops.plan_cleanup(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_cleanup, table_arg, table, dry_run, yes)
 
 
 @app.command()
