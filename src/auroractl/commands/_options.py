@@ -40,6 +40,9 @@ ChangeFormatOpt = Annotated[
         "--format", "-f", help="text, or one JSON document on stdout.", callback=_set_format
     ),
 ]
+# The formats' defaults by name: `fmt: ChangeFormatOpt = TEXT`, `fmt: FormatOpt = TABLE`.
+TEXT = ChangeFormat.text
+TABLE = Format.table
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the SQL plan; change nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")]
 # The table a verb works on is accepted the same way everywhere: positional or --table.

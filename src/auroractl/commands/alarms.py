@@ -29,9 +29,7 @@ def _setup(*services: str) -> tuple[Any, ...]:
 
 @app.command()
 def apply(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create or update the alarms (idempotent put_metric_alarm) and the slow-query filter.
 
@@ -57,7 +55,7 @@ def apply(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show each of our alarms with its state; exit 1 when any is in ALARM.
 
     Example:
@@ -80,9 +78,7 @@ def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
 
 @app.command()
 def delete(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Delete our alarms (prefix + cluster marker) and the slow-query metric filter only.
 

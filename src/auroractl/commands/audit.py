@@ -28,7 +28,7 @@ def enable(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Audit INSERT/UPDATE/DELETE/TRUNCATE on tables into audit.audit_log.
 
@@ -57,7 +57,7 @@ def disable(
     all_tables: opt.AllOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop the audit triggers of tables; the log itself is kept.
 
@@ -71,7 +71,7 @@ def disable(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Which tables are audited, and the audit log's monthly partitions.
 
     Example:
@@ -119,7 +119,7 @@ def log(
         str | None, typer.Option("--row-id", help="Primary key of the row (as text).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most N entries, newest first.")] = 100,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show audit entries, newest first, filtered by table, date, user or row.
 
@@ -136,9 +136,7 @@ def log(
 
 @app.command()
 def prune(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Retention: drop monthly audit partitions older than [audit] retention_months.
 

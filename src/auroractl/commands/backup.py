@@ -44,7 +44,7 @@ def _apply(action: AwsAction, result: Any, dry_run: bool, yes: bool) -> None:
 
 
 @policy_app.command("show")
-def policy_show(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.Format.table) -> None:
+def policy_show(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show the cluster's backup retention, window and restorable time range.
 
     Example:
@@ -68,7 +68,7 @@ def policy_apply(
     cluster: ClusterOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Set the retention period (and window); turns on copy-tags-to-snapshot.
 
@@ -93,7 +93,7 @@ def snapshot(
     cluster: ClusterOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Take a manual cluster snapshot auroractl-<cluster>-<timestamp> and wait for it.
 
@@ -114,7 +114,7 @@ def snapshot(
 
 
 @app.command("list")
-def list_(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.Format.table) -> None:
+def list_(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """List automated and manual snapshots (age, type) and the point-in-time window.
 
     Example:
@@ -147,7 +147,7 @@ def prune(
     cluster: ClusterOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Delete manual snapshots made by auroractl older than N days (never others).
 

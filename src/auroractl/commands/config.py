@@ -10,7 +10,7 @@ app = opt.group("Show the resolved target and settings.")
 
 
 @app.command()
-def show(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Print the resolved target (password masked), its source and the session settings.
 
     Example:

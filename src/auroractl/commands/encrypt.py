@@ -95,7 +95,7 @@ def backfill(
     ] = 1,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Encrypt a column into a bytea twin in small keyset batches; resumable after kill -9.
 
@@ -138,7 +138,7 @@ def status(
     sample: Annotated[
         int | None, typer.Option("--sample", help="Check N random rows only.")
     ] = None,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Count rows plaintext-only, encrypted-only, both, and mismatched (decrypt != plaintext).
 
@@ -175,7 +175,7 @@ def finalize(
     batch_size: opt.BatchOpt = 1000,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """NULL the plaintext only where the ciphertext decrypts to exactly it; report the rest.
 
@@ -223,7 +223,7 @@ def rotate(
     sleep_ms: opt.SleepOpt = 0,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Re-encrypt the ciphertext column under a new key, in batches; resumable.
 
@@ -255,7 +255,7 @@ def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create a random 256-bit key in AWS Secrets Manager (never printed).
 

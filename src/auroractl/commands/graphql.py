@@ -26,7 +26,7 @@ def check(
             help="Role PostGraphile runs as (default: [rls] app_role or application_user).",
         ),
     ] = None,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Per table: primary key, indexed foreign keys, RLS on tenant tables, the role's
     grants, exposed personal data; prints the PostGraphile command line and smart-comment

@@ -36,7 +36,7 @@ def history(
             help="The local ledger file (AWS changes made without a database connection).",
         ),
     ] = False,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List applied changes (the auroractl.operations ledger), newest first.
 

@@ -18,7 +18,7 @@ def init(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Install or upgrade auroractl's own tables (ledger, receipts, job state).
 

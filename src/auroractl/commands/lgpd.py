@@ -58,7 +58,7 @@ def map_(
             "not in the map; exit 1 when any is found.",
         ),
     ] = False,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show which columns hold personal data and what erasure does to each.
 
@@ -114,7 +114,7 @@ def forget(
     requested_at: RequestedAtOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Erase subjects (LGPD Art. 18): anonymise, delete, unlink under legal hold, scrub logs.
 
@@ -279,7 +279,7 @@ def requests(
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="Only this subject id.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Newest N requests.")] = 100,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List LGPD requests with status and the 15-day Art. 19 deadline; flag overdue ones.
 

@@ -26,7 +26,7 @@ def create(
     name: NameArg = "dashboard",
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create a known materialized view and the unique index CONCURRENTLY refresh needs.
 
@@ -68,7 +68,7 @@ def refresh(
     ] = None,
     ttl: Annotated[int | None, typer.Option("--ttl", help="Redis key TTL in seconds.")] = None,
     dry_run: opt.DryRunOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Refresh materialized views under lock and statement timeouts, logging rows and time.
 
@@ -105,7 +105,7 @@ def refresh(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Materialized views: populated, size, rows, unique index, last refresh, staleness, schedule.
 
     Staleness thresholds: [matview] warn_after_hours (26) and crit_after_hours (50).
@@ -145,7 +145,7 @@ def drop(
     name: NameArg,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop a materialized view (needs --yes or a confirmation on a terminal).
 

@@ -11,9 +11,7 @@ app = opt.group("Business metrics view v_metricas_negocio: create it, show today
 
 @app.command()
 def apply(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create or update the business metrics view (CREATE OR REPLACE VIEW, via a plan).
 
@@ -33,7 +31,7 @@ def apply(
 
 
 @app.command()
-def show(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show today's business metrics: new users, active users, hours to first access.
 
     Example:

@@ -39,7 +39,7 @@ def _config(directory: str | None):
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table, directory: DirOpt = None) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE, directory: DirOpt = None) -> None:
     """List migrations: applied (when, how long, by whom), pending, changed or missing.
 
     Exit 1 when an applied migration's file changed or is missing (up would refuse).
@@ -65,9 +65,7 @@ def status(fmt: opt.FormatOpt = opt.Format.table, directory: DirOpt = None) -> N
 
 
 @app.command()
-def plan(
-    to: ToOpt = None, fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text, directory: DirOpt = None
-) -> None:
+def plan(to: ToOpt = None, fmt: opt.ChangeFormatOpt = opt.TEXT, directory: DirOpt = None) -> None:
     """Show the SQL `migrate up` would run for the pending migrations; changes nothing.
 
     Example:
@@ -86,7 +84,7 @@ def up(
     to: ToOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
     directory: DirOpt = None,
 ) -> None:
     """Apply pending migrations in version order, each in its own transaction.

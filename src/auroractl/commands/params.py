@@ -47,7 +47,7 @@ def _print(report: Any, rows: tuple[Any, ...]) -> None:
 
 
 @app.command()
-def show(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show every desired parameter with its actual value, apply type and sync state.
 
     On Aurora (the profile has cluster_id) this reads the cluster's DB cluster parameter
@@ -62,7 +62,7 @@ def show(fmt: opt.FormatOpt = opt.Format.table) -> None:
 
 
 @app.command()
-def diff(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def diff(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show only the parameters that differ from the desired settings; exit 1 if any do.
 
     Example:
@@ -78,9 +78,7 @@ def diff(fmt: opt.FormatOpt = opt.Format.table) -> None:
 
 @app.command()
 def apply(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Apply the desired parameters: parameter group on Aurora, ALTER SYSTEM elsewhere.
 

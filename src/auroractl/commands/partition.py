@@ -22,7 +22,7 @@ app.add_typer(partition_migrate.app, name="migrate")
 def status(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show partitions, bounds, rows, size, gaps, rows in DEFAULT and coverage ahead.
 
@@ -93,7 +93,7 @@ def create(
     table: opt.TableOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create one partition; rows of it waiting in DEFAULT move in, in the same transaction.
 
@@ -131,7 +131,7 @@ def ensure(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create whatever partitions are missing through the current period + --ahead.
 
@@ -166,7 +166,7 @@ def detach(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Retention: detach old partitions (CONCURRENTLY when possible); data stays unless --drop.
 

@@ -60,7 +60,7 @@ def prep(
     ] = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
 
@@ -104,7 +104,7 @@ def fill(
     jobs: JobsOpt = 1,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Copy existing rows into the twin in primary-key batches; resumable after kill -9.
 
@@ -146,7 +146,7 @@ def verify(
     table: opt.TableOpt = None,
     ranges: Annotated[int, typer.Option("--ranges", help="Key ranges compared.")] = 16,
     limit: Annotated[int, typer.Option("--limit", help="Differing keys listed at most.")] = 20,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Compare counts and a checksum of every column by key range; exit 1 on a difference.
 
@@ -201,7 +201,7 @@ def swap(
     lock_timeout: LockTimeoutOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Swap in the partitioned table in one short transaction (retried on lock timeout).
 
@@ -224,7 +224,7 @@ def unswap(
     lock_timeout: LockTimeoutOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Put the original table back (it was kept equal by the reverse mirror).
 
@@ -242,7 +242,7 @@ def cleanup(
     table: opt.TableOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop the retired table and the mirror functions, only after a passing verify.
 
@@ -259,7 +259,7 @@ def cleanup(
 def status(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show a migration's phase, fill progress by key range and last verify.
 

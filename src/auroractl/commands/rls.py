@@ -42,7 +42,7 @@ def enable(
     all_tables: opt.AllOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
 
@@ -68,7 +68,7 @@ def disable(
     all_tables: opt.AllOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop auroractl's policies and turn row level security off (every tenant sees all).
 
@@ -81,7 +81,7 @@ def disable(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Coverage of every table with a tenant column; exit 1 when any is uncovered.
 
     Lists RLS enabled/forced, policies, whether an index leads with the tenant column,
@@ -141,7 +141,7 @@ def verify(
         int | None, typer.Option("--sample", help="Verify N random empresas.")
     ] = None,
     table: opt.TablesOpt = None,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Prove isolation as the application role; every change is rolled back; exit 1 on a leak.
 

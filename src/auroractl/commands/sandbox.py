@@ -33,7 +33,7 @@ def _show(status) -> None:  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.Format.table) -> None:
+def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Create and start the sandbox; load the demo data the first time.
 
     Example:
@@ -49,7 +49,7 @@ def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.Format.table) -> None:
 def down(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete its data directory.")] = False,
     yes: opt.YesOpt = False,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Stop the sandbox (its data stays unless --purge --yes).
 
@@ -64,7 +64,7 @@ def down(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show whether the sandbox runs, where, and its table sizes.
 
     Example:
@@ -76,9 +76,7 @@ def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
 
 
 @app.command()
-def reset(
-    scale: ScaleOpt = 1.0, yes: opt.YesOpt = False, fmt: opt.FormatOpt = opt.Format.table
-) -> None:
+def reset(scale: ScaleOpt = 1.0, yes: opt.YesOpt = False, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Drop the demo database and load it again (destructive: needs --yes).
 
     Example:

@@ -41,7 +41,7 @@ def add(
     sql_command: Annotated[str | None, typer.Option("--sql", help="Run this SQL instead.")] = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Schedule (or update) a job that runs in this database; shows its next 3 runs.
 
@@ -72,7 +72,7 @@ def add(
 
 
 @app.command("list")
-def list_(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def list_(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """List pg_cron jobs with their next 3 run times (UTC).
 
     Example:
@@ -90,7 +90,7 @@ def remove(
     name: Annotated[str, typer.Argument(help="Job name.")],
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Unschedule a job.
 
@@ -109,7 +109,7 @@ def remove(
 def runs(
     job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Recent runs from cron.job_run_details: status, duration, errors.
 

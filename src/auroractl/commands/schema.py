@@ -73,7 +73,7 @@ def _report_table(report, plan) -> None:  # type: ignore[no-untyped-def]
 
 
 @split_app.command("plan")
-def split_plan(role: RoleOpt = None, fmt: opt.FormatOpt = opt.Format.table) -> None:
+def split_plan(role: RoleOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show what `schema split apply` would do: moves, grants, search_path, risky functions.
 
     Reports functions whose bodies name moved tables (PostgreSQL binds views, triggers,
@@ -111,7 +111,7 @@ def split_apply(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create the domain schemas, grant USAGE, set the application roles' search_path and
     move the tables (partitions with their parent), one short transaction per table.
@@ -139,9 +139,7 @@ def split_apply(
 
 @split_app.command("revert")
 def split_revert(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Undo `schema split apply` exactly: tables (and partitions) back, search_path as it
     was, grants revoked, schemas it created dropped when empty.

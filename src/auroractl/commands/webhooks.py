@@ -15,9 +15,7 @@ app = opt.group("Webhooks from database events: outbox, subscriptions, dispatche
 
 @app.command()
 def install(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create the outbox (webhook_events), subscriptions and criar_webhook_event().
 
@@ -49,7 +47,7 @@ def subscribe(
     ] = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Attach the outbox trigger to a table (whose changes emit the event) and store the
     subscription (idempotent).
@@ -96,7 +94,7 @@ def dispatch(
         typer.Option("--base-backoff", help="First retry delay, seconds (doubles, with jitter)."),
     ] = 5.0,
     timeout: Annotated[float, typer.Option("--timeout", help="Read timeout, seconds.")] = 15.0,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Deliver due events (a worker for cron or a service manager; asks for no --yes).
 
@@ -142,7 +140,7 @@ def dispatch(
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Events by type and status, oldest pending age, and failure reasons.
 
     Example:
@@ -167,7 +165,7 @@ def retry(
     event_id: Annotated[int | None, typer.Option("--id", help="Only this event.")] = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Re-queue failed events (dead letters) for delivery (needs --yes or a confirmation).
 

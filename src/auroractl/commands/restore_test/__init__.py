@@ -105,7 +105,7 @@ def restore_test(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
     ] = False,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Run a restore test against the target (the default action).
 
@@ -242,9 +242,7 @@ def _show(result: RestoreTestReport) -> None:
 
 @app.command()
 def cleanup(
-    dry_run: opt.DryRunOpt = False,
-    yes: opt.YesOpt = False,
-    fmt: opt.ChangeFormatOpt = opt.ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Delete restore-test copies whose expiry has passed (left by --keep or a killed run).
 
@@ -273,7 +271,7 @@ def cleanup(
 @app.command()
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
-    fmt: opt.FormatOpt = opt.Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List past restore tests (recorded in the source database), newest first.
 
