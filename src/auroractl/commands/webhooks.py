@@ -28,23 +28,28 @@ def install(
         output.result(_context.apply(conn, ops.plan_install(conn), dry_run, yes))
 
 
+OnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
+]
+SecretEnvOpt = Annotated[
+    str | None,
+    typer.Option("--secret-env", help="Environment variable holding the HMAC signing secret."),
+]
+IncludePersonalOpt = Annotated[
+    bool, typer.Option("--include-personal", help="Keep personal-data columns in payloads.")
+]
+
+
 @app.command()
 def subscribe(
     event: Annotated[str, typer.Argument(help="Event type, e.g. novo_aluno.")],
     url: Annotated[str, typer.Option("--url", help="Endpoint receiving POSTs.")],
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    on: Annotated[
-        list[str] | None,
-        typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
-    ] = None,
-    secret_env: Annotated[
-        str | None,
-        typer.Option("--secret-env", help="Environment variable holding the HMAC signing secret."),
-    ] = None,
-    include_personal: Annotated[
-        bool, typer.Option("--include-personal", help="Keep personal-data columns in payloads.")
-    ] = False,
+    on: OnOpt = None,
+    secret_env: SecretEnvOpt = None,
+    include_personal: IncludePersonalOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,

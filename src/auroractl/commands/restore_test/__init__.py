@@ -33,6 +33,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+# The run's options (the callback runs a restore test when no subcommand is given).
+SnapshotOpt = Annotated[
+    str | None, typer.Option("--snapshot", help="Aurora: restore this cluster snapshot.")
+]
+PitrOpt = Annotated[
+    str | None,
+    typer.Option("--pitr", help="Aurora: point-in-time restore: 'latest' or an ISO time."),
+]
+KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the restored copy for debugging.")]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Local: parallel jobs.")
+]
+TtlOpt = Annotated[
+    str | None,
+    typer.Option("--ttl", help="Expiry stored on the copy for `cleanup` (default 6h)."),
+]
+TimeoutOpt = Annotated[
+    str | None, typer.Option("--timeout", help="Aurora: overall restore timeout (3h).")
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Write evidence to restore-test.md or .html.")
+]
+DryRunStepsOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
+]
+
 
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
@@ -78,33 +104,14 @@ def _exit_on_error(code: int, prefix: str = "") -> Iterator[None]:
 @app.callback()
 def restore_test(
     ctx: typer.Context,
-    snapshot: Annotated[
-        str | None, typer.Option("--snapshot", help="Aurora: restore this cluster snapshot.")
-    ] = None,
-    pitr: Annotated[
-        str | None,
-        typer.Option("--pitr", help="Aurora: point-in-time restore: 'latest' or an ISO time."),
-    ] = None,
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Leave the restored copy for debugging.")
-    ] = False,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Local: parallel jobs.")
-    ] = None,
-    ttl: Annotated[
-        str | None,
-        typer.Option("--ttl", help="Expiry stored on the copy for `cleanup` (default 6h)."),
-    ] = None,
-    timeout: Annotated[
-        str | None, typer.Option("--timeout", help="Aurora: overall restore timeout (3h).")
-    ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help="Write evidence to restore-test.md or .html."),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
-    ] = False,
+    snapshot: SnapshotOpt = None,
+    pitr: PitrOpt = None,
+    keep: KeepOpt = False,
+    jobs: JobsOpt = None,
+    ttl: TtlOpt = None,
+    timeout: TimeoutOpt = None,
+    report: ReportOpt = None,
+    dry_run: DryRunStepsOpt = False,
     fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Run a restore test against the target (the default action).
