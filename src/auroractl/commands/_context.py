@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -97,3 +97,12 @@ def apply(
     from auroractl import runner
 
     return runner.apply(conn, change, runner_options(dry_run, yes), **kw)
+
+
+def apply_planned(
+    planner: Callable[[psycopg.Connection], Change], dry_run: bool, yes: bool
+) -> None:
+    """The common change: planned on a connection, applied by the runner, its outcome
+    printed."""
+    with connect() as conn:
+        output.result(apply(conn, planner(conn), dry_run, yes))

@@ -40,6 +40,9 @@ ChangeFormatOpt = Annotated[
         "--format", "-f", help="text, or one JSON document on stdout.", callback=_set_format
     ),
 ]
+# The formats' defaults by name: `fmt: ChangeFormatOpt = TEXT`, `fmt: FormatOpt = TABLE`.
+TEXT = ChangeFormat.text
+TABLE = Format.table
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the SQL plan; change nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")]
 # The table a verb works on is accepted the same way everywhere: positional or --table.
@@ -54,6 +57,19 @@ TableArg = Annotated[
 TableOpt = Annotated[
     str | None, typer.Option("--table", "-t", help="The same as the TABLE argument.")
 ]
+# Verbs that take several tables accept them positionally and with --table (repeatable).
+TablesArg = Annotated[
+    list[str] | None,
+    typer.Argument(help="Tables (schema.name; quote capitals: '\"Eventos\"').", show_default=False),
+]
+TablesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--table", "-t", help="The same as the TABLES arguments (repeatable)."),
+]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every table with the tenant column.")]
+# Batch jobs (encrypt, partition migrate fill) pace themselves the same way.
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
+SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
 
 
 def table_name(positional: str | None, option: str | None, default: str | None = None) -> str:
@@ -66,6 +82,12 @@ def table_name(positional: str | None, option: str | None, default: str | None =
     if not name:
         raise InvalidInput("which table? give it as an argument or with --table")
     return name
+
+
+def tables_given(positional: list[str] | None, option: list[str] | None) -> list[str] | None:
+    """The tables named either way, in order, each once (None when none)."""
+    names = list(dict.fromkeys([*(positional or ()), *(option or ())]))
+    return names or None
 
 
 def group(help: str) -> typer.Typer:

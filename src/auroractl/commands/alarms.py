@@ -9,17 +9,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("CloudWatch alarms for the Aurora cluster: apply, status, delete (seed 5.2).")
+app = opt.group("CloudWatch alarms for the Aurora cluster: apply, status, delete (seed 5.2).")
 
 
 def _setup(*services: str) -> tuple[Any, ...]:
@@ -37,7 +29,7 @@ def _setup(*services: str) -> tuple[Any, ...]:
 
 @app.command()
 def apply(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create or update the alarms (idempotent put_metric_alarm) and the slow-query filter.
 
@@ -63,7 +55,7 @@ def apply(
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show each of our alarms with its state; exit 1 when any is in ALARM.
 
     Example:
@@ -86,7 +78,7 @@ def status(fmt: FormatOpt = Format.table) -> None:
 
 @app.command()
 def delete(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Delete our alarms (prefix + cluster marker) and the slow-query metric filter only.
 

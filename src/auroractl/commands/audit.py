@@ -8,21 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
-from auroractl.commands.rls import AllOpt, TablesArg, TablesOpt, tables_given
+from auroractl.commands import _options as opt
 
-app = group("Audit trail: who changed which row, when (personal data never copied).")
+app = opt.group("Audit trail: who changed which row, when (personal data never copied).")
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -33,14 +21,14 @@ def _config():  # type: ignore[no-untyped-def]
 
 @app.command()
 def enable(
-    tables_arg: TablesArg = None,
-    table: TablesOpt = None,
+    tables_arg: opt.TablesArg = None,
+    table: opt.TablesOpt = None,
     all_tables: Annotated[
         bool, typer.Option("--all", help="Every user table (outside audit/auroractl schemas).")
     ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Audit INSERT/UPDATE/DELETE/TRUNCATE on tables into audit.audit_log.
 
@@ -56,19 +44,20 @@ def enable(
     from auroractl.ops import audit as ops
 
     cfg = _config()
-    with _context.connect() as conn:
-        plan = ops.plan_enable(conn, cfg, tables_given(tables_arg, table), all_tables)
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    tables = opt.tables_given(tables_arg, table)
+    _context.apply_planned(
+        lambda conn: ops.plan_enable(conn, cfg, tables, all_tables), dry_run, yes
+    )
 
 
 @app.command()
 def disable(
-    tables_arg: TablesArg = None,
-    table: TablesOpt = None,
-    all_tables: AllOpt = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    tables_arg: opt.TablesArg = None,
+    table: opt.TablesOpt = None,
+    all_tables: opt.AllOpt = False,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop the audit triggers of tables; the log itself is kept.
 
@@ -77,13 +66,12 @@ def disable(
     """
     from auroractl.ops import audit as ops
 
-    with _context.connect() as conn:
-        plan = ops.plan_disable(conn, tables_given(tables_arg, table), all_tables)
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    tables = opt.tables_given(tables_arg, table)
+    _context.apply_planned(lambda conn: ops.plan_disable(conn, tables, all_tables), dry_run, yes)
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Which tables are audited, and the audit log's monthly partitions.
 
     Example:
@@ -119,8 +107,8 @@ def _status_table(st) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def log(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     since: Annotated[
         str | None, typer.Option("--since", help="From this date/time (ISO, UTC).")
     ] = None,
@@ -131,7 +119,7 @@ def log(
         str | None, typer.Option("--row-id", help="Primary key of the row (as text).")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most N entries, newest first.")] = 100,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show audit entries, newest first, filtered by table, date, user or row.
 
@@ -140,7 +128,7 @@ def log(
     """
     from auroractl.ops import audit as ops
 
-    only = table_name(table_arg, table) if table_arg or table else None
+    only = opt.table_name(table_arg, table) if table_arg or table else None
     with _context.connect() as conn:
         entries = ops.log(conn, table=only, since=since, user=user, row_id=row_id, limit=limit)
     output.result(entries, title="audit.audit_log")
@@ -148,9 +136,7 @@ def log(
 
 @app.command()
 def prune(
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Retention: drop monthly audit partitions older than [audit] retention_months.
 
@@ -160,5 +146,4 @@ def prune(
     from auroractl.ops import audit as ops
 
     cfg = _config()
-    with _context.connect() as conn:
-        output.result(_context.apply(conn, ops.plan_prune(conn, cfg), dry_run, yes))
+    _context.apply_planned(lambda conn: ops.plan_prune(conn, cfg), dry_run, yes)

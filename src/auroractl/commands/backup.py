@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 from auroractl.errors import Precondition
 
-app = group("Aurora backups: retention policy, manual snapshots, list, prune.")
-policy_app = group("Automated backup policy: retention days and backup window.")
+if TYPE_CHECKING:
+    from auroractl.plan import AwsAction
+
+app = opt.group("Aurora backups: retention policy, manual snapshots, list, prune.")
+policy_app = opt.group("Automated backup policy: retention days and backup window.")
 app.add_typer(policy_app, name="policy")
 
 ClusterOpt = Annotated[
@@ -43,8 +38,13 @@ def _rds(cluster: str | None) -> tuple[Any, str, dict[str, Any]]:
     return aws.for_target(t, "rds"), cluster_id, s.section("backup")
 
 
+def _apply(action: AwsAction, result: Any, dry_run: bool, yes: bool) -> None:
+    """The action applied (or previewed); the outcome carries what it changes."""
+    output.result(replace(_context.apply(None, action, dry_run, yes), result=result))
+
+
 @policy_app.command("show")
-def policy_show(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> None:
+def policy_show(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show the cluster's backup retention, window and restorable time range.
 
     Example:
@@ -66,9 +66,9 @@ def policy_apply(
         str | None, typer.Option("--window", help="Preferred backup window, UTC: 03:00-04:00.")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Set the retention period (and window); turns on copy-tags-to-snapshot.
 
@@ -82,7 +82,7 @@ def policy_apply(
         ops.check_window(window)
     rds, cluster_id, _ = _rds(cluster)
     action, change = ops.policy_action(rds, cluster_id, retention, window)
-    output.result(replace(_context.apply(None, action, dry_run, yes), result=change))
+    _apply(action, change, dry_run, yes)
 
 
 @app.command()
@@ -91,9 +91,9 @@ def snapshot(
         list[str] | None, typer.Option("--tag", help="Extra tag key=value (repeatable).")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Take a manual cluster snapshot auroractl-<cluster>-<timestamp> and wait for it.
 
@@ -114,7 +114,7 @@ def snapshot(
 
 
 @app.command("list")
-def list_(cluster: ClusterOpt = None, fmt: FormatOpt = Format.table) -> None:
+def list_(cluster: ClusterOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """List automated and manual snapshots (age, type) and the point-in-time window.
 
     Example:
@@ -145,9 +145,9 @@ def prune(
         int, typer.Option("--keep-days", help="Keep auroractl snapshots newer than N days.")
     ],
     cluster: ClusterOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Delete manual snapshots made by auroractl older than N days (never others).
 
@@ -162,4 +162,4 @@ def prune(
         raise InvalidInput(f"--keep-days {keep_days} must be 0 or more")
     rds, cluster_id, _ = _rds(cluster)
     action, doomed = ops.prune_action(rds, cluster_id, keep_days)
-    output.result(replace(_context.apply(None, action, dry_run, yes), result=doomed))
+    _apply(action, doomed, dry_run, yes)

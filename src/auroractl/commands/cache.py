@@ -8,17 +8,17 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import ChangeFormat, ChangeFormatOpt, Format, FormatOpt, group
+from auroractl.commands import _options as opt
 
 TABLE_COLUMNS = ("calls", "total_ms", "mean_ms", "hit_ratio", "tables", "table_writes", "query")
 
-app = group("Query-cache candidates from pg_stat_statements; publish dashboards to Redis.")
+app = opt.group("Query-cache candidates from pg_stat_statements; publish dashboards to Redis.")
 
 
 @app.command()
 def candidates(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many statements.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Read-only statements ranked by database time a cache would save (calls x mean).
 
@@ -46,7 +46,7 @@ def publish(
         ),
     ] = "redis://127.0.0.1:6379/0",
     ttl: Annotated[int | None, typer.Option("--ttl", help="Key TTL in seconds.")] = None,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Write each empresa's dashboard row to Redis as `dashboard:empresa:<id>` (JSON),
     replacing the previous set atomically. Only derived data is written (no --yes).

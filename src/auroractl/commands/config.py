@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt, group
+from auroractl.commands import _options as opt
 
-app = group("Show the resolved target and settings.")
+app = opt.group("Show the resolved target and settings.")
 
 
 @app.command()
-def show(fmt: FormatOpt = Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Print the resolved target (password masked), its source and the session settings.
 
     Example:

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
 
-app = group("Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen.")
+if TYPE_CHECKING:
+    import psycopg
+
+    from auroractl.ops.encrypt import Target
+    from auroractl.plan import Job, Outcome
+
+app = opt.group(
+    "Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen."
+)
 
 DEFAULT_TABLE = "usuarios"
 ColumnOpt = Annotated[str, typer.Option("--column", "-c", help="Plaintext column.")]
@@ -38,8 +36,6 @@ KeySecretOpt = Annotated[
         help="Secrets Manager ARN/name holding the key (default: $AURORACTL_ENCRYPTION_KEY).",
     ),
 ]
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
-SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
 
 
 def _aws() -> tuple[str | None, str | None]:
@@ -66,21 +62,40 @@ def _command(verb: str, table: str, column: str) -> str:
     return f"encrypt {verb} --table {table} --column {column}"
 
 
+def _apply_job(
+    make_job: Callable[[psycopg.Connection, Target], Job],
+    name: str,
+    column: str,
+    target_column: str | None,
+    dry_run: bool,
+    yes: bool,
+) -> tuple[Outcome, Target]:
+    """backfill / finalize / rotate: the column resolved, its job run (or previewed) and
+    the outcome printed."""
+    from auroractl.ops import encrypt as ops
+
+    with _context.connect() as conn:
+        t = ops.resolve(conn, name, column, target_column)
+        outcome = _context.apply(conn, make_job(conn, t), dry_run, yes)
+    output.result(outcome)
+    return outcome, t
+
+
 @app.command()
 def backfill(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
-    sleep_ms: SleepOpt = 0,
+    batch_size: opt.BatchOpt = 1000,
+    sleep_ms: opt.SleepOpt = 0,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers over disjoint key ranges.")
     ] = 1,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Encrypt a column into a bytea twin in small keyset batches; resumable after kill -9.
 
@@ -97,16 +112,16 @@ def backfill(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, jobs)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
         prepare = ops.plan_prepare(conn, t, _command("backfill", name, column))
-        job = ops.backfill_job(
+        return ops.backfill_job(
             _connector(), t, key, prepare, batch_size=batch_size, sleep_ms=sleep_ms, jobs=jobs
         )
-        outcome = _context.apply(conn, job, dry_run, yes)
-    output.result(outcome)
+
+    outcome, _ = _apply_job(job, name, column, target_column, dry_run, yes)
     if outcome.status == "incomplete":
         r = outcome.result
         output.warn(f"{r.remaining:,} row(s) still locked by writers: run backfill again")
@@ -115,15 +130,15 @@ def backfill(
 
 @app.command()
 def status(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     sample: Annotated[
         int | None, typer.Option("--sample", help="Check N random rows only.")
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Count rows plaintext-only, encrypted-only, both, and mismatched (decrypt != plaintext).
 
@@ -135,7 +150,9 @@ def status(
     from auroractl.ops import encrypt as ops
 
     with _context.connect() as conn:
-        t = ops.resolve(conn, table_name(table_arg, table, DEFAULT_TABLE), column, target_column)
+        t = ops.resolve(
+            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), column, target_column
+        )
         key = _key(key_secret) if t.target_type is not None else None
         st = ops.status(conn, t, key, sample)
     listing = output.to_jsonable(st) | {"problems": st.problems}
@@ -150,15 +167,15 @@ def status(
 
 @app.command()
 def finalize(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    batch_size: opt.BatchOpt = 1000,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """NULL the plaintext only where the ciphertext decrypts to exactly it; report the rest.
 
@@ -171,15 +188,14 @@ def finalize(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, 0, 1)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = "" if dry_run else _key(key_secret)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
-        job = ops.finalize_job(
-            conn, t, key, _command("finalize", name, column), batch_size=batch_size
-        )
-        outcome = _context.apply(conn, job, dry_run, yes)
-    output.result(outcome)
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
+        command = _command("finalize", name, column)
+        return ops.finalize_job(conn, t, key, command, batch_size=batch_size)
+
+    outcome, t = _apply_job(job, name, column, target_column, dry_run, yes)
     r = outcome.result
     if r is not None and r.refused:
         output.warn(
@@ -198,16 +214,16 @@ def rotate(
             help="Secrets Manager ARN of the new key (default: $AURORACTL_NEW_ENCRYPTION_KEY).",
         ),
     ] = None,
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     column: ColumnOpt = "documento_identidade",
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
-    batch_size: BatchOpt = 1000,
-    sleep_ms: SleepOpt = 0,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    batch_size: opt.BatchOpt = 1000,
+    sleep_ms: opt.SleepOpt = 0,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Re-encrypt the ciphertext column under a new key, in batches; resumable.
 
@@ -219,31 +235,27 @@ def rotate(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, 1)
-    name = table_name(table_arg, table, DEFAULT_TABLE)
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
     key = new_key = ""
     if not dry_run:
         key = _key(key_secret)
         new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
-    with _context.connect() as conn:
-        t = ops.resolve(conn, name, column, target_column)
-        job = ops.rotate_job(
-            conn,
-            t,
-            key,
-            new_key,
-            _command("rotate", name, column),
-            batch_size=batch_size,
-            sleep_ms=sleep_ms,
+
+    def job(conn: psycopg.Connection, t: Target) -> Job:
+        command = _command("rotate", name, column)
+        return ops.rotate_job(
+            conn, t, key, new_key, command, batch_size=batch_size, sleep_ms=sleep_ms
         )
-        output.result(_context.apply(conn, job, dry_run, yes))
+
+    _apply_job(job, name, column, target_column, dry_run, yes)
 
 
 @app.command()
 def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create a random 256-bit key in AWS Secrets Manager (never printed).
 

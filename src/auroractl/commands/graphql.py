@@ -8,9 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt, group
+from auroractl.commands import _options as opt
 
-app = group("GraphQL (PostGraphile) readiness checks.")
+app = opt.group("GraphQL (PostGraphile) readiness checks.")
 
 
 @app.command()
@@ -26,7 +26,7 @@ def check(
             help="Role PostGraphile runs as (default: [rls] app_role or application_user).",
         ),
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Per table: primary key, indexed foreign keys, RLS on tenant tables, the role's
     grants, exposed personal data; prints the PostGraphile command line and smart-comment

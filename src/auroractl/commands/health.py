@@ -9,7 +9,7 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt
+from auroractl.commands import _options as opt
 
 if TYPE_CHECKING:
     from auroractl.ops.health import HealthReport
@@ -30,7 +30,7 @@ def health(
         Path | None,
         typer.Option("--report", help="Also write a self-contained HTML report to this file."),
     ] = None,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Check the database's health; exit 0 OK, 1 WARN, 2 CRIT, 3 could not check.
 
@@ -190,7 +190,7 @@ def top_queries(
         str, typer.Option("--by", help="Rank by total time, mean time or calls.")
     ] = "total",
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many statements.")] = 10,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show the top statements of this database from pg_stat_statements (never resets them).
 

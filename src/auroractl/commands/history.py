@@ -8,7 +8,7 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt
+from auroractl.commands import _options as opt
 
 # The table view keeps to what fits a terminal; json/csv carry every field.
 COLUMNS = ("id", "finished_at", "duration_ms", "db_user", "command", "outcome", "error")
@@ -36,7 +36,7 @@ def history(
             help="The local ledger file (AWS changes made without a database connection).",
         ),
     ] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List applied changes (the auroractl.operations ledger), newest first.
 

@@ -8,7 +8,7 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import ChangeFormat, ChangeFormatOpt, DryRunOpt, YesOpt
+from auroractl.commands import _options as opt
 
 
 def init(
@@ -16,9 +16,9 @@ def init(
         bool,
         typer.Option("--status", help="Show the installed and latest versions; change nothing."),
     ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Install or upgrade auroractl's own tables (ledger, receipts, job state).
 

@@ -12,18 +12,10 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 from auroractl.errors import CheckFailed, InvalidInput
 
-app = group("LGPD: personal-data map, erasure (forget), access export and request register.")
+app = opt.group("LGPD: personal-data map, erasure (forget), access export and request register.")
 
 RequestedAtOpt = Annotated[
     str | None,
@@ -66,7 +58,7 @@ def map_(
             "not in the map; exit 1 when any is found.",
         ),
     ] = False,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show which columns hold personal data and what erasure does to each.
 
@@ -120,9 +112,9 @@ def forget(
         typer.Option("--from-file", help="File with one id per line (# comments; - for stdin)."),
     ] = None,
     requested_at: RequestedAtOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Erase subjects (LGPD Art. 18): anonymise, delete, unlink under legal hold, scrub logs.
 
@@ -287,7 +279,7 @@ def requests(
     ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="Only this subject id.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="Newest N requests.")] = 100,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List LGPD requests with status and the 15-day Art. 19 deadline; flag overdue ones.
 

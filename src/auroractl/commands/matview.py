@@ -8,17 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Materialized views: create, refresh (optionally CONCURRENTLY), status, drop.")
+app = opt.group("Materialized views: create, refresh (optionally CONCURRENTLY), status, drop.")
 
 NameArg = Annotated[str, typer.Argument(help="`dashboard`, a [matviews] alias, or a view name.")]
 
@@ -32,9 +24,9 @@ def _specs():  # type: ignore[no-untyped-def]
 @app.command()
 def create(
     name: NameArg = "dashboard",
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create a known materialized view and the unique index CONCURRENTLY refresh needs.
 
@@ -75,8 +67,8 @@ def refresh(
         ),
     ] = None,
     ttl: Annotated[int | None, typer.Option("--ttl", help="Redis key TTL in seconds.")] = None,
-    dry_run: DryRunOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Refresh materialized views under lock and statement timeouts, logging rows and time.
 
@@ -113,7 +105,7 @@ def refresh(
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Materialized views: populated, size, rows, unique index, last refresh, staleness, schedule.
 
     Staleness thresholds: [matview] warn_after_hours (26) and crit_after_hours (50).
@@ -151,9 +143,9 @@ def _scheduled_commands(conn) -> list[str] | None:  # type: ignore[no-untyped-de
 @app.command()
 def drop(
     name: NameArg,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop a materialized view (needs --yes or a confirmation on a terminal).
 

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Business metrics view v_metricas_negocio: create it, show today's numbers.")
+app = opt.group("Business metrics view v_metricas_negocio: create it, show today's numbers.")
 
 
 @app.command()
 def apply(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create or update the business metrics view (CREATE OR REPLACE VIEW, via a plan).
 
@@ -39,7 +31,7 @@ def apply(
 
 
 @app.command()
-def show(fmt: FormatOpt = Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show today's business metrics: new users, active users, hours to first access.
 
     Example:

@@ -8,17 +8,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group(
+app = opt.group(
     "Versioned schema migrations: NNNN_name.sql.j2 templates and the ledger "
     "auroractl.schema_migrations."
 )
@@ -47,7 +39,7 @@ def _config(directory: str | None):
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE, directory: DirOpt = None) -> None:
     """List migrations: applied (when, how long, by whom), pending, changed or missing.
 
     Exit 1 when an applied migration's file changed or is missing (up would refuse).
@@ -73,9 +65,7 @@ def status(fmt: FormatOpt = Format.table, directory: DirOpt = None) -> None:
 
 
 @app.command()
-def plan(
-    to: ToOpt = None, fmt: ChangeFormatOpt = ChangeFormat.text, directory: DirOpt = None
-) -> None:
+def plan(to: ToOpt = None, fmt: opt.ChangeFormatOpt = opt.TEXT, directory: DirOpt = None) -> None:
     """Show the SQL `migrate up` would run for the pending migrations; changes nothing.
 
     Example:
@@ -92,9 +82,9 @@ def plan(
 @app.command()
 def up(
     to: ToOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
     directory: DirOpt = None,
 ) -> None:
     """Apply pending migrations in version order, each in its own transaction.

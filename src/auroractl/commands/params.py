@@ -9,17 +9,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Server parameters: show, diff and apply the desired settings (seed 2.1).")
+app = opt.group("Server parameters: show, diff and apply the desired settings (seed 2.1).")
 
 COLUMNS = ["name", "desired", "actual", "in_sync", "apply_type", "pending_restart", "source"]
 
@@ -55,7 +47,7 @@ def _print(report: Any, rows: tuple[Any, ...]) -> None:
 
 
 @app.command()
-def show(fmt: FormatOpt = Format.table) -> None:
+def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show every desired parameter with its actual value, apply type and sync state.
 
     On Aurora (the profile has cluster_id) this reads the cluster's DB cluster parameter
@@ -70,7 +62,7 @@ def show(fmt: FormatOpt = Format.table) -> None:
 
 
 @app.command()
-def diff(fmt: FormatOpt = Format.table) -> None:
+def diff(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show only the parameters that differ from the desired settings; exit 1 if any do.
 
     Example:
@@ -86,7 +78,7 @@ def diff(fmt: FormatOpt = Format.table) -> None:
 
 @app.command()
 def apply(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Apply the desired parameters: parameter group on Aurora, ALTER SYSTEM elsewhere.
 

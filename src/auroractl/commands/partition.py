@@ -8,32 +8,21 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context, partition_migrate
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
 
 # The user's daily command is `auroractl partition create --year 2026`: without a table
 # named, the verbs act on the demo's partitioned table.
 DEFAULT_TABLE = "contratos"
 
-app = group("Create, keep ahead, inspect and retire table partitions.")
+app = opt.group("Create, keep ahead, inspect and retire table partitions.")
 app.add_typer(partition_migrate.app, name="migrate")
 
 
 @app.command()
 def status(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    fmt: FormatOpt = Format.table,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show partitions, bounds, rows, size, gaps, rows in DEFAULT and coverage ahead.
 
@@ -43,7 +32,7 @@ def status(
     from auroractl.ops import partition as ops
 
     with _context.connect() as conn:
-        st = ops.status(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        st = ops.status(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
     output.result(st, rows=list(st.partitions), table=lambda: _status_table(st))
 
 
@@ -100,11 +89,11 @@ def create(
     tenant: Annotated[
         int | None, typer.Option("--tenant", help="LIST partition for one empresa_id.")
     ] = None,
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create one partition; rows of it waiting in DEFAULT move in, in the same transaction.
 
@@ -119,7 +108,11 @@ def create(
     ops.validate_create(year, month, tenant)
     with _context.connect() as conn:
         plan, _ = ops.plan_create(
-            conn, table_name(table_arg, table, DEFAULT_TABLE), year=year, month=month, tenant=tenant
+            conn,
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
+            year=year,
+            month=month,
+            tenant=tenant,
         )
         output.result(_context.apply(conn, plan, dry_run, yes))
 
@@ -136,9 +129,9 @@ def ensure(
     all_tables: Annotated[
         bool, typer.Option("--all", help="Every yearly/monthly RANGE-partitioned table.")
     ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create whatever partitions are missing through the current period + --ahead.
 
@@ -162,8 +155,8 @@ def detach(
     before: Annotated[
         int, typer.Option("--before", help="Detach partitions ending by Jan 1 of this year.")
     ],
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     archive_schema: Annotated[
         str | None,
         typer.Option("--archive-schema", help="Move detached partitions into this schema."),
@@ -171,9 +164,9 @@ def detach(
     drop: Annotated[
         bool, typer.Option("--drop", help="Drop detached partitions (deletes data).")
     ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Retention: detach old partitions (CONCURRENTLY when possible); data stays unless --drop.
 
@@ -186,7 +179,7 @@ def detach(
     with _context.connect() as conn:
         plan = ops.plan_detach(
             conn,
-            table_name(table_arg, table, DEFAULT_TABLE),
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
             before,
             archive_schema=archive_schema,
             drop=drop,

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
+
+if TYPE_CHECKING:
+    from auroractl.plan import Plan
 
 DEFAULT_TABLE = "contratos"
 
-app = group(
+app = opt.group(
     "Turn a live unpartitioned table into a partitioned one: prep, fill, verify, swap "
     "(sub-second), unswap, cleanup."
 )
@@ -34,10 +27,24 @@ LockTimeoutOpt = Annotated[
 ]
 
 
+def _apply(
+    planner: Callable[[Any, str], Plan],
+    table_arg: str | None,
+    table: str | None,
+    dry_run: bool,
+    yes: bool,
+    lock_timeout: str | None = None,
+) -> None:
+    """swap / unswap / cleanup: one plan for the table, applied."""
+    _context.override_lock_timeout(lock_timeout)  # validated when connecting
+    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    _context.apply_planned(lambda conn: planner(conn, name), dry_run, yes)
+
+
 @app.command()
 def prep(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     by: Annotated[
         str, typer.Option("--by", help="year | month (RANGE) or tenant (LIST, or HASH).")
     ] = "year",
@@ -51,9 +58,9 @@ def prep(
         int | None,
         typer.Option("--hash-partitions", help="With --by tenant: HASH into N partitions."),
     ] = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
 
@@ -71,7 +78,7 @@ def prep(
     with _context.connect() as conn:
         plan, report = ops.prep(
             conn,
-            table_name(table_arg, table, DEFAULT_TABLE),
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
             by=by,
             column=column,
             hash_partitions=hash_partitions,
@@ -85,21 +92,19 @@ def prep(
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
-BatchOpt = Annotated[int, typer.Option("--batch-size", help="Rows per batch (one transaction).")]
-SleepOpt = Annotated[int, typer.Option("--sleep-ms", help="Pause between batches (ms).")]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", help="Parallel workers (key ranges).")]
 
 
 @app.command()
 def fill(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    batch_size: BatchOpt = 5000,
-    sleep_ms: SleepOpt = 0,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    batch_size: opt.BatchOpt = 5000,
+    sleep_ms: opt.SleepOpt = 0,
     jobs: JobsOpt = 1,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Copy existing rows into the twin in primary-key batches; resumable after kill -9.
 
@@ -119,7 +124,7 @@ def fill(
         job = ops.fill_job(
             conn,
             lambda: db.connect(t, s),
-            table_name(table_arg, table, DEFAULT_TABLE),
+            opt.table_name(table_arg, table, DEFAULT_TABLE),
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             jobs=jobs,
@@ -137,11 +142,11 @@ def fill(
 
 @app.command()
 def verify(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     ranges: Annotated[int, typer.Option("--ranges", help="Key ranges compared.")] = 16,
     limit: Annotated[int, typer.Option("--limit", help="Differing keys listed at most.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Compare counts and a checksum of every column by key range; exit 1 on a difference.
 
@@ -154,7 +159,7 @@ def verify(
 
     with _context.connect() as conn:
         result = ops.verify(
-            conn, table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
+            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
         )
     output.result(
         {**output.to_jsonable(result), "ok": result.ok},
@@ -191,12 +196,12 @@ def _verify_table(result) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def swap(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     lock_timeout: LockTimeoutOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Swap in the partitioned table in one short transaction (retried on lock timeout).
 
@@ -209,20 +214,17 @@ def swap(
     """
     from auroractl.ops import partition_migrate as ops
 
-    _context.override_lock_timeout(lock_timeout)  # validated when connecting
-    with _context.connect() as conn:
-        plan = ops.plan_swap(conn, table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_swap, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
 def unswap(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
     lock_timeout: LockTimeoutOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Put the original table back (it was kept equal by the reverse mirror).
 
@@ -231,19 +233,16 @@ def unswap(
     """
     from auroractl.ops import partition_migrate as ops
 
-    _context.override_lock_timeout(lock_timeout)  # validated when connecting
-    with _context.connect() as conn:
-        plan = ops.plan_unswap(conn, table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_unswap, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
 def cleanup(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop the retired table and the mirror functions, only after a passing verify.
 
@@ -253,16 +252,14 @@ def cleanup(
     """
     from auroractl.ops import partition_migrate as ops
 
-    with _context.connect() as conn:
-        plan = ops.plan_cleanup(conn, table_name(table_arg, table, DEFAULT_TABLE))
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _apply(ops.plan_cleanup, table_arg, table, dry_run, yes)
 
 
 @app.command()
 def status(
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    fmt: FormatOpt = Format.table,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Show a migration's phase, fill progress by key range and last verify.
 
@@ -272,7 +269,7 @@ def status(
     from auroractl.ops.partition_migrate import catalog as cat
 
     with _context.connect() as conn:
-        m = cat.find(conn, table_name(table_arg, table, DEFAULT_TABLE))
+        m = cat.find(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
         chunks = cat.chunks(conn, m)
     summary = {
         **output.to_jsonable(m),

@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Tenant isolation with row level security (enable, status, verify, disable).")
+if TYPE_CHECKING:
+    from auroractl.plan import Plan
 
-# Verbs that take several tables accept them positionally and with --table (repeatable).
-TablesArg = Annotated[
-    list[str] | None,
-    typer.Argument(help="Tables (schema.name; quote capitals: '\"Eventos\"').", show_default=False),
-]
-TablesOpt = Annotated[
-    list[str] | None,
-    typer.Option("--table", "-t", help="The same as the TABLES arguments (repeatable)."),
-]
-AllOpt = Annotated[bool, typer.Option("--all", help="Every table with the tenant column.")]
-
-
-def tables_given(positional: list[str] | None, option: list[str] | None) -> list[str] | None:
-    """The tables named either way, in order, each once (None when none)."""
-    names = list(dict.fromkeys([*(positional or ()), *(option or ())]))
-    return names or None
+app = opt.group("Tenant isolation with row level security (enable, status, verify, disable).")
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -44,14 +23,26 @@ def _config():  # type: ignore[no-untyped-def]
     return RlsConfig.from_section(_context.settings().section("rls"))
 
 
+def _change(
+    planner: Callable[..., Plan],
+    tables: list[str] | None,
+    all_tables: bool,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    """enable / disable: the tables named (or --all) under [rls], planned and applied."""
+    cfg = _config()
+    _context.apply_planned(lambda conn: planner(conn, cfg, tables, all_tables), dry_run, yes)
+
+
 @app.command()
 def enable(
-    tables_arg: TablesArg = None,
-    table: TablesOpt = None,
-    all_tables: AllOpt = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    tables_arg: opt.TablesArg = None,
+    table: opt.TablesOpt = None,
+    all_tables: opt.AllOpt = False,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
 
@@ -67,20 +58,17 @@ def enable(
     """
     from auroractl.ops import rls as ops
 
-    cfg = _config()
-    with _context.connect() as conn:
-        plan = ops.plan_enable(conn, cfg, tables_given(tables_arg, table), all_tables)
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _change(ops.plan_enable, opt.tables_given(tables_arg, table), all_tables, dry_run, yes)
 
 
 @app.command()
 def disable(
-    tables_arg: TablesArg = None,
-    table: TablesOpt = None,
-    all_tables: AllOpt = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    tables_arg: opt.TablesArg = None,
+    table: opt.TablesOpt = None,
+    all_tables: opt.AllOpt = False,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Drop auroractl's policies and turn row level security off (every tenant sees all).
 
@@ -89,14 +77,11 @@ def disable(
     """
     from auroractl.ops import rls as ops
 
-    cfg = _config()
-    with _context.connect() as conn:
-        plan = ops.plan_disable(conn, cfg, tables_given(tables_arg, table), all_tables)
-        output.result(_context.apply(conn, plan, dry_run, yes))
+    _change(ops.plan_disable, opt.tables_given(tables_arg, table), all_tables, dry_run, yes)
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Coverage of every table with a tenant column; exit 1 when any is uncovered.
 
     Lists RLS enabled/forced, policies, whether an index leads with the tenant column,
@@ -148,15 +133,15 @@ def _status_table(st) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def verify(
-    tables_arg: TablesArg = None,
+    tables_arg: opt.TablesArg = None,
     tenants: Annotated[
         str | None, typer.Option("--tenants", help="Comma-separated empresa ids, e.g. 1,2,3.")
     ] = None,
     sample: Annotated[
         int | None, typer.Option("--sample", help="Verify N random empresas.")
     ] = None,
-    table: TablesOpt = None,
-    fmt: FormatOpt = Format.table,
+    table: opt.TablesOpt = None,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Prove isolation as the application role; every change is rolled back; exit 1 on a leak.
 
@@ -175,7 +160,7 @@ def verify(
     with _context.connect() as conn:
         if not ids:
             ids = ops.tenants_sample(conn, sample or 3)
-        report = ops.verify(conn, cfg, ids, tables_given(tables_arg, table))
+        report = ops.verify(conn, cfg, ids, opt.tables_given(tables_arg, table))
     output.result(report, rows=_matrix(report), table=lambda: _verify_table(report))
     if report.leaks:
         output.error(f"{len(report.leaks)} leak(s) found")

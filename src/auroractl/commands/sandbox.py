@@ -8,10 +8,10 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import Format, FormatOpt, YesOpt, group
+from auroractl.commands import _options as opt
 from auroractl.errors import Refused
 
-app = group("Local PostgreSQL with the demo schema and data (no AWS needed).")
+app = opt.group("Local PostgreSQL with the demo schema and data (no AWS needed).")
 
 ScaleOpt = Annotated[
     float,
@@ -33,7 +33,7 @@ def _show(status) -> None:  # type: ignore[no-untyped-def]
 
 
 @app.command()
-def up(scale: ScaleOpt = 1.0, fmt: FormatOpt = Format.table) -> None:
+def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Create and start the sandbox; load the demo data the first time.
 
     Example:
@@ -48,8 +48,8 @@ def up(scale: ScaleOpt = 1.0, fmt: FormatOpt = Format.table) -> None:
 @app.command()
 def down(
     purge: Annotated[bool, typer.Option("--purge", help="Also delete its data directory.")] = False,
-    yes: YesOpt = False,
-    fmt: FormatOpt = Format.table,
+    yes: opt.YesOpt = False,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Stop the sandbox (its data stays unless --purge --yes).
 
@@ -64,7 +64,7 @@ def down(
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show whether the sandbox runs, where, and its table sizes.
 
     Example:
@@ -76,7 +76,7 @@ def status(fmt: FormatOpt = Format.table) -> None:
 
 
 @app.command()
-def reset(scale: ScaleOpt = 1.0, yes: YesOpt = False, fmt: FormatOpt = Format.table) -> None:
+def reset(scale: ScaleOpt = 1.0, yes: opt.YesOpt = False, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Drop the demo database and load it again (destructive: needs --yes).
 
     Example:

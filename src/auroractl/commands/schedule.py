@@ -10,17 +10,9 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Recurring jobs with pg_cron: add, list, remove, runs (UTC).")
+app = opt.group("Recurring jobs with pg_cron: add, list, remove, runs (UTC).")
 
 
 @contextlib.contextmanager
@@ -47,9 +39,9 @@ def add(
         bool, typer.Option("--concurrently/--plain", help="Refresh CONCURRENTLY (default).")
     ] = True,
     sql_command: Annotated[str | None, typer.Option("--sql", help="Run this SQL instead.")] = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Schedule (or update) a job that runs in this database; shows its next 3 runs.
 
@@ -80,7 +72,7 @@ def add(
 
 
 @app.command("list")
-def list_(fmt: FormatOpt = Format.table) -> None:
+def list_(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """List pg_cron jobs with their next 3 run times (UTC).
 
     Example:
@@ -96,9 +88,9 @@ def list_(fmt: FormatOpt = Format.table) -> None:
 @app.command()
 def remove(
     name: Annotated[str, typer.Argument(help="Job name.")],
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Unschedule a job.
 
@@ -117,7 +109,7 @@ def remove(
 def runs(
     job: Annotated[str | None, typer.Option("--job", help="Only this job.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Recent runs from cron.job_run_details: status, duration, errors.
 

@@ -8,18 +8,10 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-    group,
-)
+from auroractl.commands import _options as opt
 
-app = group("Schema layout: split tables into domain schemas (requirements 1.2).")
-split_app = group(
+app = opt.group("Schema layout: split tables into domain schemas (requirements 1.2).")
+split_app = opt.group(
     "Move tables into domain schemas (educacional, administrativo, autenticacao) and back."
 )
 app.add_typer(split_app, name="split")
@@ -81,7 +73,7 @@ def _report_table(report, plan) -> None:  # type: ignore[no-untyped-def]
 
 
 @split_app.command("plan")
-def split_plan(role: RoleOpt = None, fmt: FormatOpt = Format.table) -> None:
+def split_plan(role: RoleOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show what `schema split apply` would do: moves, grants, search_path, risky functions.
 
     Reports functions whose bodies name moved tables (PostgreSQL binds views, triggers,
@@ -117,9 +109,9 @@ def split_apply(
             "recycle the application's connection pool, then run apply.",
         ),
     ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Create the domain schemas, grant USAGE, set the application roles' search_path and
     move the tables (partitions with their parent), one short transaction per table.
@@ -147,7 +139,7 @@ def split_apply(
 
 @split_app.command("revert")
 def split_revert(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Undo `schema split apply` exactly: tables (and partitions) back, search_path as it
     was, grants revoked, schemas it created dropped when empty.

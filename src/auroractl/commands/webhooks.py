@@ -8,25 +8,14 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    TableArg,
-    TableOpt,
-    YesOpt,
-    group,
-    table_name,
-)
+from auroractl.commands import _options as opt
 
-app = group("Webhooks from database events: outbox, subscriptions, dispatcher.")
+app = opt.group("Webhooks from database events: outbox, subscriptions, dispatcher.")
 
 
 @app.command()
 def install(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create the outbox (webhook_events), subscriptions and criar_webhook_event().
 
@@ -39,26 +28,31 @@ def install(
         output.result(_context.apply(conn, ops.plan_install(conn), dry_run, yes))
 
 
+OnOpt = Annotated[
+    list[str] | None,
+    typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
+]
+SecretEnvOpt = Annotated[
+    str | None,
+    typer.Option("--secret-env", help="Environment variable holding the HMAC signing secret."),
+]
+IncludePersonalOpt = Annotated[
+    bool, typer.Option("--include-personal", help="Keep personal-data columns in payloads.")
+]
+
+
 @app.command()
 def subscribe(
     event: Annotated[str, typer.Argument(help="Event type, e.g. novo_aluno.")],
     url: Annotated[str, typer.Option("--url", help="Endpoint receiving POSTs.")],
-    table_arg: TableArg = None,
-    table: TableOpt = None,
-    on: Annotated[
-        list[str] | None,
-        typer.Option("--on", help="insert / update / delete (repeatable; default insert)."),
-    ] = None,
-    secret_env: Annotated[
-        str | None,
-        typer.Option("--secret-env", help="Environment variable holding the HMAC signing secret."),
-    ] = None,
-    include_personal: Annotated[
-        bool, typer.Option("--include-personal", help="Keep personal-data columns in payloads.")
-    ] = False,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    on: OnOpt = None,
+    secret_env: SecretEnvOpt = None,
+    include_personal: IncludePersonalOpt = False,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Attach the outbox trigger to a table (whose changes emit the event) and store the
     subscription (idempotent).
@@ -81,7 +75,7 @@ def subscribe(
         plan = ops.plan_subscribe(
             conn,
             event,
-            table_name(table_arg, table),
+            opt.table_name(table_arg, table),
             ops_list,
             url,
             secret_env,
@@ -105,7 +99,7 @@ def dispatch(
         typer.Option("--base-backoff", help="First retry delay, seconds (doubles, with jitter)."),
     ] = 5.0,
     timeout: Annotated[float, typer.Option("--timeout", help="Read timeout, seconds.")] = 15.0,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Deliver due events (a worker for cron or a service manager; asks for no --yes).
 
@@ -151,7 +145,7 @@ def dispatch(
 
 
 @app.command()
-def status(fmt: FormatOpt = Format.table) -> None:
+def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Events by type and status, oldest pending age, and failure reasons.
 
     Example:
@@ -174,9 +168,9 @@ def status(fmt: FormatOpt = Format.table) -> None:
 def retry(
     failed: Annotated[bool, typer.Option("--failed", help="Re-queue dead letters.")] = False,
     event_id: Annotated[int | None, typer.Option("--id", help="Only this event.")] = None,
-    dry_run: DryRunOpt = False,
-    yes: YesOpt = False,
-    fmt: ChangeFormatOpt = ChangeFormat.text,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Re-queue failed events (dead letters) for delivery (needs --yes or a confirmation).
 

@@ -13,14 +13,7 @@ import typer
 
 from auroractl import output
 from auroractl.commands import _context
-from auroractl.commands._options import (
-    ChangeFormat,
-    ChangeFormatOpt,
-    DryRunOpt,
-    Format,
-    FormatOpt,
-    YesOpt,
-)
+from auroractl.commands import _options as opt
 from auroractl.errors import EXIT_USAGE, AuroraCtlError, InvalidInput
 
 if TYPE_CHECKING:
@@ -39,6 +32,32 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+# The run's options (the callback runs a restore test when no subcommand is given).
+SnapshotOpt = Annotated[
+    str | None, typer.Option("--snapshot", help="Aurora: restore this cluster snapshot.")
+]
+PitrOpt = Annotated[
+    str | None,
+    typer.Option("--pitr", help="Aurora: point-in-time restore: 'latest' or an ISO time."),
+]
+KeepOpt = Annotated[bool, typer.Option("--keep", help="Leave the restored copy for debugging.")]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Local: parallel jobs.")
+]
+TtlOpt = Annotated[
+    str | None,
+    typer.Option("--ttl", help="Expiry stored on the copy for `cleanup` (default 6h)."),
+]
+TimeoutOpt = Annotated[
+    str | None, typer.Option("--timeout", help="Aurora: overall restore timeout (3h).")
+]
+ReportOpt = Annotated[
+    Path | None, typer.Option("--report", help="Write evidence to restore-test.md or .html.")
+]
+DryRunStepsOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
+]
 
 
 @contextlib.contextmanager
@@ -85,34 +104,15 @@ def _exit_on_error(code: int, prefix: str = "") -> Iterator[None]:
 @app.callback()
 def restore_test(
     ctx: typer.Context,
-    snapshot: Annotated[
-        str | None, typer.Option("--snapshot", help="Aurora: restore this cluster snapshot.")
-    ] = None,
-    pitr: Annotated[
-        str | None,
-        typer.Option("--pitr", help="Aurora: point-in-time restore: 'latest' or an ISO time."),
-    ] = None,
-    keep: Annotated[
-        bool, typer.Option("--keep", help="Leave the restored copy for debugging.")
-    ] = False,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, max=64, help="Local: parallel jobs.")
-    ] = None,
-    ttl: Annotated[
-        str | None,
-        typer.Option("--ttl", help="Expiry stored on the copy for `cleanup` (default 6h)."),
-    ] = None,
-    timeout: Annotated[
-        str | None, typer.Option("--timeout", help="Aurora: overall restore timeout (3h).")
-    ] = None,
-    report: Annotated[
-        Path | None,
-        typer.Option("--report", help="Write evidence to restore-test.md or .html."),
-    ] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Say what the restore test would do; do nothing.")
-    ] = False,
-    fmt: FormatOpt = Format.table,
+    snapshot: SnapshotOpt = None,
+    pitr: PitrOpt = None,
+    keep: KeepOpt = False,
+    jobs: JobsOpt = None,
+    ttl: TtlOpt = None,
+    timeout: TimeoutOpt = None,
+    report: ReportOpt = None,
+    dry_run: DryRunStepsOpt = False,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """Run a restore test against the target (the default action).
 
@@ -249,7 +249,7 @@ def _show(result: RestoreTestReport) -> None:
 
 @app.command()
 def cleanup(
-    dry_run: DryRunOpt = False, yes: YesOpt = False, fmt: ChangeFormatOpt = ChangeFormat.text
+    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Delete restore-test copies whose expiry has passed (left by --keep or a killed run).
 
@@ -278,7 +278,7 @@ def cleanup(
 @app.command()
 def history(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 20,
-    fmt: FormatOpt = Format.table,
+    fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
     """List past restore tests (recorded in the source database), newest first.
 
