@@ -206,11 +206,11 @@ def _outcome(o: Outcome) -> None:
     if o.status == "dry-run":
         _print_preview(o.preview or {})
         return
+    for note in o.notes:  # warnings about the target hold even when nothing changes
+        info(f"Note: {note}")
     if o.status == "nothing-to-do":
         info(o.summary)
         return
-    for note in o.notes:
-        info(f"Note: {note}")
     detail = [f"{o.duration_s:.2f}s"]
     if o.rows is not None:
         detail.append(f"{o.rows:,} rows")

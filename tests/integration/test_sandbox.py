@@ -39,11 +39,19 @@ def test_sandbox_lifecycle_and_default_target(cli, sandbox_env):
         again = json.loads(cli("sandbox", "up", "--format", "json").stdout)
         assert again["loaded_seconds"] is None and again["rows"] == data["rows"]
         assert cli("sandbox", "reset").exit_code == 4  # destructive: needs --yes
+        assert cli("sandbox", "down", "--purge").exit_code == 4
+        reset = cli("sandbox", "reset", "--scale", "0.002", "--yes", "--format", "json")
+        assert reset.exit_code == 0, reset.stderr
+        assert json.loads(reset.stdout)["rows"]["alunos"] == 400
         stopped = cli("sandbox", "down", "--format", "json")
         assert json.loads(stopped.stdout)["running"] is False
     finally:
         cli("sandbox", "down", "--purge", "--yes")
     assert not sandbox_env.exists()
+    # Both destructive changes are in the local ledger (the sandbox's own database is gone).
+    from auroractl import ledger
+
+    assert [r["command"] for r in ledger.read_file()] == ["sandbox down --purge", "sandbox reset"]
 
 
 def test_bad_scale_is_rejected(cli, sandbox_env):

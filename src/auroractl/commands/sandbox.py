@@ -9,7 +9,6 @@ import typer
 from auroractl import output
 from auroractl.commands import _context
 from auroractl.commands import _options as opt
-from auroractl.errors import Refused
 
 app = opt.group("Local PostgreSQL with the demo schema and data (no AWS needed).")
 
@@ -58,9 +57,11 @@ def down(
     """
     from auroractl.ops import sandbox as ops
 
-    if purge and not yes:
-        raise Refused("--purge deletes the sandbox data directory: pass --yes as well")
-    _show(ops.down(_context.settings(), purge))
+    if purge:  # deletes data: a change like any other (confirmation, ledger file)
+        outcome = _context.apply(None, ops.purge_job(_context.settings()), False, yes)
+        _show(outcome.result)
+        return
+    _show(ops.down(_context.settings()))
 
 
 @app.command()
@@ -84,6 +85,5 @@ def reset(scale: ScaleOpt = 1.0, yes: opt.YesOpt = False, fmt: opt.FormatOpt = o
     """
     from auroractl.ops import sandbox as ops
 
-    if not yes:
-        raise Refused("reset drops the sandbox database: pass --yes")
-    _show(ops.reset(_context.settings(), scale))
+    outcome = _context.apply(None, ops.reset_job(_context.settings(), scale), False, yes)
+    _show(outcome.result)

@@ -183,3 +183,39 @@ def status(settings: Settings, loaded_seconds: float | None = None) -> SandboxSt
         None if loaded_seconds is None else round(loaded_seconds, 2),
         rows,
     )
+
+
+def reset_job(settings: Settings, scale: float = 1.0):  # type: ignore[no-untyped-def]
+    """`sandbox reset` as a change: drop the demo database and load it again."""
+    from psycopg import sql
+
+    from auroractl.plan import Job, JobResult, Plan, Step
+
+    counts = row_counts(scale)  # validate before anything is asked or changed
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
+    preview = Plan(
+        "sandbox reset",
+        f"drop the sandbox database {DBNAME} and load the demo data at scale {scale:g}",
+        (Step(drop.as_string(None), comment="as the sandbox superuser"),),
+    )
+
+    def run(progress) -> JobResult:  # type: ignore[no-untyped-def]
+        progress.start(1)
+        done = reset(settings, scale)
+        progress.advance(1)
+        return JobResult(rows=sum(counts.values()), payload=done)
+
+    return Job(preview.command, preview.summary, preview, run, unit="databases")
+
+
+def purge_job(settings: Settings):  # type: ignore[no-untyped-def]
+    """`sandbox down --purge` as a change: stop the server and delete its data directory."""
+    from auroractl.plan import Job, JobResult, Plan
+
+    where = cluster(settings).root
+    preview = Plan("sandbox down --purge", f"stop the sandbox and delete {where}")
+
+    def run(progress) -> JobResult:  # type: ignore[no-untyped-def]
+        return JobResult(rows=0, payload=down(settings, purge=True))
+
+    return Job(preview.command, preview.summary, preview, run, unit="directories")
