@@ -116,6 +116,20 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def cron(cluster: LocalCluster, dsn: str) -> Iterator[psycopg.Connection]:
+    """pg_cron's own database (cron.database_name), as on Aurora's `postgres`; its jobs
+    cleared. Skips where pg_cron is not installed (Debian package postgresql-15-cron)."""
+    with superuser(cluster) as su:
+        name = su.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
+    if not name:
+        pytest.skip("pg_cron is not installed (Debian package postgresql-15-cron)")
+    sandbox_ops.bootstrap(cluster, name)
+    with superuser(cluster, name) as su:
+        su.execute("DELETE FROM cron.job")
+        yield su
+
+
+@pytest.fixture
 def cli():
     """Invoke the real CLI in-process; returns the click Result (exit_code, stdout, stderr)."""
     from auroractl.cli import app

@@ -19,8 +19,6 @@ import pytest
 from psycopg import sql
 
 from auroractl import cli as cli_module
-from auroractl.ops import sandbox as sandbox_ops
-from tests.conftest import superuser
 
 KEY = "registry-test-key-0123456789abcdef"
 
@@ -216,18 +214,6 @@ def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
         )
         result = cli(*step, *(("--yes",) if takes_yes else ()))
         assert result.exit_code == 0, (step, result.stderr)
-
-
-@pytest.fixture
-def cron(cluster, dsn):
-    with superuser(cluster) as su:
-        name = su.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
-    if not name:
-        pytest.skip("pg_cron is not installed (Debian package postgresql-15-cron)")
-    sandbox_ops.bootstrap(cluster, name)
-    with superuser(cluster, name) as su:
-        su.execute("DELETE FROM cron.job")
-        yield su
 
 
 @pytest.mark.parametrize("name", sorted(MUTATING))

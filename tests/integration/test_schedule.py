@@ -4,24 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from auroractl.ops import sandbox as sandbox_ops
-from tests.conftest import superuser
-
-
-@pytest.fixture
-def cron(cluster, dsn):
-    """pg_cron's own database, as on Aurora's `postgres`."""
-    with superuser(cluster) as su:
-        name = su.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
-    if not name:
-        pytest.skip("pg_cron is not installed (Debian package postgresql-15-cron)")
-    sandbox_ops.bootstrap(cluster, name)
-    with superuser(cluster, name) as su:
-        su.execute("DELETE FROM cron.job")
-        yield su
-
 
 def test_add_and_remove_print_one_json_document(cli, dsn, cron):
     args = ("schedule", "add", "nightly-analyze", "--cron", "0 3 * * *", "--sql", "ANALYZE")
