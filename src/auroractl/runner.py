@@ -145,16 +145,24 @@ def confirm_or_refuse(
     terminal, refuse."""
     if opts.yes:
         return
+    label = _target_label(change, opts)
     interactive = opts.interactive
     if interactive is None:
         interactive = sys.stdin.isatty() and sys.stderr.isatty()
     if not interactive:
         raise Refused(
-            f"refusing to change {opts.target_label} without confirmation: "
-            "pass --yes (or --dry-run to preview)"
+            f"refusing to change {label} without confirmation: pass --yes (or --dry-run to preview)"
         )
-    if not (confirm or output.confirm_change)(change, opts.target_label):
+    if not (confirm or output.confirm_change)(change, label):
         raise Refused("cancelled: nothing was changed")
+
+
+def _target_label(change: Change, opts: Options) -> str:
+    """What the change touches, for people: the database, or the AWS resources."""
+    if not isinstance(change, AwsAction):
+        return opts.target_label
+    shown = ", ".join(change.resources[:3]) + (", ..." if len(change.resources) > 3 else "")
+    return f"AWS ({change.region or 'default region'}: {shown})"
 
 
 def run_plan(conn: psycopg.Connection | None, plan: Plan, lock_retries: int) -> int:
