@@ -112,7 +112,8 @@ def up(
 ) -> None:
     """Apply pending migrations in version order, each in its own transaction.
 
-    Refuses (exit 3) when an applied migration's file has changed. Idempotent: with
+    Refuses (exit 3) when no directory is named (--directory or [migrate] directory) or
+    an applied migration's file has changed. Idempotent: with
     nothing pending it changes nothing.
 
     Example:
