@@ -6,7 +6,7 @@ own search_path) during each phase; reported per phase: duration, and the writer
 and worst latency. Side by side:
 
   - plain CREATE INDEX on usuarios(ultimo_acesso) (blocks writes for the whole build)
-    vs migration 0005 (CREATE INDEX CONCURRENTLY, autocommit);
+    vs the demo's migration 0005 (CREATE INDEX CONCURRENTLY, autocommit);
   - the pre-PostgreSQL-11 way of adding a NOT NULL column with a default (ADD COLUMN,
     UPDATE every row, SET NOT NULL) vs migration 0001 (constant default: catalog only);
   - schema split apply / revert (one short ACCESS EXCLUSIVE per table).
@@ -94,7 +94,7 @@ def main() -> None:
             rows.append(phase(writer, "ADD COLUMN+UPDATE+NOT NULL (baseline)", old_way_column))
             conn.execute("ALTER TABLE usuarios DROP COLUMN bench_old")
 
-            cfg = migrate.MigrateConfig()
+            cfg = migrate.MigrateConfig(directory=migrate.DEMO)
             for version, label in (
                 (1, "migrate 0001 (NOT NULL DEFAULT const)"),
                 (4, "migrate 0002-0004"),

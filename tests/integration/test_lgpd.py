@@ -324,6 +324,22 @@ def test_export_decrypts_and_records_the_request(cli, planted, tmp_path):
     assert cli("lgpd", "export", "99999999").exit_code == 2
 
 
+def test_export_to_an_unwritable_path_records_nothing(cli, planted, tmp_path):
+    conn, _ = planted
+    result = cli("lgpd", "export", "8", "--output", "/nonexistent/dir/x.json")
+    assert result.exit_code == 2
+    assert "directory /nonexistent/dir does not exist" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1  # one line, no traceback
+    # The path exists but cannot be written as a file: the request row is rolled back.
+    (tmp_path / "taken.json").mkdir()
+    result = cli("lgpd", "export", "8", "--output", str(tmp_path / "taken.json"))
+    assert result.exit_code == 2
+    assert "taken.json" in result.stderr and "Traceback" not in result.stderr
+    assert conn.execute(
+        "SELECT count(*) FROM auroractl.lgpd_requests WHERE subject_id = '8'"
+    ).fetchone() == (0,)
+
+
 def test_export_without_key_says_so(cli, planted, monkeypatch):
     monkeypatch.delenv("AURORACTL_ENCRYPTION_KEY")
     result = cli("lgpd", "export", "8")

@@ -296,3 +296,56 @@ def test_create_and_drop_refuse_without_yes(cli, dsn, conn):
     assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
     assert cli("matview", "drop", "dashboard").exit_code == 4
     assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0]
+
+
+def test_dashboard_refuses_without_the_demo_tables_naming_the_config(cli, dsn, conn):
+    conn.execute("DROP TABLE empresas CASCADE")
+    for args in (("--dry-run",), ("--yes",), ("--dry-run", "--format", "json")):
+        res = cli("matview", "create", "dashboard", *args)
+        assert res.exit_code == 3, res.stderr
+        assert "table empresas" in res.stderr and "[matviews.dashboard]" in res.stderr
+    assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0] is None
+
+
+def test_dashboard_names_a_missing_demo_column(cli, dsn, conn):
+    conn.execute("ALTER TABLE contratos DROP COLUMN valor_total")
+    res = cli("matview", "create", "dashboard", "--dry-run")
+    assert res.exit_code == 3
+    assert "column contratos.valor_total" in res.stderr
+    assert "table" not in res.stderr.split("[matviews")[0].replace("tables and", "")
+
+
+def test_dashboard_from_configured_tables(cli, dsn, conn, tmp_path):
+    conn.execute("CREATE SCHEMA shop")
+    conn.execute("CREATE TABLE shop.tenants (tenant_id int PRIMARY KEY, title text)")
+    conn.execute("CREATE TABLE shop.stores (id int PRIMARY KEY, tenant int)")
+    conn.execute("CREATE TABLE shop.orders (id int PRIMARY KEY, tenant int, amount numeric)")
+    conn.execute("INSERT INTO shop.tenants VALUES (1, 'One'), (2, 'Two')")
+    conn.execute("INSERT INTO shop.stores VALUES (1, 1), (2, 1), (3, 1)")
+    conn.execute("INSERT INTO shop.orders VALUES (1, 1, 10.5), (2, 1, 4.5), (3, 2, 1)")
+    config = (
+        "[matviews.dashboard]\n"
+        'name = "shop.mv_tenants"\n'
+        'root = "shop.tenants"\nroot_key = "tenant_id"\nroot_label = "title"\n'
+        'tenant_column = "tenant"\n'
+        'count = { stores = "shop.stores" }\n'
+        'sum = { revenue = "shop.orders.%s" }\n'
+    )
+    (tmp_path / "auroractl.toml").write_text(config % "amountz")
+    res = cli("matview", "create", "dashboard", "--dry-run")
+    assert res.exit_code == 3
+    assert "[matviews.dashboard] names what this database does not have" in res.stderr
+    assert "column shop.orders.amountz" in res.stderr
+
+    (tmp_path / "auroractl.toml").write_text(config % "amount")
+    res = cli("matview", "create", "dashboard", "--yes")
+    assert res.exit_code == 0, res.stderr
+    rows = conn.execute("SELECT id, title, stores, revenue FROM shop.mv_tenants ORDER BY id")
+    assert rows.fetchall() == [(1, "One", 3, Decimal("15.0")), (2, "Two", 0, Decimal("1"))]
+    res = cli("matview", "refresh", "dashboard", "--concurrently")
+    assert res.exit_code == 0, res.stderr
+
+    (tmp_path / "auroractl.toml").write_text("[matviews.dashboard]\nroot = 'x'\n")
+    res = cli("matview", "create", "dashboard", "--dry-run")
+    assert res.exit_code == 2
+    assert "needs root, root_key" in res.stderr

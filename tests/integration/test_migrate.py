@@ -1,4 +1,4 @@
-"""auroractl migrate status|plan|up against a real PostgreSQL (shipped + custom migrations)."""
+"""auroractl migrate status|plan|up against a real PostgreSQL (the demo's + custom migrations)."""
 
 from __future__ import annotations
 
@@ -13,19 +13,21 @@ from auroractl import templates
 SHIPPED = templates.templates_dir() / "migrations"
 
 
-def _ledger(conn) -> list[tuple]:
+def _ledger(conn, series: str | None = None) -> list[tuple]:
     return conn.execute(
         "SELECT version, name, checksum, duration_ms, applied_by, autocommit "
-        "FROM auroractl.schema_migrations ORDER BY version"
+        "FROM auroractl.schema_migrations WHERE series = coalesce(%s, series) "
+        "ORDER BY series, version",
+        [series],
     ).fetchall()
 
 
-def test_up_applies_the_shipped_migrations_once(cli, conn):
-    res = cli("migrate", "status", "--format", "json")
+def test_up_applies_the_demo_migrations_once(cli, conn):
+    res = cli("migrate", "status", "--directory", "demo", "--format", "json")
     assert res.exit_code == 0, res.stderr
     assert {r["state"] for r in json.loads(res.stdout)} == {"pending"}
 
-    res = cli("migrate", "up", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--yes")
     assert res.exit_code == 0, res.stderr
     ledger = _ledger(conn)
     assert [r[0] for r in ledger] == [1, 2, 3, 4, 5]
@@ -111,38 +113,38 @@ def test_up_applies_the_shipped_migrations_once(cli, conn):
     ).fetchone() == (True,)
 
     # Applied twice: a no-op.
-    res = cli("migrate", "up", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--yes")
     assert res.exit_code == 0, res.stderr
     assert "up to date" in res.stderr
     assert _ledger(conn) == ledger
-    res = cli("migrate", "status", "--format", "json")
+    res = cli("migrate", "status", "--directory", "demo", "--format", "json")
     assert res.exit_code == 0
     assert {r["state"] for r in json.loads(res.stdout)} == {"applied"}
 
 
 def test_dry_run_and_no_yes_change_nothing(cli, conn):
-    res = cli("migrate", "up", "--dry-run")
+    res = cli("migrate", "up", "--directory", "demo", "--dry-run")
     assert res.exit_code == 0, res.stderr
     assert "CREATE INDEX CONCURRENTLY" in res.stdout
     assert "(autocommit: runs outside a transaction)" in res.stdout
-    res = cli("migrate", "plan", "--format", "json")
+    res = cli("migrate", "plan", "--directory", "demo", "--format", "json")
     assert res.exit_code == 0, res.stderr
     steps = json.loads(res.stdout)["steps"]
     assert sum(s["autocommit"] for s in steps) == 4  # start, DROP, CREATE, record
-    res = cli("migrate", "up")  # no TTY, no --yes
+    res = cli("migrate", "up", "--directory", "demo")  # no TTY, no --yes
     assert res.exit_code == 4
     assert conn.execute("SELECT to_regclass('auroractl.schema_migrations')").fetchone() == (None,)
     assert conn.execute("SELECT to_regclass('historico_aluno_escola')").fetchone() == (None,)
 
 
 def test_to_version_then_the_rest(cli, conn):
-    res = cli("migrate", "up", "--to", "2", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--to", "2", "--yes")
     assert res.exit_code == 0, res.stderr
     assert [r[0] for r in _ledger(conn)] == [1, 2]
-    res = cli("migrate", "up", "--to", "99", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--to", "99", "--yes")
     assert res.exit_code == 2
     assert "no migration has that version" in res.stderr
-    res = cli("migrate", "up", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--yes")
     assert res.exit_code == 0, res.stderr
     assert [r[0] for r in _ledger(conn)] == [1, 2, 3, 4, 5]
 
@@ -213,3 +215,65 @@ def test_autocommit_statements_run_outside_a_transaction(cli, conn, tmp_path):
         "AND indexrelid::regclass::text IN ('escolas_cidade_idx', 'escolas_nome_idx')"
     ).fetchone() == (2,)
     assert _ledger(conn)[0][5] is True
+
+
+@pytest.mark.parametrize("verb", ["status", "plan", "up"])
+def test_without_a_directory_migrate_refuses(cli, conn, verb):
+    res = cli("migrate", verb, *(["--yes"] if verb == "up" else []))
+    assert res.exit_code == 3
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "--directory PATH or set [migrate] directory" in res.stderr
+    assert "--directory demo" in res.stderr
+    assert conn.execute("SELECT to_regclass('auroractl.schema_migrations')").fetchone() == (None,)
+
+
+def test_configured_directory_and_the_demo_as_a_path(cli, conn, tmp_path):
+    mig = tmp_path / "db"
+    mig.mkdir()
+    (mig / "0001_t.sql.j2").write_text("CREATE TABLE {{ (schema, 'mig_t') | ident }} (id int);\n")
+    (tmp_path / "auroractl.toml").write_text('[migrate]\ndirectory = "db"\n')
+    res = cli("migrate", "up", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert _ledger(conn, "default")[0][1] == "t"
+    # The shipped directory named by its path is the same demo series as `demo`.
+    res = cli("migrate", "status", "--directory", str(SHIPPED), "--format", "json")
+    assert {r["state"] for r in json.loads(res.stdout)} == {"pending"}
+    res = cli("migrate", "up", "--directory", str(SHIPPED), "--to", "1", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert [r[0] for r in _ledger(conn, "demo")] == [1]
+
+
+def test_series_keep_directories_apart(cli, conn, tmp_path):
+    """A foreign database with its own migrations: the demo's are not its business."""
+    conn.execute("CREATE TABLE people (id int PRIMARY KEY, first_name text)")
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "0001_people_email.sql.j2").write_text(
+        "ALTER TABLE {{ t.people | ident }} ADD COLUMN email text;\n"
+    )
+    res = cli("migrate", "up", "--directory", str(own), "--yes")
+    assert res.exit_code == 0, res.stderr
+    res = cli("migrate", "status", "--directory", str(own), "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    assert [(r["version"], r["state"]) for r in json.loads(res.stdout)] == [(1, "applied")]
+
+    # The demo's migrations: all pending, version 1 not "changed" by the other series.
+    res = cli("migrate", "status", "--directory", "demo", "--format", "json")
+    assert res.exit_code == 0, res.stderr
+    assert {r["state"] for r in json.loads(res.stdout)} == {"pending"}
+
+    # A second directory of the user's is a second series when named so.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "0001_people_phone.sql.j2").write_text(
+        "ALTER TABLE {{ t.people | ident }} ADD COLUMN phone text;\n"
+    )
+    res = cli("migrate", "status", "--directory", str(other), "--format", "json")
+    assert res.exit_code == 1  # same default series, another file at version 1
+    res = cli("migrate", "up", "--directory", str(other), "--series", "other", "--yes")
+    assert res.exit_code == 0, res.stderr
+    assert [r[1] for r in _ledger(conn, "other")] == ["people_phone"]
+    res = cli("migrate", "status", "--directory", str(own), "--format", "json")
+    assert [(r["version"], r["state"]) for r in json.loads(res.stdout)] == [(1, "applied")]
+    res = cli("migrate", "up", "--directory", str(own), "--series", "bad name", "--yes")
+    assert res.exit_code == 2

@@ -114,7 +114,7 @@ MUTATING: dict[str, Case] = {
         setup=(("schedule", "add", "registry-job", "--cron", "0 2 * * *", "--sql", "SELECT 1"),),
         cron=True,
     ),
-    "migrate up": Case(("migrate", "up")),
+    "migrate up": Case(("migrate", "up", "--directory", "demo")),
     "schema split apply": Case(("schema", "split", "apply", "--prepare-only")),
     "schema split revert": Case(
         ("schema", "split", "revert"), setup=(("schema", "split", "apply", "--prepare-only"),)
@@ -279,8 +279,8 @@ REPORTS: dict[str, Case] = {
     "schedule list": Case(("schedule", "list"), cron=True),
     "schedule runs": Case(("schedule", "runs"), cron=True),
     "cache candidates": Case(("cache", "candidates")),
-    "migrate status": Case(("migrate", "status")),
-    "migrate plan": Case(("migrate", "plan")),
+    "migrate status": Case(("migrate", "status", "--directory", "demo")),
+    "migrate plan": Case(("migrate", "plan", "--directory", "demo")),
     "schema split plan": Case(("schema", "split", "plan")),
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),

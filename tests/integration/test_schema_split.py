@@ -235,7 +235,7 @@ def test_revert_restores_a_previous_search_path_and_keeps_foreign_objects(
 def test_migrations_follow_the_split(cli, conn, cluster, dbname, app_role):
     res = cli("schema", "split", "apply", "--role", app_role, "--yes")
     assert res.exit_code == 0, res.stderr
-    res = cli("migrate", "up", "--to", "3", "--yes")
+    res = cli("migrate", "up", "--directory", "demo", "--to", "3", "--yes")
     assert res.exit_code == 0, res.stderr
     cols = conn.execute(
         "SELECT table_schema FROM information_schema.columns "

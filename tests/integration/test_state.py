@@ -15,6 +15,7 @@ from psycopg import sql
 
 from auroractl import runner
 from auroractl.errors import Precondition
+from auroractl.ops import migrate
 from auroractl.ops.shared import state
 from auroractl.plan import Plan, Step
 from tests.conftest import superuser
@@ -136,6 +137,12 @@ def test_upgrade_keeps_the_rows_of_the_unversioned_tables(cli, conn, core_column
     for insert in ROWS.values():
         conn.execute(insert)
     before = {t: conn.execute(f"SELECT * FROM auroractl.{t} ORDER BY 1").fetchall() for t in ROWS}
+    # A row of the demo's shipped migration 0002 (its version and checksum): series demo.
+    conn.execute(
+        "INSERT INTO auroractl.schema_migrations (version, name, checksum, duration_ms) "
+        "VALUES (2, 'usuarios_preferencias_notificacao', %s, 1)",
+        [next(m.checksum for m in migrate.discover(migrate.demo_directory()) if m.version == 2)],
+    )
 
     st = state.status(conn)
     assert (st.installed, st.unversioned, st.current) == (0, True, False)
@@ -154,6 +161,9 @@ def test_upgrade_keeps_the_rows_of_the_unversioned_tables(cli, conn, core_column
             assert [g[: len(rows[0])] for g in got] == rows
             if extra:
                 assert [g[len(rows[0]) :] for g in got] == extra
+        elif table == "schema_migrations":  # version 3 adds the series
+            assert [g[: len(rows[0])] for g in got[:1]] == rows
+            assert [(g[0], g[-1]) for g in got] == [(1, "default"), (2, "demo")]
         else:
             assert got == rows, table
     # The renamed table keeps its identity sequence and its constraints' new names.

@@ -1,5 +1,6 @@
-"""Shipped migrations: well named, render for the demo schema, and pass squawk's lock-safety
-lint (when the squawk binary, PyPI squawk-cli, is installed)."""
+"""The demo's migrations shipped with auroractl (``--directory demo``): well named, render
+for the demo schema, and pass squawk's lock-safety lint (when the squawk binary, PyPI
+squawk-cli, is installed)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from pathlib import Path
 import pglast
 import pytest
 
-from auroractl import templates
 from auroractl.ops import migrate
 
-DIR = templates.templates_dir() / "migrations"
+DIR = migrate.demo_directory()
 MIGRATIONS = migrate.discover(DIR)
 DEMO_T = migrate.Tables(
     {n: ("public", n) for n in ("usuarios", "alunos", "escolas", "empresas", "contratos")}
@@ -103,3 +103,15 @@ def test_checksum_ignores_line_endings(tmp_path):
     (tmp_path / "0002_a.sql.j2").write_bytes(b"SELECT 1;\nSELECT 2;\n")
     a, b = migrate.discover(tmp_path)
     assert a.checksum == b.checksum
+
+
+def test_the_demo_migrations_are_opt_in():
+    with pytest.raises(migrate.Precondition, match="--directory demo"):
+        migrate.directory(migrate.config({}))
+    cfg = migrate.config({"directory": "demo"})
+    assert migrate.directory(cfg) == DIR and migrate.series(cfg) == "demo"
+    assert migrate.series(migrate.config({"directory": str(DIR)})) == "demo"
+    assert migrate.series(migrate.config({"directory": str(DIR.parent)})) == "default"
+    assert migrate.series(migrate.config({"directory": "demo", "series": "x"})) == "x"
+    with pytest.raises(migrate.InvalidInput, match="series"):
+        migrate.config({"series": "a b"})

@@ -30,18 +30,20 @@ def check(
 ) -> None:
     """Per table: primary key, indexed foreign keys, RLS on tenant tables, the role's
     grants, exposed personal data; prints the PostGraphile command line and smart-comment
-    suggestions. Exits 1 on blocking findings.
+    suggestions. A tenant table is one with the `[rls] column`. Exits 1 on blocking
+    findings, 2 when a --schema does not exist.
 
     Example:
         auroractl graphql check --schema public --role application_user
     """
     from auroractl.ops import graphql as ops
+    from auroractl.ops.rls import RlsConfig
 
     s = _context.settings()
-    app_role = role or s.section("rls").get("app_role", "application_user")
+    rls = RlsConfig.from_section(s.section("rls"))
     personal = tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
     with _context.connect() as conn:
-        result = ops.check(conn, schema or ["public"], app_role, personal)
+        result = ops.check(conn, schema or ["public"], role or rls.app_role, rls.column, personal)
     output.result(result, rows=_rows(result), table=lambda: _table(result))
     if result.blocking:
         raise typer.Exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -231,9 +232,12 @@ def export(
     cfg = _config()
     when = _requested_at(requested_at)
     key = _export_key(secret)
+    if output_file is not None and not output_file.parent.is_dir():
+        raise InvalidInput(f"--output {output_file}: directory {output_file.parent} does not exist")
     with _context.connect() as conn:
         em = ops.resolve(conn, cfg)
-        result = lgpd_export.export(conn, em, subject_id, key, when)
+        deliver = None if output_file is None else functools.partial(_write, output_file)
+        result = lgpd_export.export(conn, em, subject_id, key, when, deliver)
     summary = {
         "subject": f"{em.subject.label} {subject_id}",
         "rows": result.rows,
@@ -243,9 +247,6 @@ def export(
         "request_id": result.request_id,
         "written_to": str(output_file) if output_file else None,
     }
-    if output_file is not None:
-        output_file.write_text(output.json_text(result.document) + "\n", encoding="utf-8")
-        output_file.chmod(0o600)
     output.result(result.document if output_file is None else summary)
     output.info(
         f"{summary['subject']}: {result.rows} row(s) in {summary['tables']} table(s), "
@@ -254,6 +255,19 @@ def export(
     )
     for note in result.notes:
         output.warn(note)
+
+
+def _write(path: Path, document: dict) -> None:
+    """The export file, readable by its owner only from the start (personal data)."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(output.json_text(document) + "\n")
+    except OSError as exc:
+        raise InvalidInput(f"--output {path}: {exc.strerror or exc}") from None
 
 
 def _export_key(secret: str | None) -> str | None:

@@ -30,8 +30,12 @@ def create(
 ) -> None:
     """Create a known materialized view and the unique index CONCURRENTLY refresh needs.
 
-    `dashboard` is mv_dashboard_empresa (id, nome, total_escolas, total_alunos,
-    receita_total), aggregating each child table before joining.
+    `dashboard` is one row per tenant with counts and sums of the tables that carry the
+    tenant column, aggregating each table before joining. Its tables and columns come
+    from [matviews.dashboard] in auroractl.toml (root, root_key, root_label,
+    tenant_column, count, sum; name for the view). Without it, only the demo schema's
+    (mv_dashboard_empresa: id, nome, total_escolas, total_alunos, receita_total) where
+    those tables exist. A table or column that is missing: refused (exit 3), named.
 
     Example:
         auroractl matview create dashboard --yes

@@ -1,4 +1,4 @@
-"""auroractl migrate: versioned schema evolution (sql_templates/migrations + a ledger)."""
+"""auroractl migrate: versioned schema evolution (a migrations directory + a ledger)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,17 @@ DirOpt = Annotated[
     str | None,
     typer.Option(
         "--directory",
-        help="Migrations directory (default: [migrate] directory, else the shipped ones).",
+        help="Migrations directory (default: [migrate] directory; `demo`: the demo "
+        "schema's migrations shipped with auroractl).",
+        show_default=False,
+    ),
+]
+SeriesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--series",
+        help="Ledger series of the directory (default: [migrate] series, else `demo` for "
+        "the demo's migrations and `default` for any other).",
         show_default=False,
     ),
 ]
@@ -29,28 +39,35 @@ ToOpt = Annotated[
 ]
 
 
-def _config(directory: str | None):
+def _config(directory: str | None, series: str | None):
     from dataclasses import replace
 
     from auroractl.ops import migrate as ops
 
     cfg = ops.config(_context.settings().section("migrate"))
-    return replace(cfg, directory=directory) if directory else cfg
+    ops.check_series(series)
+    if directory:  # another directory is another series unless --series names one
+        cfg = replace(cfg, directory=directory, series=series)
+    cfg = replace(cfg, series=series) if series else cfg
+    ops.directory(cfg)  # refuses before connecting when none is named
+    return cfg
 
 
 @app.command()
-def status(fmt: opt.FormatOpt = opt.TABLE, directory: DirOpt = None) -> None:
+def status(
+    fmt: opt.FormatOpt = opt.TABLE, directory: DirOpt = None, series: SeriesOpt = None
+) -> None:
     """List migrations: applied (when, how long, by whom), pending, changed or missing.
 
     Exit 1 when an applied migration's file changed or is missing (up would refuse).
 
     Example:
-        auroractl migrate status
-        auroractl migrate status --format json
+        auroractl migrate status --directory ./migrations
+        auroractl migrate status --directory demo --format json
     """
     from auroractl.ops import migrate as ops
 
-    cfg = _config(directory)
+    cfg = _config(directory, series)
     with _context.connect() as conn:
         rows = ops.status(conn, cfg)
     columns = ("version", "name", "state", "applied_at", "duration_ms", "applied_by", "autocommit")
@@ -65,16 +82,21 @@ def status(fmt: opt.FormatOpt = opt.TABLE, directory: DirOpt = None) -> None:
 
 
 @app.command()
-def plan(to: ToOpt = None, fmt: opt.ChangeFormatOpt = opt.TEXT, directory: DirOpt = None) -> None:
+def plan(
+    to: ToOpt = None,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
+    directory: DirOpt = None,
+    series: SeriesOpt = None,
+) -> None:
     """Show the SQL `migrate up` would run for the pending migrations; changes nothing.
 
     Example:
-        auroractl migrate plan
-        auroractl migrate plan --to 3 --format json
+        auroractl migrate plan --directory ./migrations
+        auroractl migrate plan --directory demo --to 3 --format json
     """
     from auroractl.ops import migrate as ops
 
-    cfg = _config(directory)
+    cfg = _config(directory, series)
     with _context.connect() as conn:
         output.result(_context.apply(conn, ops.plan(conn, cfg, to), dry_run=True, yes=False))
 
@@ -86,20 +108,22 @@ def up(
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
     directory: DirOpt = None,
+    series: SeriesOpt = None,
 ) -> None:
     """Apply pending migrations in version order, each in its own transaction.
 
-    Refuses (exit 3) when an applied migration's file has changed. Idempotent: with
+    Refuses (exit 3) when no directory is named (--directory or [migrate] directory) or
+    an applied migration's file has changed. Idempotent: with
     nothing pending it changes nothing.
 
     Example:
-        auroractl migrate up --dry-run
-        auroractl migrate up --yes
-        auroractl migrate up --to 2 --yes
+        auroractl migrate up --directory ./migrations --dry-run
+        auroractl migrate up --directory ./migrations --yes
+        auroractl migrate up --directory demo --to 2 --yes
     """
     from auroractl.ops import migrate as ops
 
-    cfg = _config(directory)
+    cfg = _config(directory, series)
     with _context.connect() as conn:
         if not dry_run:
             ops.try_lock(conn)

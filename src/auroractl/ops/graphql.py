@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auroractl import templates
+from auroractl.errors import NotFound
 from auroractl.ops.shared.objects import PERSONAL_COLUMNS as DEFAULT_EXCLUDED
 
 if TYPE_CHECKING:
     import psycopg
-
-TENANT_COLUMN = "empresa_id"
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,20 @@ def check(
     conn: psycopg.Connection,
     schemas: list[str],
     app_role: str,
+    tenant_column: str,
     personal: tuple[str, ...] = DEFAULT_EXCLUDED,
 ) -> Readiness:
+    """Readiness of every table in ``schemas``; a table is a tenant table when it has
+    ``tenant_column`` (``[rls] column``)."""
+    missing = [
+        r[0]
+        for r in conn.execute(templates.load("graphql/missing_schemas.sql"), {"schemas": schemas})
+    ]
+    if missing:
+        raise NotFound(
+            f"schema {', '.join(missing)} does not exist"
+            " (pass --schema with a schema of this database)"
+        )
     role_exists = (
         conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role]).fetchone() is not None
     )
@@ -58,7 +69,7 @@ def check(
         templates.load("graphql/tables.sql"),
         {
             "role": app_role,
-            "tenant_column": TENANT_COLUMN,
+            "tenant_column": tenant_column,
             "personal": list(personal),
             "schemas": schemas,
         },

@@ -1,9 +1,13 @@
-"""Materialized views: the dashboard of requirements 2.2 and any declared in config."""
+"""Materialized views: the dashboard of requirements 2.2 and any declared in config.
+
+The dashboard's tables and columns come from ``[matviews.dashboard]``; without it they
+are the demo schema's, used only where the demo's tables are there: on any other
+database ``create dashboard`` refuses, naming what is missing and the config to write."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +21,33 @@ if TYPE_CHECKING:
     import psycopg
 
 DASHBOARD = "dashboard"
+DASHBOARD_VIEW = "public.mv_dashboard_empresa"
+DASHBOARD_KEYS = (
+    "name",
+    "root",
+    "root_key",
+    "root_label",
+    "tenant_column",
+    "count",
+    "sum",
+)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One row per tenant of ``root`` (``root_key`` AS id, ``root_label``), with per
+    tenant a count of rows of each ``count`` table and a sum of each ``sum`` column, the
+    tables joined on ``tenant_column``. The defaults are the demo schema's."""
+
+    root: str = "empresas"
+    root_key: str = "id"
+    root_label: str = "nome"
+    tenant_column: str = "empresa_id"
+    count: tuple[tuple[str, str], ...] = (("total_escolas", "escolas"), ("total_alunos", "alunos"))
+    sum: tuple[tuple[str, str, str], ...] = (("receita_total", "contratos", "valor_total"),)
+    configured: bool = False  # False: the demo's names, for the demo only
+
+
 DEFAULT_WARN_HOURS = 26.0  # a daily refresh that missed one run
 DEFAULT_CRIT_HOURS = 50.0
 
@@ -30,6 +61,7 @@ class MatviewSpec(SchemaNamed):
     name: str
     query: str
     unique_key: tuple[str, ...]
+    dashboard: Dashboard | None = None  # the query is built from the catalog at plan time
 
 
 @dataclass(frozen=True)
@@ -55,18 +87,45 @@ class RefreshResult:
     row_count: int
 
 
-def specs(config: dict[str, Any]) -> dict[str, MatviewSpec]:
-    """Built-in dashboard plus ``[matviews.<alias>]`` entries (name, query_file, unique_key)."""
-    out = {
-        DASHBOARD: MatviewSpec(
-            DASHBOARD,
-            "public",
-            "mv_dashboard_empresa",
-            templates.load("matview/dashboard.sql"),
-            ("id",),
+def dashboard_spec(body: dict[str, Any] | None) -> MatviewSpec:
+    """``[matviews.dashboard]`` (None: not configured, the demo's names)."""
+    if body is None:
+        schema, _, name = DASHBOARD_VIEW.rpartition(".")
+        return MatviewSpec(DASHBOARD, schema, name, "", ("id",), Dashboard())
+    where = f"[matviews.{DASHBOARD}]"
+    unknown = set(body) - set(DASHBOARD_KEYS)
+    if unknown:
+        raise InvalidInput(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
+    missing = [k for k in DASHBOARD_KEYS[1:5] if not isinstance(body.get(k), str) or not body[k]]
+    if missing or not (body.get("count") or body.get("sum")):
+        raise InvalidInput(
+            f"{where} needs root, root_key, root_label, tenant_column and at least one "
+            "of count / sum (see `auroractl matview create --help`)"
         )
-    }
+    count, sums = body.get("count", {}), body.get("sum", {})
+    if not isinstance(count, dict) or not isinstance(sums, dict):
+        raise InvalidInput(f'{where} count and sum are tables: {{ total = "table" }}')
+    if not all("." in str(v) for v in sums.values()):
+        raise InvalidInput(f'{where} sum values are "table.column"')
+    schema, _, name = str(body.get("name", DASHBOARD_VIEW)).rpartition(".")
+    facts = Dashboard(
+        body["root"],
+        body["root_key"],
+        body["root_label"],
+        body["tenant_column"],
+        tuple((str(k), str(v)) for k, v in count.items()),
+        tuple((str(k), *str(v).rsplit(".", 1)) for k, v in sums.items()),  # type: ignore[misc]
+        configured=True,
+    )
+    return MatviewSpec(DASHBOARD, schema or "public", name, "", ("id",), facts)
+
+
+def specs(config: dict[str, Any]) -> dict[str, MatviewSpec]:
+    """The dashboard plus ``[matviews.<alias>]`` entries (name, query_file, unique_key)."""
+    out = {DASHBOARD: dashboard_spec(config.get(DASHBOARD))}
     for alias, body in config.items():
+        if alias == DASHBOARD:
+            continue
         if not isinstance(body, dict) or not {"name", "query_file", "unique_key"} <= set(body):
             raise InvalidInput(f"[matviews.{alias}] needs name, query_file and unique_key")
         schema, _, name = body["name"].rpartition(".")
@@ -102,7 +161,56 @@ def resolve(conn: psycopg.Connection, name: str, known: dict[str, MatviewSpec]) 
     return (row[0], row[1])
 
 
+def dashboard_query(conn: psycopg.Connection, d: Dashboard) -> str:
+    """The dashboard's SELECT on this database's tables; refuses naming every table or
+    column that is missing (and, unconfigured, the config to write)."""
+    from auroractl.ops.shared import catalog
+
+    needs: dict[str, list[str]] = {d.root: [d.root_key, d.root_label]}
+    for _, table in d.count:
+        needs.setdefault(table, []).append(d.tenant_column)
+    for _, table, column in d.sum:
+        needs.setdefault(table, []).extend([d.tenant_column, column])
+    found: dict[str, tuple[str, str]] = {}
+    missing: list[str] = []
+    for table, columns in needs.items():
+        rel = catalog.lookup(conn, table)
+        if rel is None:
+            missing.append(f"table {table}")
+            continue
+        found[table] = (rel.schema, rel.name)
+        have = {
+            r[0]
+            for r in conn.execute(
+                templates.load("matview/columns.sql"), {"oid": rel.oid, "columns": columns}
+            )
+        }
+        missing += [f"column {table}.{c}" for c in dict.fromkeys(columns) if c not in have]
+    if missing and not d.configured:
+        raise Precondition(
+            f"matview create {DASHBOARD}: this database does not have the demo schema's "
+            f"{', '.join(missing)}; declare its tables and columns in [matviews.{DASHBOARD}] "
+            "of auroractl.toml (root, root_key, root_label, tenant_column, count, sum)"
+        )
+    if missing:
+        raise Precondition(
+            f"[matviews.{DASHBOARD}] names what this database does not have: " + ", ".join(missing)
+        )
+    aggregates = [{"name": n, "table": found[t], "column": None} for n, t in d.count]
+    aggregates += [{"name": n, "table": found[t], "column": c} for n, t, c in d.sum]
+    return templates.render(
+        "matview/dashboard.sql.j2",
+        root=found[d.root],
+        root_key=d.root_key,
+        root_label=d.root_label,
+        tenant_column=d.tenant_column,
+        aggregates=aggregates,
+    )
+
+
 def plan_create(conn: psycopg.Connection, spec: MatviewSpec) -> Plan:
+    if spec.dashboard is not None:
+        spec = replace(spec, query=dashboard_query(conn, spec.dashboard))
     exists = conn.execute(
         "SELECT to_regclass(%s) IS NOT NULL", [templates.ident(spec.qualified)]
     ).fetchone()[0]

@@ -1,5 +1,11 @@
-"""Versioned schema evolution: ``sql_templates/migrations/NNNN_name.sql.j2`` + a ledger.
+"""Versioned schema evolution: a directory of ``NNNN_name.sql.j2`` files + a ledger.
 
+- The directory is always named (``--directory`` or ``[migrate] directory``): auroractl
+  applies nothing to a database it was not told about. ``demo`` names the demo schema's
+  migrations shipped with auroractl (``sql_templates/migrations/``), for the sandbox.
+- Each directory is a series (``[migrate] series``; ``demo`` for the shipped ones, else
+  ``default``): the ledger records and compares versions per series, so one directory's
+  migrations never show as pending or changed for another.
 - A migration is a Jinja template named ``NNNN_name.sql.j2`` (version = the number).
   It names existing tables as ``{{ t.usuarios | ident }}`` (resolved in the catalog, so
   migrations keep working after ``schema split``) and places new objects in
@@ -41,12 +47,16 @@ __all__ = ["Applied", "Migration", "discover", "split_statements"]
 
 LEDGER = migrations.Ledger("migrate/applied.sql", "migrate/record.sql")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+_SERIES = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+DEMO = "demo"  # --directory demo: the demo's migrations shipped with auroractl
+DEFAULT_SERIES = "default"
 
 
 @dataclass(frozen=True)
 class MigrateConfig:
     schema: str = "public"
-    directory: str | None = None  # None: the migrations shipped with auroractl
+    directory: str | None = None  # None: not configured, migrate refuses
+    series: str | None = None  # None: demo for the demo's migrations, else default
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,7 @@ class MigrationStatus:
 
 def config(section: Mapping[str, Any]) -> MigrateConfig:
     """``[migrate]`` of auroractl.toml, validated."""
-    unknown = set(section) - {"schema", "directory"}
+    unknown = set(section) - {"schema", "directory", "series"}
     if unknown:
         raise InvalidInput(f"[migrate] has unknown keys: {', '.join(sorted(unknown))}")
     cfg = MigrateConfig(**section)
@@ -72,14 +82,37 @@ def config(section: Mapping[str, Any]) -> MigrateConfig:
         raise InvalidInput(f"[migrate] schema = {cfg.schema!r} is not a plain identifier")
     if cfg.directory is not None and not isinstance(cfg.directory, str):
         raise InvalidInput("[migrate] directory must be a path")
+    check_series(cfg.series)
     return cfg
 
 
+def check_series(series: str | None) -> None:
+    if series is not None and (not isinstance(series, str) or not _SERIES.match(series)):
+        raise InvalidInput(f"migration series {series!r}: use letters, digits, _ . -")
+
+
+def demo_directory() -> Path:
+    return templates.templates_dir() / "migrations"
+
+
 def directory(cfg: MigrateConfig) -> Path:
-    path = Path(cfg.directory) if cfg.directory else templates.templates_dir() / "migrations"
+    """The migrations directory; refuses when none was named."""
+    if not cfg.directory:
+        raise Precondition(
+            "no migrations directory: pass --directory PATH or set [migrate] directory "
+            f"in auroractl.toml (the demo schema's migrations: --directory {DEMO})"
+        )
+    path = demo_directory() if cfg.directory == DEMO else Path(cfg.directory).expanduser()
     if not path.is_dir():
         raise InvalidInput(f"migrations directory {path} does not exist")
     return path
+
+
+def series(cfg: MigrateConfig) -> str:
+    """The ledger series of ``cfg``'s directory."""
+    if cfg.series:
+        return cfg.series
+    return DEMO if directory(cfg).resolve() == demo_directory().resolve() else DEFAULT_SERIES
 
 
 class Tables(dict):
@@ -117,17 +150,18 @@ def render(path: Path, migration: Migration, ctx: Mapping[str, Any]) -> str:
         raise InvalidInput(f"migration {migration.file}: {exc}") from None
 
 
-def applied(conn: psycopg.Connection) -> list[Applied]:
-    """Applied migrations; none when auroractl never recorded anything here."""
+def applied(conn: psycopg.Connection, cfg: MigrateConfig) -> list[Applied]:
+    """Applied migrations of ``cfg``'s series; none when auroractl never recorded anything
+    here."""
     if not auroractl_state.readable(conn):
         return []
-    return migrations.applied(conn, LEDGER)
+    return migrations.applied(conn, LEDGER, {"series": series(cfg)})
 
 
 def status(conn: psycopg.Connection, cfg: MigrateConfig) -> list[MigrationStatus]:
     """Every migration, applied or not, and applied ones whose file changed or is gone."""
     files = {m.version: m for m in discover(directory(cfg))}
-    done = {a.version: a for a in applied(conn)}
+    done = {a.version: a for a in applied(conn, cfg)}
     out = []
     for version in sorted(set(files) | set(done)):
         m, a = files.get(version), done.get(version)
@@ -169,8 +203,8 @@ def check(rows: list[MigrationStatus], cfg: MigrateConfig) -> None:
             )
         if r.state == "missing":
             raise Precondition(
-                f"applied migration {r.version:04d}_{r.name} is missing from {where}: "
-                "refusing to migrate"
+                f"applied migration {r.version:04d}_{r.name} is missing from {where} "
+                f"(series {series(cfg)}): refusing to migrate"
             )
 
 
@@ -205,7 +239,7 @@ def plan(conn: psycopg.Connection, cfg: MigrateConfig, to: int | None = None) ->
         tables.used.clear()
         sql = render(path, m, ctx)
         locks = tuple(".".join(tables[u]) for u in tables.used)
-        steps += migrations.steps(m, sql, LEDGER, locks)
+        steps += migrations.steps(m, sql, LEDGER, locks, extra={"series": series(cfg)})
     first, last = pending[0], pending[-1]
     what = f"{first.version:04d}" + (f"..{last.version:04d}" if last is not first else "")
     return Plan(

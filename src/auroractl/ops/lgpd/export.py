@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,8 +42,12 @@ def export(
     raw_id: str,
     key: str | None,
     requested_at: dt.datetime | None = None,
+    deliver: Callable[[dict[str, Any]], None] | None = None,
 ) -> Export:
-    """Everything the database holds about one subject, as one JSON-ready document."""
+    """Everything the database holds about one subject, as one JSON-ready document.
+
+    The access request is recorded in the same transaction as ``deliver(document)``
+    (writing the file): a delivery that fails leaves no request recorded as completed."""
     from auroractl.ops.shared.session import maintenance
 
     sid = em.parse_id(raw_id)
@@ -67,20 +72,24 @@ def export(
                     decrypted += _decrypt(conn, t, column, rows, sid, key, notes)
             data[t.label] = rows
             audit.extend(_audit_entries(conn, em, t, rows))
-        _, rid, req, due, done = _record_access(conn, em, sid, data, requested_at)
-    document = {
-        "request": {
-            "request_id": rid,
-            "kind": "access (LGPD Art. 18)",
-            "requested_at": req,
-            "due_at": due,
-            "completed_at": done,
-        },
-        "subject": {"table": em.subject.label, "id": sid},
-        "data": data,
-        "audit_log": audit,
-        "notes": notes,
-    }
+        state.ensure(conn)  # before the transaction: it may install auroractl's tables
+        with conn.transaction():
+            _, rid, req, due, done = _record_access(conn, em, sid, data, requested_at)
+            document = {
+                "request": {
+                    "request_id": rid,
+                    "kind": "access (LGPD Art. 18)",
+                    "requested_at": req,
+                    "due_at": due,
+                    "completed_at": done,
+                },
+                "subject": {"table": em.subject.label, "id": sid},
+                "data": data,
+                "audit_log": audit,
+                "notes": notes,
+            }
+            if deliver is not None:
+                deliver(document)
     rows_total = sum(len(v) for v in data.values())
     return Export(document, rid, rows_total, len(audit), decrypted, tuple(notes))
 
@@ -141,7 +150,6 @@ def _record_access(
     requested_at: dt.datetime | None,
 ) -> tuple:
     """The access request in auroractl.lgpd_requests (tables and row counts, no data)."""
-    state.ensure(conn)
     tables = {k: {"action": "exported", "rows": len(v)} for k, v in data.items()}
     return conn.execute(
         templates.load("lgpd/record.sql"),

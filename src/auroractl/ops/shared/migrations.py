@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput
@@ -90,19 +91,29 @@ class Ledger:
     record: str  # template: INSERT one row (version, name, checksum, autocommit)
 
 
-def applied(conn: psycopg.Connection, ledger: Ledger) -> list[Applied]:
-    """The ledger's rows, oldest first (the caller knows the ledger exists)."""
-    return [Applied(*row) for row in conn.execute(templates.load(ledger.applied))]
+def applied(
+    conn: psycopg.Connection, ledger: Ledger, params: Mapping[str, Any] | None = None
+) -> list[Applied]:
+    """The ledger's rows, oldest first (the caller knows the ledger exists); ``params``
+    are the ledger's own (e.g. the series)."""
+    return [Applied(*row) for row in conn.execute(templates.load(ledger.applied), params)]
 
 
 def steps(
-    m: Migration, sql: str, ledger: Ledger, locks: tuple[str, ...] = (), txn: str = ""
+    m: Migration,
+    sql: str,
+    ledger: Ledger,
+    locks: tuple[str, ...] = (),
+    txn: str = "",
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Step]:
     """One migration as plan steps: start, its SQL and its ledger row in one transaction
-    (``txn``, default its own), or one autocommit step per statement, then the row."""
+    (``txn``, default its own), or one autocommit step per statement, then the row
+    (with the ledger's ``extra`` parameters, e.g. the series)."""
     start = templates.load("migrate/start.sql")
     record = templates.load(ledger.record)
     params = {
+        **(extra or {}),
         "version": m.version,
         "name": m.name,
         "checksum": m.checksum,
