@@ -11,9 +11,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from auroractl.ops import sandbox as sandbox_ops
 from auroractl.sandbox import free_port
-from tests.conftest import superuser
 
 SEED_QUERY = """SELECT e.id, SUM(c.valor_total) FROM empresas e
 LEFT JOIN escolas es ON es.empresa_id = e.id LEFT JOIN alunos a ON a.empresa_id = e.id
@@ -111,19 +109,6 @@ def test_concurrent_refresh_lets_readers_proceed(cli, dsn, conn):
 
 
 # ------------------------------------------------------------------ pg_cron
-
-
-@pytest.fixture
-def cron(cluster, dsn):
-    """pg_cron's own database (cron.database_name = escola), as on Aurora's `postgres`."""
-    with superuser(cluster) as su:
-        name = su.execute("SELECT current_setting('cron.database_name', true)").fetchone()[0]
-    if not name:
-        pytest.skip("pg_cron is not installed (Debian package postgresql-15-cron)")
-    sandbox_ops.bootstrap(cluster, name)
-    with superuser(cluster, name) as su:
-        su.execute("DELETE FROM cron.job")
-        yield su
 
 
 def test_schedule_add_list_run_remove(cli, dsn, dbname, conn, cron):
