@@ -671,7 +671,13 @@ def verify(
         chosen = all_tables
     absent = missing_tenants(conn, cfg, tenants)
     if absent:
-        raise NotFound(f"tenant {', '.join(absent)} does not exist")
+        where = cfg.tenancy.root_table or "any tenant table"
+        names = ", ".join(absent)
+        raise NotFound(
+            f"tenant {names} does not exist in {where}"
+            if len(absent) == 1
+            else f"tenants {names} do not exist in {where}"
+        )
     results: list[CheckResult] = []
     for t in chosen:
         for tenant in tenants:
