@@ -10,6 +10,7 @@ SELECT n.nspname AS schema,
          WHERE i.inhrelid = c.oid LIMIT 1) AS parent,
        pg_get_userbyid(c.relowner) AS owner,
        format_type(a.atttypid, a.atttypmod) AS column_type,
+       format_type(COALESCE(NULLIF(ty.typbasetype, 0), a.atttypid), NULL) AS base_type,
        c.relrowsecurity AS rls_enabled,
        c.relforcerowsecurity AS rls_forced,
        COALESCE((SELECT array_agg(p.polname::text ORDER BY p.polname)
@@ -26,6 +27,7 @@ SELECT n.nspname AS schema,
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %(column)s
                      AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_type ty ON ty.oid = a.atttypid
  WHERE c.relkind IN ('r', 'p')
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'auroractl')
    AND n.nspname NOT LIKE 'pg\_%%'

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pglast
 import pytest
 
-from auroractl.errors import Precondition
+from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops import rls
 
 
@@ -17,6 +18,7 @@ def table(**kw) -> rls.TenantTable:
         parent=None,
         owner="aurora_admin",
         column_type="integer",
+        base_type="integer",
         rls_enabled=False,
         rls_forced=False,
         policies=(),
@@ -40,8 +42,8 @@ def test_a_fresh_table_gets_role_grants_policies_enable_and_force():
 def test_a_covered_table_is_nothing_to_do_but_notes_a_missing_index():
     cfg = rls.RlsConfig()
     comments = (
-        f"{rls.TENANT_POLICY}={rls._comment(cfg)}",
-        f"{rls.MAINTENANCE_POLICY}={rls._comment(cfg, 'aurora_admin')}",
+        f"{rls.TENANT_POLICY}={rls._comment(cfg, 'integer')}",
+        f"{rls.MAINTENANCE_POLICY}={rls._comment(cfg, 'integer', 'aurora_admin')}",
     )
     done = table(
         rls_enabled=True,
@@ -56,10 +58,76 @@ def test_a_covered_table_is_nothing_to_do_but_notes_a_missing_index():
     assert plan.notes and "no index on public.alunos" in plan.notes[0]
 
 
-def test_a_bypassing_role_or_a_text_tenant_key_is_refused():
+def test_a_bypassing_role_is_refused():
     role = rls.AppRole("application_user", False, True, False, True)
     with pytest.raises(Precondition, match="BYPASSRLS"):
         rls.plan_enable_from(rls.EnableFacts((table(),), role, ()), rls.RlsConfig(), "x")
-    with pytest.raises(Precondition, match="integer"):
-        facts = rls.EnableFacts((table(column_type="text"),), None, ())
-        rls.plan_enable_from(facts, rls.RlsConfig(), "x")
+
+
+@pytest.mark.parametrize(
+    ("base_type", "kind", "fragment"),
+    [
+        ("integer", "integer", "::bigint END"),
+        ("smallint", "integer", "::bigint END"),
+        ("bigint", "bigint", "'9223372036854775807'"),
+        ("uuid", "uuid", "::uuid END"),
+        ("text", "text", "NULLIF(current_setting('app.current_empresa_id', true), '')"),
+        ("character varying", "text", "NULLIF("),
+    ],
+)
+def test_each_key_type_gets_its_own_fail_closed_parse(base_type, kind, fragment):
+    facts = rls.EnableFacts((table(column_type=base_type, base_type=base_type),), None, ())
+    plan = rls.plan_enable_from(facts, rls.RlsConfig(), "x")
+    steps = [s.sql for s in plan.steps]
+    policy = next(s for s in steps if s.startswith(f'CREATE POLICY "{rls.TENANT_POLICY}"'))
+    assert policy.count(fragment) == 2  # USING and WITH CHECK
+    comment = next(s for s in steps if s.startswith(f'COMMENT ON POLICY "{rls.TENANT_POLICY}"'))
+    assert f"type={kind}" in comment
+    assert len(pglast.parse_sql(policy)) == 1
+
+
+def test_mixed_key_types_get_a_policy_each_and_other_types_are_refused():
+    facts = rls.EnableFacts(
+        (table(), table(name="pedidos", column_type="uuid", base_type="uuid")), None, ()
+    )
+    sql = rls.plan_enable_from(facts, rls.RlsConfig(), "x").sql_text()
+    assert "::uuid END" in sql and "::bigint END" in sql
+    with pytest.raises(Precondition, match=r"^public.alunos.empresa_id is numeric\(10,0\): "):
+        bad = table(column_type="numeric(10,0)", base_type="numeric")
+        rls.plan_enable_from(rls.EnableFacts((bad,), None, ()), rls.RlsConfig(), "x")
+    declared = rls.RlsConfig(tenancy=rls.Tenancy(type="uuid"))
+    with pytest.raises(Precondition, match="not the declared uuid"):
+        rls.plan_enable_from(rls.EnableFacts((table(),), None, ()), declared, "x")
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "key"),
+    [
+        ("integer", "42", 42),
+        ("integer", "", None),
+        ("integer", "1 OR true", None),
+        ("integer", "-1", None),
+        ("integer", "1234567890123456789", None),
+        ("bigint", "9223372036854775807", 9223372036854775807),
+        ("bigint", "9223372036854775808", None),
+        ("uuid", "0e37df36-f698-11e6-8dd4-cb9ced3df976", "0e37df36-f698-11e6-8dd4-cb9ced3df976"),
+        ("uuid", "0E37DF36-F698-11E6-8DD4-CB9CED3DF976", "0e37df36-f698-11e6-8dd4-cb9ced3df976"),
+        ("uuid", "0e37df36f69811e68dd4cb9ced3df976", None),
+        ("uuid", "garbage", None),
+        ("text", "acme", "acme"),
+        ("text", "", None),
+    ],
+)
+def test_parse_key_mirrors_the_policy(kind, value, key):
+    parsed = rls.parse_key(kind, value)
+    assert (str(parsed) if kind == "uuid" and parsed else parsed) == key
+
+
+def test_rls_config_reads_the_tenancy():
+    cfg = rls.RlsConfig.from_section({"column": "tenant_id", "type": "uuid", "root": "t.tenants"})
+    assert cfg.tenancy == rls.Tenancy("tenant_id", "app.current_empresa_id", "uuid", "t.tenants")
+    assert cfg.app_role == "application_user" and cfg.column == "tenant_id"
+    with pytest.raises(InvalidInput, match="type must be one of"):
+        rls.RlsConfig.from_section({"type": "numeric"})
+    with pytest.raises(InvalidInput, match="root must not be empty"):
+        rls.RlsConfig.from_section({"root": ""})

@@ -47,10 +47,12 @@ def enable(
     """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
 
     Creates the application role ([rls] app_role, default application_user: NOLOGIN, no
-    BYPASSRLS) if missing and grants it DML on the tables. With app.current_empresa_id
-    unset, empty or not an integer the role sees no rows and can write none. A second
-    policy lets the table owner see every row only in auroractl maintenance sessions.
-    Idempotent; warns when no index leads with the tenant column.
+    BYPASSRLS) if missing and grants it DML on the tables. The tenant column may be
+    integer, bigint, uuid or text (read per table from the catalog); with the setting
+    ([rls] setting, default app.current_empresa_id) unset, empty or not a key of that type
+    the role sees no rows and can write none. A second policy lets the table owner see
+    every row only in auroractl maintenance sessions. Idempotent; warns when no index
+    leads with the tenant column; exit 3 when no table has the tenant column.
 
     Example:
         auroractl rls enable --all --dry-run
@@ -82,7 +84,8 @@ def disable(
 
 @app.command()
 def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
-    """Coverage of every table with a tenant column; exit 1 when any is uncovered.
+    """Coverage of every table with a tenant column; exit 1 when any is uncovered, 3 when
+    no table has the tenant column.
 
     Lists RLS enabled/forced, policies, whether an index leads with the tenant column,
     and the roles that bypass RLS (superusers, BYPASSRLS, owners of unforced tables).
@@ -113,6 +116,7 @@ def _status_rows(st) -> list[dict]:  # type: ignore[no-untyped-def]
             "forced": c.rls_forced,
             "policies": ", ".join(c.policies),
             "tenant index": c.tenant_index,
+            "key type": c.key_type,
             "bypassed by": ", ".join(c.bypass),
             "note": c.note,
         }
@@ -135,10 +139,15 @@ def _status_table(st) -> None:  # type: ignore[no-untyped-def]
 def verify(
     tables_arg: opt.TablesArg = None,
     tenants: Annotated[
-        str | None, typer.Option("--tenants", help="Comma-separated empresa ids, e.g. 1,2,3.")
+        str | None,
+        typer.Option("--tenants", help="Comma-separated tenant keys, e.g. 1,2,3 (must exist)."),
     ] = None,
     sample: Annotated[
-        int | None, typer.Option("--sample", help="Verify N random empresas.")
+        int | None,
+        typer.Option(
+            "--sample",
+            help="Verify N random tenants ([rls] root, else the tenant tables' keys; default 3).",
+        ),
     ] = None,
     table: opt.TablesOpt = None,
     fmt: opt.FormatOpt = opt.TABLE,
@@ -159,7 +168,7 @@ def verify(
     cfg = _config()
     with _context.connect() as conn:
         if not ids:
-            ids = ops.tenants_sample(conn, sample or 3)
+            ids = ops.tenants_sample(conn, cfg, 3 if sample is None else sample)
         report = ops.verify(conn, cfg, ids, opt.tables_given(tables_arg, table))
     output.result(report, rows=_matrix(report), table=lambda: _verify_table(report))
     if report.leaks:
@@ -170,15 +179,17 @@ def verify(
         raise typer.Exit(1)
 
 
-def _tenant_ids(tenants: str | None, sample: int | None) -> list[int]:
+def _tenant_ids(tenants: str | None, sample: int | None) -> list[str]:
     from auroractl.errors import InvalidInput
 
-    if tenants and sample:
+    if tenants is not None and sample is not None:
         raise InvalidInput("give --tenants or --sample, not both")
-    try:
-        return [int(x) for x in (tenants or "").split(",") if x.strip()]
-    except ValueError:
-        raise InvalidInput(f"--tenants {tenants!r} is not a list of integers like 1,2,3") from None
+    if sample is not None and sample < 1:
+        raise InvalidInput(f"--sample must be at least 1, not {sample}")
+    ids = list(dict.fromkeys(x.strip() for x in (tenants or "").split(",") if x.strip()))
+    if tenants is not None and not ids:
+        raise InvalidInput(f"--tenants {tenants!r} names no tenant: give keys like 1,2,3")
+    return ids
 
 
 def _matrix(report) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]

@@ -1,16 +1,19 @@
 """Tenant isolation with row level security: enable, status, verify, disable.
 
-Policies fail closed: when ``app.current_empresa_id`` is unset, empty or not an
-integer the predicate is NULL, so no row is visible and no row can be written, and
-the application never gets a cast error. ``FORCE ROW LEVEL SECURITY`` binds the table
-owner too; auroractl's own maintenance work (backfills, moves) runs as the owner
-inside ``maintenance(conn)``, which a second policy, granted to the owner only,
-recognises (``auroractl.maintenance = on``).
+Policies fail closed: when the tenant setting (``app.current_empresa_id`` by default) is
+unset, empty or not a well-formed key of the tenant column's type (integer, bigint, uuid
+or text, read per table from the catalog) the predicate is NULL, so no row is visible and
+no row can be written, and the application never gets a cast error. ``FORCE ROW LEVEL
+SECURITY`` binds the table owner too; auroractl's own maintenance work (backfills, moves)
+runs as the owner inside ``maintenance(conn)``, which a second policy, granted to the owner
+only, recognises (``auroractl.maintenance = on``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -25,28 +28,79 @@ if TYPE_CHECKING:
     import psycopg
 
 TENANT_POLICY = "auroractl_tenant_isolation"
-POLICY_VERSION = "auroractl rls v1"
-INTEGER_TYPES = ("smallint", "integer", "bigint")
+POLICY_VERSION = "auroractl rls v2"
+KEY_TYPES = ("integer", "bigint", "uuid", "text")
+# A column's base type (through a domain) -> the key type its policy parses the setting as.
+KEY_KINDS = {
+    "smallint": "integer",
+    "integer": "integer",
+    "bigint": "bigint",
+    "uuid": "uuid",
+    "text": "text",
+    "character varying": "text",
+}
+_BIGINT_MAX = 9223372036854775807
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """The tenant key: its column, the setting that carries it, optionally its declared
+    type (else each table's column type from the catalog) and the tenant root table."""
+
+    column: str = "empresa_id"
+    setting: str = "app.current_empresa_id"
+    type: str | None = None
+    root_table: str | None = None  # "schema.table" whose key lists every tenant
 
 
 @dataclass(frozen=True)
 class RlsConfig:
     app_role: str = "application_user"
-    column: str = "empresa_id"
-    setting: str = "app.current_empresa_id"
+    tenancy: Tenancy = Tenancy()
+
+    @property
+    def column(self) -> str:
+        return self.tenancy.column
+
+    @property
+    def setting(self) -> str:
+        return self.tenancy.setting
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> RlsConfig:
-        unknown = set(section) - {"app_role", "column", "setting"}
+        keys = {"app_role", "column", "setting", "type", "root"}
+        unknown = set(section) - keys
         if unknown:
             raise InvalidInput(f"[rls] has unknown keys: {', '.join(sorted(unknown))}")
-        cfg = cls(**{k: str(v) for k, v in section.items()})
-        for key in ("app_role", "column", "setting"):
-            if not getattr(cfg, key):
+        values = {k: str(v) for k, v in section.items()}
+        for key in ("app_role", "column", "setting", "type", "root"):
+            if key in values and not values[key]:
                 raise InvalidInput(f"[rls] {key} must not be empty")
-        if "." not in cfg.setting:
-            raise InvalidInput(f"[rls] setting {cfg.setting!r} must be a dotted name like app.x")
-        return cfg
+        setting = values.get("setting", Tenancy.setting)
+        if "." not in setting:
+            raise InvalidInput(f"[rls] setting {setting!r} must be a dotted name like app.x")
+        if values.get("type", KEY_TYPES[0]) not in KEY_TYPES:
+            raise InvalidInput(f"[rls] type must be one of {', '.join(KEY_TYPES)}")
+        tenancy = Tenancy(
+            values.get("column", Tenancy.column), setting, values.get("type"), values.get("root")
+        )
+        return cls(values.get("app_role", cls.app_role), tenancy)
+
+
+def parse_key(kind: str | None, value: str) -> Any:
+    """``value`` as a key of type ``kind`` the way the policy reads the setting, or None
+    where the policy would see no tenant (the same fail-closed rules)."""
+    if kind in ("integer", "bigint"):
+        if re.fullmatch(r"[0-9]{1,19}", value) and (len(value) < 19 or kind == "bigint"):
+            n = int(value)
+            return n if n <= _BIGINT_MAX else None
+        return None
+    if kind == "uuid":
+        return uuid.UUID(value) if _UUID.fullmatch(value) else None
+    if kind == "text":
+        return value or None
+    return None
 
 
 @dataclass(frozen=True)
@@ -58,12 +112,18 @@ class TenantTable(SchemaNamed):
     parent: str | None
     owner: str
     column_type: str
+    base_type: str  # through a domain
     rls_enabled: bool
     rls_forced: bool
     policies: tuple[str, ...]
     policy_comments: tuple[str, ...]
     has_tenant_index: bool
     app_role_has_access: bool
+
+    @property
+    def key_type(self) -> str | None:
+        """integer, bigint, uuid or text; None when the policy cannot parse a key for it."""
+        return KEY_KINDS.get(self.base_type)
 
 
 @dataclass(frozen=True)
@@ -75,6 +135,7 @@ class Coverage:
     policies: tuple[str, ...]
     bypass: tuple[str, ...]
     tenant_index: bool
+    key_type: str  # the column's type as the policy reads it; "" when unsupported
     note: str = ""
 
 
@@ -96,7 +157,7 @@ class RlsStatus:
 @dataclass(frozen=True)
 class CheckResult:
     table: str
-    tenant: int
+    tenant: str
     check: str
     result: str  # ok | LEAK | n/a | error
     detail: str = ""
@@ -105,7 +166,7 @@ class CheckResult:
 @dataclass(frozen=True)
 class VerifyReport:
     app_role: str
-    tenants: tuple[int, ...]
+    tenants: tuple[str, ...]
     checks: tuple[CheckResult, ...] = field(default_factory=tuple)
 
     @property
@@ -136,28 +197,18 @@ def tenant_tables(conn: psycopg.Connection, cfg: RlsConfig) -> list[TenantTable]
     rows = conn.execute(
         templates.load("rls/tenant_tables.sql"), {"role": cfg.app_role, "column": cfg.column}
     ).fetchall()
-    return [
-        TenantTable(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            tuple(r[9]),
-            tuple(r[10]),
-            r[11],
-            r[12],
-        )
-        for r in rows
-    ]
+    return [TenantTable(*r[:10], tuple(r[10]), tuple(r[11]), r[12], r[13]) for r in rows]
 
 
 def _role(conn: psycopg.Connection, role: str) -> tuple | None:
     return conn.execute(templates.load("rls/role.sql"), {"role": role}).fetchone()
+
+
+def no_tenant_tables(cfg: RlsConfig) -> Precondition:
+    return Precondition(
+        f"no table has the tenant column {cfg.column}",
+        hint="set [rls] column to the column that holds the tenant key",
+    )
 
 
 def _select_tables(
@@ -165,7 +216,7 @@ def _select_tables(
 ) -> list[TenantTable]:
     from auroractl.ops.shared.catalog import choose
 
-    return choose(
+    chosen = choose(
         conn,
         tables,
         all_tables,
@@ -175,17 +226,32 @@ def _select_tables(
             "(or is a partition: enable RLS on its parent)"
         ),
     )
+    if not chosen:
+        raise no_tenant_tables(cfg)
+    return chosen
 
 
-def _check_type(t: TenantTable, cfg: RlsConfig) -> None:
-    if t.column_type not in INTEGER_TYPES:
+def _family(kind: str | None) -> str | None:
+    return "integer" if kind == "bigint" else kind
+
+
+def _check_type(t: TenantTable, tenancy: Tenancy) -> str:
+    """The table's key type, or a Precondition when no policy can be built for it."""
+    kind = t.key_type
+    if kind is None:
         raise Precondition(
-            f"{t.label}.{cfg.column} is {t.column_type}; auroractl's policy expects an integer key"
+            f"{t.label}.{tenancy.column} is {t.column_type}: "
+            f"a tenant key must be {', '.join(KEY_TYPES[:-1])} or {KEY_TYPES[-1]}"
         )
+    if tenancy.type and _family(tenancy.type) != _family(kind):
+        raise Precondition(
+            f"{t.label}.{tenancy.column} is {t.column_type}, not the declared {tenancy.type}"
+        )
+    return kind
 
 
-def _comment(cfg: RlsConfig, owner: str = "") -> str:
-    base = f"{POLICY_VERSION} column={cfg.column} setting={cfg.setting}"
+def _comment(cfg: RlsConfig, kind: str, owner: str = "") -> str:
+    base = f"{POLICY_VERSION} column={cfg.column} type={kind} setting={cfg.setting}"
     return f"{base} owner={owner}" if owner else base
 
 
@@ -243,9 +309,10 @@ def plan_enable(
 
 def plan_enable_from(facts: EnableFacts, cfg: RlsConfig, command: str) -> Plan:
     """The plan for ``facts``: pure, so it is testable without a database."""
-    for t in facts.tables:
-        _check_type(t, cfg)
-    steps = _role_steps(facts, cfg) + [s for t in facts.tables for s in _table_steps(t, cfg)]
+    kinds = [_check_type(t, cfg.tenancy) for t in facts.tables]
+    steps = _role_steps(facts, cfg) + [
+        s for t, kind in zip(facts.tables, kinds, strict=True) for s in _table_steps(t, cfg, kind)
+    ]
     notes = tuple(
         f"no index on {t.label} leads with {cfg.column}: every tenant-scoped "
         f"query will scan the table (CREATE INDEX CONCURRENTLY ... ({cfg.column}))"
@@ -295,9 +362,9 @@ def _role_steps(facts: EnableFacts, cfg: RlsConfig) -> list[Step]:
     return steps
 
 
-def _table_steps(t: TenantTable, cfg: RlsConfig) -> list[Step]:
+def _table_steps(t: TenantTable, cfg: RlsConfig, kind: str) -> list[Step]:
     """Grant, both policies (again when their tag differs), enable and force, in one
-    transaction per table."""
+    transaction per table; the tenant policy parses the setting as a ``kind`` key."""
     txn, lock = t.label, (t.label,)
     comments = dict(c.split("=", 1) for c in t.policy_comments)
     steps: list[Step] = []
@@ -309,7 +376,7 @@ def _table_steps(t: TenantTable, cfg: RlsConfig) -> list[Step]:
                 txn=txn,
             )
         )
-    want_tenant = _comment(cfg)
+    want_tenant = _comment(cfg, kind)
     if comments.get(TENANT_POLICY) != want_tenant:
         steps += _policy_steps(
             t,
@@ -319,8 +386,9 @@ def _table_steps(t: TenantTable, cfg: RlsConfig) -> list[Step]:
             txn,
             column=cfg.column,
             setting=cfg.setting,
+            kind=kind,
         )
-    want_maint = _comment(cfg, t.owner)
+    want_maint = _comment(cfg, kind, t.owner)
     if comments.get(MAINTENANCE_POLICY) != want_maint:
         steps += _policy_steps(
             t,
@@ -449,15 +517,19 @@ def _partition_coverage(
 
 
 def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
+    tables = tenant_tables(conn, cfg)
+    if not tables:
+        raise no_tenant_tables(cfg)
     role = _role(conn, cfg.app_role)
     bypass_rows = conn.execute(templates.load("rls/bypass_roles.sql")).fetchall()
     bypass = tuple(f"{r[0]} ({'superuser' if r[1] else 'BYPASSRLS'})" for r in bypass_rows)
-    tables = tenant_tables(conn, cfg)
     parents = {t.label: t for t in tables if not t.is_partition}
     out = []
     for t in tables:
         by = [] if t.rls_forced else [f"{t.owner} (owner, not forced)"]
         covered, note = _partition_coverage(t, parents, cfg) if t.is_partition else _coverage(t)
+        if t.key_type is None:
+            note = f"{cfg.column} is {t.column_type}: not a supported tenant key type"
         out.append(
             Coverage(
                 t.label,
@@ -467,6 +539,7 @@ def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
                 t.policies,
                 tuple(by),
                 t.has_tenant_index,
+                t.key_type or "",
                 note,
             )
         )
@@ -484,22 +557,94 @@ def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
 # ---------------------------------------------------------------- verify
 
 
-def tenants_sample(conn: psycopg.Connection, sample: int) -> list[int]:
+@dataclass(frozen=True)
+class Root(SchemaNamed):
+    """The tenant root table: one row per tenant, keyed by ``key``."""
+
+    schema: str
+    name: str
+    key: str
+    key_type: str
+
+
+def tenant_root(conn: psycopg.Connection, tenancy: Tenancy) -> Root | None:
+    """The configured root table with its key: the tenant column when it has one, else its
+    one-column primary key. None when no root is configured."""
+    from auroractl.ops.shared.catalog import resolve
+
+    if not tenancy.root_table:
+        return None
+    rel = resolve(conn, tenancy.root_table, "tenant root table")
+    row = conn.execute(
+        templates.load("rls/root_key.sql"), {"oid": rel.oid, "column": tenancy.column}
+    ).fetchone()
+    if row is None:
+        raise Precondition(
+            f"tenant root table {rel.label} has no {tenancy.column} column "
+            "and no one-column primary key"
+        )
+    kind = KEY_KINDS.get(row[1])
+    if kind is None:
+        raise Precondition(f"{rel.label}.{row[0]} is {row[1]}: not a supported tenant key type")
+    return Root(rel.schema, rel.name, row[0], kind)
+
+
+def _verifiable(conn: psycopg.Connection, cfg: RlsConfig) -> list[TenantTable]:
+    tables = [t for t in tenant_tables(conn, cfg) if not t.is_partition and t.key_type]
+    if not tables:
+        raise no_tenant_tables(cfg)
+    return tables
+
+
+def tenants_sample(conn: psycopg.Connection, cfg: RlsConfig, sample: int) -> list[str]:
+    """``sample`` random tenants: keys of the root table when one is configured, else of
+    the distinct tenant values found in the tenant tables."""
     if sample < 1:
         raise InvalidInput("--sample must be at least 1")
+    root = tenant_root(conn, cfg.tenancy)
+    if root is not None:
+        tables, column, where = [root.qualified], root.key, root.label
+    else:
+        tables = [t.qualified for t in _verifiable(conn, cfg)]
+        column, where = cfg.column, f"the {cfg.column} column of the tenant tables"
+    query = templates.render("rls/tenant_values.sql.j2", tables=tables, column=column, n=sample)
     with maintenance(conn):
-        rows = (
-            conn.execute("SELECT id FROM empresas ORDER BY random() LIMIT %s", [sample]).fetchall()
-            if conn.execute("SELECT to_regclass('empresas')").fetchone()[0]
-            else []
-        )
-    return sorted(r[0] for r in rows)
+        values = [r[0] for r in conn.execute(query).fetchall()]
+    if not values:
+        raise Precondition(f"no tenant found in {where} to verify")
+    return sorted(values, key=lambda v: (len(v), v))
+
+
+def missing_tenants(conn: psycopg.Connection, cfg: RlsConfig, tenants: list[str]) -> list[str]:
+    """The tenants that exist nowhere: not in the root table when one is configured, else
+    in no tenant table (each compared as a key of that table's type)."""
+    from psycopg import sql
+
+    root = tenant_root(conn, cfg.tenancy)
+    sources = (
+        [(root.qualified, root.key, root.key_type)]
+        if root
+        else [(t.qualified, cfg.column, t.key_type) for t in _verifiable(conn, cfg)]
+    )
+
+    def found(tenant: str) -> bool:
+        for table, column, kind in sources:
+            key = parse_key(kind, tenant)
+            query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE {} = %s)").format(
+                sql.Identifier(*table), sql.Identifier(column)
+            )
+            if key is not None and conn.execute(query, [key]).fetchone()[0]:
+                return True
+        return False
+
+    with maintenance(conn):
+        return [t for t in tenants if not found(t)]
 
 
 def verify(
     conn: psycopg.Connection,
     cfg: RlsConfig,
-    tenants: list[int],
+    tenants: list[str],
     tables: list[str] | None = None,
 ) -> VerifyReport:
     """Try to leak, as the application role, inside transactions that are rolled back."""
@@ -515,7 +660,7 @@ def verify(
             f"the current user cannot SET ROLE {cfg.app_role}",
             hint=f"GRANT {cfg.app_role} TO CURRENT_USER (rls enable does it)",
         )
-    all_tables = [t for t in tenant_tables(conn, cfg) if not t.is_partition]
+    all_tables = _verifiable(conn, cfg)
     if tables:
         wanted = set(tables)
         chosen = [t for t in all_tables if t.label in wanted or t.name in wanted]
@@ -524,17 +669,35 @@ def verify(
             raise NotFound(f"no tenant table named {', '.join(sorted(missing))}")
     else:
         chosen = all_tables
+    absent = missing_tenants(conn, cfg, tenants)
+    if absent:
+        where = cfg.tenancy.root_table or "any tenant table"
+        names = ", ".join(absent)
+        raise NotFound(
+            f"tenant {names} does not exist in {where}"
+            if len(absent) == 1
+            else f"tenants {names} do not exist in {where}"
+        )
     results: list[CheckResult] = []
     for t in chosen:
         for tenant in tenants:
-            other = _other_tenant(tenant, tenants)
-            results += _verify_table(conn, cfg, t, tenant, other)
+            results += _verify_table(conn, cfg, t, tenant, _other_tenant(tenant, tenants, t))
     return VerifyReport(cfg.app_role, tuple(tenants), tuple(results))
 
 
-def _other_tenant(tenant: int, tenants: list[int]) -> int:
-    others = [t for t in tenants if t != tenant]
-    return others[0] if others else tenant + 1
+def _other_tenant(tenant: str, tenants: list[str], t: TenantTable) -> str:
+    """Another tenant to write into: one of ``tenants`` valid for the table, else a made-up
+    key of the table's type."""
+    kind = t.key_type
+    others = [x for x in tenants if x != tenant and parse_key(kind, x) is not None]
+    if others:
+        return others[0]
+    if kind in ("integer", "bigint"):
+        n = parse_key(kind, tenant)
+        return str(n + 1 if n is not None and n < 2**31 - 1 else 1)
+    if kind == "uuid":
+        return str(uuid.uuid5(uuid.NAMESPACE_OID, tenant))
+    return f"{tenant}-other"
 
 
 @contextlib.contextmanager
@@ -565,8 +728,17 @@ class _Probe:
     conn: Any
     cfg: RlsConfig
     table: TenantTable
-    tenant: int
-    other: int
+    tenant: str  # as the application sets it
+    other: str
+
+    @property
+    def key(self) -> Any:
+        """The tenant as a value of the tenant column's type (for comparisons)."""
+        return parse_key(self.table.key_type, self.tenant)
+
+    @property
+    def other_key(self) -> Any:
+        return parse_key(self.table.key_type, self.other)
 
     @property
     def ident(self) -> Any:
@@ -596,7 +768,7 @@ def _own_rows_only(p: _Probe) -> tuple[str, str]:
         sql.SQL("SELECT count(*) FILTER (WHERE {c} IS DISTINCT FROM %s), count(*) FROM {t}").format(
             c=p.col, t=p.ident
         ),
-        [p.tenant],
+        [p.key],
     ).fetchone()
     if foreign:
         return "LEAK", f"{foreign} row(s) of other tenants visible"
@@ -614,7 +786,7 @@ def _rejected(exc: Exception) -> bool:
     return "row-level security" in str(exc)
 
 
-def _insert_as(p: _Probe, target: int, unset: bool) -> tuple[str, str]:
+def _insert_as(p: _Probe, target: str, unset: bool) -> tuple[str, str]:
     """Copy one of the tenant's rows with the tenant column set to ``target``; with
     ``unset`` the copy is read with the tenant set, then inserted with the setting empty."""
     import psycopg
@@ -624,7 +796,7 @@ def _insert_as(p: _Probe, target: int, unset: bool) -> tuple[str, str]:
         sql.SQL("SELECT to_jsonb(r) FROM (SELECT * FROM {t} WHERE {c} = %s LIMIT 1) r").format(
             t=p.ident, c=p.col
         ),
-        [p.tenant],
+        [p.key],
     ).fetchone()
     if row is None:
         return "n/a", "tenant has no row to copy"
@@ -632,7 +804,8 @@ def _insert_as(p: _Probe, target: int, unset: bool) -> tuple[str, str]:
         p.run("SELECT set_config(%s, '', true)", [p.cfg.setting])
     insert = sql.SQL(
         "INSERT INTO {t} OVERRIDING SYSTEM VALUE "
-        "SELECT * FROM jsonb_populate_record(NULL::{t}, %s::jsonb || jsonb_build_object({n}, %s))"
+        "SELECT * FROM jsonb_populate_record("
+        "NULL::{t}, %s::jsonb || jsonb_build_object({n}, %s::text))"
     ).format(t=p.ident, n=sql.Literal(p.cfg.column))
     try:
         with p.conn.transaction():
@@ -654,7 +827,7 @@ def _update_to_other(p: _Probe) -> tuple[str, str]:
                 sql.SQL(
                     "UPDATE {t} SET {c} = %s WHERE ctid = ANY(ARRAY(SELECT ctid FROM {t} LIMIT 1))"
                 ).format(t=p.ident, c=p.col),
-                [p.other],
+                [p.other_key],
             ).rowcount
     except psycopg.errors.InsufficientPrivilege as exc:
         if _rejected(exc):
@@ -672,14 +845,14 @@ def _update_other_rows(p: _Probe) -> tuple[str, str]:
         sql.SQL("UPDATE {t} SET {c} = {c} WHERE {c} IS DISTINCT FROM %s").format(
             t=p.ident, c=p.col
         ),
-        [p.tenant],
+        [p.key],
     ).rowcount
     return ("LEAK" if n else "ok"), f"{n} row(s) of other tenants updated"
 
 
 def _checks(p: _Probe) -> tuple[tuple[str, str | None, Check], ...]:
     """(check, tenant setting, function) in CHECKS order."""
-    own = str(p.tenant)
+    own = p.tenant
     return (
         ("own_rows_only", own, _own_rows_only),
         ("unset_sees_none", None, _sees_none),
@@ -693,11 +866,14 @@ def _checks(p: _Probe) -> tuple[tuple[str, str | None, Check], ...]:
 
 
 def _verify_table(
-    conn: psycopg.Connection, cfg: RlsConfig, t: TenantTable, tenant: int, other: int
+    conn: psycopg.Connection, cfg: RlsConfig, t: TenantTable, tenant: str, other: str
 ) -> list[CheckResult]:
     import psycopg
 
     probe = _Probe(conn, cfg, t, tenant, other)
+    if probe.key is None:
+        detail = f"{tenant!r} is not a {t.key_type} key"
+        return [CheckResult(t.label, tenant, c, "n/a", detail) for c in CHECKS]
     out: list[CheckResult] = []
     for check, value, fn in _checks(probe):
         try:
