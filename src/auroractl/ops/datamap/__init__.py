@@ -42,6 +42,7 @@ TENANT_TYPES = {
     "character varying": "text",
 }
 IDENTIFYING = frozenset({"name", "email", "national_id"})
+REVIEW_BASIS = "REVIEW: no erasure its NOT NULL, UNIQUE or width allows; state the legal basis"
 HEADER = (
     "auroractl data map: which columns hold personal data, the data subjects, the tenant key,",
     "and how each personal column is erased. Proposed by `auroractl map propose` from the",
@@ -189,14 +190,18 @@ def propose_map(
     """The map the catalog suggests (pure: the catalog is read, and the rules its CHECKs
     reject are known)."""
     found = personal_columns(cat)
+    subjects = _subjects(cat, found)
     columns = []
     for (table, name), (cls, _why, of) in sorted(found.items()):
         col = cat.column(table, name)
         assert col is not None
         rules = classify.candidates(cls, col.facts)
         rule = next(r for r in rules if (table, name, r) not in rejected)
+        if rule.kind == "delete_row" and table not in {s.table for s in subjects}:
+            # Deleting a row that is not the subject's (a tenant's CNPJ) is not an erasure
+            # to propose: the DBA states why it is kept, or changes the schema.
+            rule = dm.Rule("keep", basis=REVIEW_BASIS)
         columns.append(dm.PersonalColumn(table, name, cls, rule, of))
-    subjects = _subjects(cat, found)
     refs = references_for(cat.foreign_keys, {s.table for s in subjects})
     m = dm.DataMap(_tenants(cat, setting_prefix), subjects, tuple(columns), refs)
     reasons = {k: v[1] for k, v in found.items()}
