@@ -6,6 +6,7 @@ map there); this feature reads the catalog (``catalog``) and classifies (``class
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -131,8 +132,8 @@ def _subjects(cat: Catalog, found: dict) -> tuple[dm.Subject, ...]:  # type: ign
     identifying = {t for (t, _), (cls, *_) in found.items() if cls in IDENTIFYING}
     candidates = {t for t in identifying if classify.table_is_people(t) and tables[t][0].table_key}
     if not candidates:  # no table named like people: the one with the most identifying data
-        counts = {t: sum(1 for (x, _), v in found.items() if x == t and v[0] in IDENTIFYING)
-                  for t in identifying if tables[t][0].table_key}  # fmt: skip
+        counts = Counter(t for (t, _), v in found.items() if v[0] in IDENTIFYING)
+        counts = Counter({t: n for t, n in counts.items() if tables[t][0].table_key})
         best = max(counts.values(), default=0)
         candidates = {t for t, n in counts.items() if n == best and n >= 2}
     # A table that references another candidate (accounts -> people) depends on it.
@@ -168,11 +169,13 @@ def _tenants(cat: Catalog, prefix: str) -> tuple[dm.TenantKey, ...]:
         kind = TENANT_TYPES.get(c.facts.type)
         if c.name in TENANT_COLUMNS and kind:
             groups.setdefault((c.name, kind), []).append(c.table)
+    single = [fk for fk in cat.foreign_keys if len(fk.columns) == 1]
     out = []
     for (column, kind), tables in sorted(groups.items()):
-        roots = [fk.references for fk in cat.foreign_keys
-                 if fk.columns == (column,) and fk.table in tables]  # fmt: skip
-        root = max(set(roots), key=roots.count) if roots else None
+        carriers = set(tables)
+        roots = Counter(fk.references for fk in single
+                        if fk.columns[0] == column and fk.table in carriers)  # fmt: skip
+        root = roots.most_common(1)[0][0] if roots else None
         carried = tuple(t for t in tables if t != root)
         out.append(dm.TenantKey(column, kind, f"{prefix}{column}", root, carried))
     return tuple(out)
@@ -191,13 +194,14 @@ def propose_map(
     reject are known)."""
     found = personal_columns(cat)
     subjects = _subjects(cat, found)
+    subject_tables = {s.table for s in subjects}
     columns = []
     for (table, name), (cls, _why, of) in sorted(found.items()):
         col = cat.column(table, name)
         assert col is not None
         rules = classify.candidates(cls, col.facts)
         rule = next(r for r in rules if (table, name, r) not in rejected)
-        if rule.kind == "delete_row" and table not in {s.table for s in subjects}:
+        if rule.kind == "delete_row" and table not in subject_tables:
             # Deleting a row that is not the subject's (a tenant's CNPJ) is not an erasure
             # to propose: the DBA states why it is kept, or changes the schema.
             rule = dm.Rule("keep", basis=REVIEW_BASIS)

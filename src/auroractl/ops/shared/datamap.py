@@ -8,6 +8,7 @@ and refuses when it is missing rather than assuming the demo schema.
 
 from __future__ import annotations
 
+import functools
 import json
 import tomllib
 from dataclasses import dataclass, field
@@ -110,13 +111,25 @@ class DataMap:
         return max(self.tenants, key=lambda t: len(t.tables), default=None)
 
     def tables(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c.table for c in self.columns))
+        return tuple(self._by_table)
 
     def columns_of(self, table: str) -> tuple[PersonalColumn, ...]:
-        return tuple(c for c in self.columns if c.table == table)
+        return self._by_table.get(table, ())
 
     def column(self, table: str, column: str) -> PersonalColumn | None:
-        return next((c for c in self.columns if (c.table, c.column) == (table, column)), None)
+        return self._index.get((table, column))
+
+    # Built once: a map of a large schema is looked up column by column.
+    @functools.cached_property
+    def _by_table(self) -> dict[str, tuple[PersonalColumn, ...]]:
+        out: dict[str, list[PersonalColumn]] = {}
+        for c in self.columns:
+            out.setdefault(c.table, []).append(c)
+        return {t: tuple(cols) for t, cols in out.items()}
+
+    @functools.cached_property
+    def _index(self) -> dict[tuple[str, str], PersonalColumn]:
+        return {(c.table, c.column): c for c in self.columns}
 
     def subject(self, table: str) -> Subject | None:
         return next((s for s in self.subjects if s.table == table), None)
