@@ -2,7 +2,8 @@
 -- classifying it and choosing its erasure rule need: one query for the whole database.
 WITH t AS (
     SELECT c.oid, n.nspname::text AS schema, c.relname::text AS name,
-           obj_description(c.oid, 'pg_class') AS comment
+           obj_description(c.oid, 'pg_class') AS comment,
+           has_table_privilege(c.oid, 'SELECT') AS readable
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
@@ -25,7 +26,7 @@ SELECT t.schema, t.name, a.attname::text, a.attnum::int,
        CASE WHEN a.atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND a.atttypmod > 4
             THEN a.atttypmod - 4 END,
        a.attnotnull, a.atthasdef,
-       ty.typcategory = 'S',
+       ty.typcategory = 'S' AND t.readable,  -- worth sampling (and we may read it)
        EXISTS (SELECT 1 FROM pg_index x
                 WHERE x.indrelid = t.oid AND x.indisunique AND x.indnkeyatts = 1
                   AND x.indkey[0] = a.attnum AND x.indpred IS NULL),

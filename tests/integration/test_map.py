@@ -246,3 +246,15 @@ def test_map_file_from_config_and_option(en_dsn, cli, tmp_path, monkeypatch):
     assert not Path("auroractl-map.toml").exists()
     assert cli("map", "show").exit_code == 0
     assert cli("map", "show", "--map", "nowhere.toml").exit_code == 3
+
+
+def test_a_table_the_role_may_not_read_is_classified_without_sampling(en_dsn, cluster):
+    from tests.conftest import superuser
+
+    dbname = psycopg.conninfo.conninfo_to_dict(en_dsn)["dbname"]
+    with superuser(cluster, dbname) as su:
+        su.execute("CREATE TABLE shop.hr_private (id int PRIMARY KEY, cpf text, contact text)")
+        su.execute("INSERT INTO shop.hr_private VALUES (1, '529.982.247-25', 'a@b.org')")
+    found = {(c.table, c.column) for c in _proposed(en_dsn).columns}
+    assert ("shop.hr_private", "cpf") in found  # by name; its values are not read
+    assert ("shop.hr_private", "contact") not in found

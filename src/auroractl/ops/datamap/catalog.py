@@ -23,7 +23,7 @@ class Column:
     table: str  # schema.table
     name: str
     facts: ColumnFacts
-    textual: bool  # string category: worth sampling
+    textual: bool  # string category, in a table this role may read: worth sampling
     encrypt_target: bool  # a ciphertext column kept by `encrypt backfill`'s trigger
     comment: str | None
     table_comment: str | None
