@@ -133,6 +133,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Webhooks from database events: outbox, subscriptions, dispatcher.",
     ),
     "graphql": ("graphql", "app", "GraphQL (PostGraphile) readiness checks."),
+    "map": (
+        "map",
+        "app",
+        "The data map: tenancy, data subjects, personal columns and erasure rules, "
+        "proposed from the catalog and checked for drift.",
+    ),
     "history": (
         "history",
         "history",

@@ -287,6 +287,9 @@ REPORTS: dict[str, Case] = {
     "graphql check": Case(("graphql", "check")),
     "history": Case(("history",), setup=(("partition", "create", "--year", "2031"),)),
     "config show": Case(("config", "show")),
+    "map propose": Case(("map", "propose")),
+    "map check": Case(("map", "check"), setup=(("map", "propose"),)),
+    "map show": Case(("map", "show"), setup=(("map", "propose"),)),
 }
 
 REPORTS_ELSEWHERE = {
