@@ -53,15 +53,7 @@ def check(
 ) -> Readiness:
     """Readiness of every table in ``schemas``; a table is a tenant table when it has
     ``tenant_column`` (``[rls] column``)."""
-    missing = [
-        r[0]
-        for r in conn.execute(templates.load("graphql/missing_schemas.sql"), {"schemas": schemas})
-    ]
-    if missing:
-        raise NotFound(
-            f"schema {', '.join(missing)} does not exist"
-            " (pass --schema with a schema of this database)"
-        )
+    _require_schemas(conn, schemas)
     role_exists = (
         conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role]).fetchone() is not None
     )
@@ -75,55 +67,67 @@ def check(
         },
     ).fetchall()
     tables, suggestions = [], []
-    for schema, name, has_pk, tenant, rls_on, rls_forced, privs, fks, exposed in rows:
-        label = f"{schema}.{name}"
-        rls = (
-            "n/a"
-            if not tenant
-            else (
-                "forced" if rls_on and rls_forced else "enabled (not forced)" if rls_on else "off"
-            )
-        )
-        blocking, warnings = [], []
-        if not has_pk:
-            blocking.append("no primary key: no stable node id, no update/delete mutations")
-            suggestions.append(
-                f"COMMENT ON TABLE {templates.ident((schema, name))} IS "
-                "E'@omit update,delete';  -- until it has a primary key"
-            )
-        if tenant and rls != "forced":
-            blocking.append(
-                f"tenant table with RLS {rls}: every tenant's rows are exposed "
-                "(auroractl rls enable)"
-            )
-        if fks:
-            warnings.append(
-                f"foreign keys without an index (relation fields seq-scan): {', '.join(fks)}"
-            )
-        if exposed:
-            warnings.append(f"personal data exposed: {', '.join(exposed)}")
-            suggestions += [
-                f"COMMENT ON COLUMN {templates.ident((schema, name))}."
-                f"{templates.ident(col)} IS E'@omit';"
-                for col in exposed
-            ]
-        if role_exists and not privs:
-            warnings.append(f"{app_role} has no privileges here: not exposed")
-        tables.append(
-            TableReadiness(
-                label,
-                has_pk,
-                tenant,
-                rls,
-                tuple(privs) if privs is not None else None,
-                tuple(fks),
-                tuple(exposed),
-                tuple(blocking),
-                tuple(warnings),
-            )
-        )
+    for row in rows:
+        table, suggested = _table(row, app_role, role_exists)
+        tables.append(table)
+        suggestions += suggested
     command = (
         f'npx postgraphile --connection "$DATABASE_URL" --schema {",".join(schemas)} '
         f"--default-role {app_role} --no-ignore-rbac --no-ignore-indexes --dynamic-json"
     )
     return Readiness(app_role, role_exists, tuple(tables), tuple(suggestions), command)
+
+
+def _require_schemas(conn: psycopg.Connection, schemas: list[str]) -> None:
+    query = templates.load("graphql/missing_schemas.sql")
+    missing = [r[0] for r in conn.execute(query, {"schemas": schemas})]
+    if missing:
+        raise NotFound(
+            f"schema {', '.join(missing)} does not exist"
+            " (pass --schema with a schema of this database)"
+        )
+
+
+def _table(row: tuple, app_role: str, role_exists: bool) -> tuple[TableReadiness, list[str]]:
+    """One table's readiness, and the COMMENT statements that would fix what can be."""
+    schema, name, has_pk, tenant, rls_on, rls_forced, privs, fks, exposed = row
+    rls = (
+        "n/a"
+        if not tenant
+        else ("forced" if rls_on and rls_forced else "enabled (not forced)" if rls_on else "off")
+    )
+    blocking, warnings, suggestions = [], [], []
+    if not has_pk:
+        blocking.append("no primary key: no stable node id, no update/delete mutations")
+        suggestions.append(
+            f"COMMENT ON TABLE {templates.ident((schema, name))} IS "
+            "E'@omit update,delete';  -- until it has a primary key"
+        )
+    if tenant and rls != "forced":
+        blocking.append(
+            f"tenant table with RLS {rls}: every tenant's rows are exposed (auroractl rls enable)"
+        )
+    if fks:
+        warnings.append(
+            f"foreign keys without an index (relation fields seq-scan): {', '.join(fks)}"
+        )
+    if exposed:
+        warnings.append(f"personal data exposed: {', '.join(exposed)}")
+        suggestions += [
+            f"COMMENT ON COLUMN {templates.ident((schema, name, col))} IS E'@omit';"
+            for col in exposed
+        ]
+    if role_exists and not privs:
+        warnings.append(f"{app_role} has no privileges here: not exposed")
+    table = TableReadiness(
+        f"{schema}.{name}",
+        has_pk,
+        tenant,
+        rls,
+        tuple(privs) if privs is not None else None,
+        tuple(fks),
+        tuple(exposed),
+        tuple(blocking),
+        tuple(warnings),
+    )
+    return table, suggestions
