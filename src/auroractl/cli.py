@@ -264,6 +264,7 @@ def root(
         dsn=dsn, profile=profile, lock_timeout=lock_timeout, statement_timeout=statement_timeout
     )
     output.set_quiet(quiet)
+    output.set_format("table")  # until the command's own --format is parsed
 
 
 def main() -> None:
