@@ -435,3 +435,38 @@ def test_forget_is_one_job_with_one_ledger_row(cli, planted, tmp_path):
     assert conn.execute(ledger).fetchall()[before:] == [
         ("lgpd forget", "job", "applied", doc["rows"])
     ]
+
+
+def _receipts(conn) -> int:
+    if conn.execute("SELECT to_regclass('auroractl.lgpd_requests')").fetchone()[0] is None:
+        return 0
+    return conn.execute("SELECT count(*) FROM auroractl.lgpd_requests").fetchone()[0]
+
+
+def test_forget_refuses_a_stale_map_and_changes_nothing(cli, dsn, conn):
+    """A personal column the map does not know would survive the erasure: refuse first."""
+    conn.execute("ALTER TABLE usuarios ADD COLUMN telefone_celular text")
+    conn.execute("UPDATE usuarios SET telefone_celular = '+55 11 98888-7777' WHERE id = 7")
+    row = "SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7"
+    before = conn.execute(row).fetchone()
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 3, result.stderr
+    assert "map is stale" in result.stderr and "telefone_celular" in result.stderr
+    assert "lgpd map --check" in result.stderr
+    assert (
+        conn.execute("SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7").fetchone() == before
+    )
+    assert _receipts(conn) == 0
+
+
+def test_forget_refuses_a_map_that_erases_nothing_of_the_subject(cli, dsn, conn, tmp_path):
+    """Only [lgpd] subject set, on a table none of whose columns are mapped: no "completed"
+    receipt for an erasure that changed nothing."""
+    conn.execute("CREATE TABLE pessoas (id serial PRIMARY KEY, apelido text)")
+    conn.execute("INSERT INTO pessoas (apelido) VALUES ('x')")
+    (tmp_path / "auroractl.toml").write_text('[lgpd]\nsubject = "pessoas"\n')
+    result = cli("lgpd", "forget", "1", "--yes")
+    assert result.exit_code == 3, result.stderr
+    assert "erases nothing of public.pessoas" in result.stderr
+    assert conn.execute("SELECT apelido FROM pessoas").fetchone()[0] == "x"
+    assert _receipts(conn) == 0

@@ -341,7 +341,15 @@ def resolve(conn: psycopg.Connection, cfg: LgpdConfig) -> ErasureMap:
 
 
 def require_mapped(em: ErasureMap) -> None:
-    """Erasure refuses to run while a table referencing the subject is not in the map."""
+    """Erasure refuses to run while a table referencing the subject is not in the map,
+    or when the map would change nothing of the subject's own row."""
+    subject = next(t for t in em.targets if t.role == "subject")
+    if not subject.scrub_columns:
+        raise Precondition(
+            f"the personal-data map erases nothing of {em.subject.label}: "
+            "an erasure would change nothing",
+            hint="map its personal columns in [lgpd.tables] (see auroractl lgpd map --check)",
+        )
     if em.unmapped:
         names = ", ".join(f"{t.label}.{t.key}" for t in em.unmapped)
         raise Precondition(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import AuroraCtlError, NotFound
+from auroractl.errors import AuroraCtlError, NotFound, Precondition
 from auroractl.ops.lgpd import (
     PH,
     ErasureMap,
@@ -466,6 +466,7 @@ def forget_job(
     """Forget ``raw_ids``, each subject its own transaction, failures counted (a request
     for one subject fails with that subject's error)."""
     require_mapped(em)
+    _require_current(conn, cfg)
     first = next((em.parse_id(r) for r in raw_ids if _valid(em, r)), 0)
     plan = describe(em, cfg, first, len(raw_ids), "lgpd forget")
 
@@ -479,6 +480,21 @@ def forget_job(
         return JobResult(done.rows, done, failed=done.failed)
 
     return Job(plan.command, plan.summary, plan, run, notes=notes, unit="subjects")
+
+
+def _require_current(conn: psycopg.Connection, cfg: LgpdConfig) -> None:
+    """A map that disagrees with the catalog (a personal column it misses, a rule a
+    constraint rejects) would erase too little or fail midway: refuse before any subject."""
+    from auroractl.ops.lgpd import map as lgpd_map
+
+    findings = lgpd_map.check(conn, cfg)
+    if findings:
+        f = findings[0]
+        raise Precondition(
+            f"the personal-data map is stale ({len(findings)} finding(s); first: "
+            f"{f.table}.{f.column}: {f.reason})",
+            hint="run: auroractl lgpd map --check, then fix [lgpd] in auroractl.toml",
+        )
 
 
 def _valid(em: ErasureMap, raw: str) -> bool:
