@@ -218,3 +218,18 @@ def test_enable_without_a_terminal_or_yes_refuses_and_changes_nothing(cli, dsn, 
     result = cli("audit", "enable", "usuarios")
     assert result.exit_code != 0 and "--yes" in result.stderr
     assert conn.execute("SELECT to_regclass('audit.audit_log')").fetchone()[0] is None
+
+
+def test_ciphertext_of_a_personal_column_is_redacted_too(cli, dsn, conn):
+    """`encrypt` writes telefone's ciphertext into telefone_encrypted: it never reaches the
+    audit log, before or after `encrypt finalize` drops the plaintext."""
+    conn.execute("ALTER TABLE usuarios ADD COLUMN telefone_encrypted bytea")
+    assert cli("audit", "enable", "--table", "usuarios", "--yes").exit_code == 0
+    uid = conn.execute("SELECT min(id) FROM usuarios").fetchone()[0]
+    conn.execute(
+        "UPDATE usuarios SET telefone_encrypted = '\\xdeadbeefcafe'::bytea WHERE id = %s", [uid]
+    )
+    (upd,) = [e for e in entries(conn) if e["row_pk"] == str(uid)]
+    assert upd["changed_columns"] == ["telefone_encrypted"]
+    assert upd["redacted_columns"] == ["telefone_encrypted"]
+    assert "deadbeef" not in json.dumps(upd)

@@ -470,3 +470,20 @@ def test_forget_refuses_a_map_that_erases_nothing_of_the_subject(cli, dsn, conn,
     assert "erases nothing of public.pessoas" in result.stderr
     assert conn.execute("SELECT apelido FROM pessoas").fetchone()[0] == "x"
     assert _receipts(conn) == 0
+
+
+def test_forget_erases_the_ciphertext_of_an_erased_column(cli, dsn, conn, monkeypatch):
+    """telefone (mapped "null") encrypted by `encrypt backfill` into telefone_encrypted:
+    forget erases the ciphertext too, or the value would be recoverable with the key."""
+    monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", "lgpd-test-key-0123456789abcdef")
+    done = cli("encrypt", "backfill", "--table", "usuarios", "--column", "telefone", "--yes")
+    assert done.exit_code == 0, done.stderr
+    others = "SELECT md5(string_agg(telefone_encrypted::text, ',' ORDER BY id)) FROM usuarios"
+    before = conn.execute(others + " WHERE id <> 7").fetchone()[0]
+    assert conn.execute("SELECT telefone_encrypted FROM usuarios WHERE id = 7").fetchone()[0]
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        conn.execute("SELECT telefone_encrypted FROM usuarios WHERE id = 7").fetchone()[0] is None
+    )
+    assert conn.execute(others + " WHERE id <> 7").fetchone()[0] == before

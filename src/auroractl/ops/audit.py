@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.catalog import SchemaNamed
-from auroractl.ops.shared.objects import AUDIT_LOG, PERSONAL_COLUMNS
+from auroractl.ops.shared.objects import AUDIT_LOG, PERSONAL_COLUMNS, personal_in
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -286,7 +286,7 @@ def _comment(t: AuditedTable, pii: list[str]) -> str:
 
 def trigger_steps(t: AuditedTable, cfg: AuditConfig) -> list[Step]:
     """(Re)create the three triggers of a table unless they carry the wanted tag."""
-    pii = [c for c in cfg.personal_columns if c in t.columns]
+    pii = personal_in(cfg.personal_columns, t.columns)
     want = _comment(t, pii)
     if all(t.triggers.get(name) == want for name in TRIGGERS):
         return []
@@ -425,7 +425,7 @@ def plan_prune(conn: psycopg.Connection, cfg: AuditConfig, today: dt.date | None
 def status(conn: psycopg.Connection, cfg: AuditConfig) -> AuditStatus:
     out = []
     for t in tables(conn):
-        pii = [c for c in cfg.personal_columns if c in t.columns]
+        pii = personal_in(cfg.personal_columns, t.columns)
         audited = all(name in t.triggers for name in TRIGGERS)
         current = audited and all(t.triggers[n] == _comment(t, pii) for n in TRIGGERS)
         out.append(TableAudit(t.label, audited, current, t.pk_columns, tuple(pii)))

@@ -292,7 +292,15 @@ class ErasureMap:
 
 
 def _present(info: TableInfo, rule: TableRule) -> tuple[Treatment, ...]:
-    return tuple(t for t in rule.columns if t.column in info.columns)
+    """The rule's treatments of columns the table has, plus "null" for the ciphertext twin
+    (`encrypt`) of every erased column that the rule does not treat itself."""
+    from auroractl.ops.shared.objects import ciphertext_twins
+
+    named = {t.column for t in rule.columns}
+    erased = [t.column for t in rule.columns if t.erases]
+    twins = [c for c in ciphertext_twins(erased, info.columns) if c not in named]
+    present = tuple(t for t in rule.columns if t.column in info.columns)
+    return present + tuple(Treatment(c, "null") for c in twins)
 
 
 def resolve(conn: psycopg.Connection, cfg: LgpdConfig) -> ErasureMap:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.ops.lgpd import PH, LgpdConfig, TableRule, resolve, table_info
+from auroractl.ops.shared.objects import CIPHERTEXT_SUFFIX
 
 if TYPE_CHECKING:
     import psycopg
@@ -108,7 +109,14 @@ def _mapped(cfg: LgpdConfig, table: str, column: str) -> bool:
     if cfg.held(table):
         return True
     rule = cfg.rule(table)
-    return rule is not None and (rule.delete or rule.treatment(column) is not None)
+    if rule is None:
+        return False
+    if rule.delete or rule.treatment(column) is not None:
+        return True
+    # the ciphertext twin of an erased column is erased with it (lgpd._present)
+    base = column.removesuffix(CIPHERTEXT_SUFFIX)
+    plain = rule.treatment(base) if base != column else None
+    return plain is not None and plain.erases
 
 
 def name_looks_personal(column: str) -> bool:
