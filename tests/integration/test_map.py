@@ -258,3 +258,20 @@ def test_a_table_the_role_may_not_read_is_classified_without_sampling(en_dsn, cl
     found = {(c.table, c.column) for c in _proposed(en_dsn).columns}
     assert ("shop.hr_private", "cpf") in found  # by name; its values are not read
     assert ("shop.hr_private", "contact") not in found
+
+
+def test_audit_redacts_what_the_data_map_names(en_dsn, cli):
+    """On a schema unlike the demo, audit takes its personal columns from the reviewed map
+    (first_name, last_name, ... of shop.people), not from the demo's Portuguese defaults."""
+    assert cli("map", "propose").exit_code == 0
+    result = cli("audit", "enable", "--table", "shop.people", "--yes")
+    assert result.exit_code == 0, result.stderr
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        pid = conn.execute("SELECT min(id) FROM shop.people").fetchone()[0]
+        conn.execute("UPDATE shop.people SET first_name = 'Zelda-canary' WHERE id = %s", [pid])
+        (entry,) = conn.execute(
+            "SELECT to_jsonb(a) FROM audit.audit_log a WHERE table_name = 'shop.people'"
+        ).fetchone()
+    assert "first_name" in entry["redacted_columns"]
+    assert "Zelda-canary" not in json.dumps(entry)
+    assert "last_update" in entry["new_values"]  # stamped by the trigger, not personal: logged

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auroractl import config, output
@@ -106,3 +107,13 @@ def apply_planned(
     printed."""
     with connect() as conn:
         output.result(apply(conn, planner(conn), dry_run, yes))
+
+
+def map_path(override: str | None = None) -> Path:
+    """Where this database's data map is: --map, else [map] file (relative to
+    auroractl.toml), else ./auroractl-map.toml."""
+    from auroractl.ops.shared import datamap
+
+    s = settings()
+    base = s.path.parent if s.path is not None else None
+    return datamap.path_for(s.section("map"), override, base)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -29,14 +28,6 @@ SampleOpt = Annotated[
 ]
 
 
-def _path(override: str | None) -> Path:
-    from auroractl.ops.shared import datamap
-
-    s = _context.settings()
-    base = s.path.parent if s.path is not None else None
-    return datamap.path_for(s.section("map"), override, base)
-
-
 @app.command()
 def propose(
     map_file: MapOpt = None,
@@ -58,7 +49,7 @@ def propose(
     """
     from auroractl.ops import datamap as ops
 
-    path = _path(map_file)
+    path = _context.map_path(map_file)
     ops.ensure_writable(path, dry_run=dry_run, force=force)
     with _context.connect() as conn:
         proposal = ops.propose(conn, sample_rows)
@@ -94,7 +85,7 @@ def check(
     from auroractl.ops.datamap.check import check as run_check
     from auroractl.ops.shared import datamap
 
-    m = datamap.require(_path(map_file))
+    m = datamap.require(_context.map_path(map_file))
     with _context.connect() as conn:
         report = run_check(conn, m, sample_rows)
     output.result(report, rows=list(report.findings), table=lambda: _check_table(report))
@@ -118,7 +109,7 @@ def show(map_file: MapOpt = None, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """
     from auroractl.ops.shared import datamap
 
-    m = datamap.require(_path(map_file))
+    m = datamap.require(_context.map_path(map_file))
     rows = [
         {"table": c.table, "column": c.column, "class": c.cls + (f" of {c.of}" if c.of else ""),
          "rule": c.rule.describe(), "subject": "yes" if m.subject(c.table) else ""}

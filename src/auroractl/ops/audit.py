@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
@@ -24,6 +25,8 @@ from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
+
+    from auroractl.ops.shared.datamap import DataMap
 
 SCHEMA = "audit"
 LOG = (SCHEMA, "audit_log")
@@ -38,6 +41,19 @@ DEFAULT_PERSONAL = PERSONAL_COLUMNS
 class AuditConfig:
     personal_columns: tuple[str, ...] = DEFAULT_PERSONAL
     retention_months: int = 24
+    # The data map's personal columns per table ("schema.table"); when given, it is the
+    # one source and ``personal_columns`` is not used.
+    by_table: Mapping[str, tuple[str, ...]] | None = None
+
+    def personal_of(self, table: str, columns: Sequence[str]) -> list[str]:
+        """A table's personal columns (and their ciphertext twins) that it has."""
+        names = self.personal_columns if self.by_table is None else self.by_table.get(table, ())
+        return personal_in(names, columns)
+
+    def with_map(self, m: DataMap) -> AuditConfig:
+        return replace(
+            self, by_table={t: tuple(c.column for c in m.columns_of(t)) for t in m.tables()}
+        )
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> AuditConfig:
@@ -286,7 +302,7 @@ def _comment(t: AuditedTable, pii: list[str]) -> str:
 
 def trigger_steps(t: AuditedTable, cfg: AuditConfig) -> list[Step]:
     """(Re)create the three triggers of a table unless they carry the wanted tag."""
-    pii = personal_in(cfg.personal_columns, t.columns)
+    pii = cfg.personal_of(t.label, t.columns)
     want = _comment(t, pii)
     if all(t.triggers.get(name) == want for name in TRIGGERS):
         return []
@@ -425,7 +441,7 @@ def plan_prune(conn: psycopg.Connection, cfg: AuditConfig, today: dt.date | None
 def status(conn: psycopg.Connection, cfg: AuditConfig) -> AuditStatus:
     out = []
     for t in tables(conn):
-        pii = personal_in(cfg.personal_columns, t.columns)
+        pii = cfg.personal_of(t.label, t.columns)
         audited = all(name in t.triggers for name in TRIGGERS)
         current = audited and all(t.triggers[n] == _comment(t, pii) for n in TRIGGERS)
         out.append(TableAudit(t.label, audited, current, t.pk_columns, tuple(pii)))
