@@ -275,3 +275,24 @@ def test_audit_redacts_what_the_data_map_names(en_dsn, cli):
     assert "first_name" in entry["redacted_columns"]
     assert "Zelda-canary" not in json.dumps(entry)
     assert "last_update" in entry["new_values"]  # stamped by the trigger, not personal: logged
+
+
+def test_webhook_payloads_leave_out_what_the_data_map_names(en_dsn, cli):
+    assert cli("map", "propose").exit_code == 0
+    assert cli("webhooks", "install", "--yes").exit_code == 0
+    sub = cli(
+        "webhooks", "subscribe", "new_person", "shop.people", "--on", "insert",
+        "--url", "https://hooks.example.com/people", "--yes",
+    )  # fmt: skip
+    assert sub.exit_code == 0, sub.stderr
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO shop.people (tenant_id, first_name, last_name, email)"
+            " SELECT tenant_id, 'Canary-first', 'Canary-last', 'canary@example.org'"
+            " FROM shop.people LIMIT 1"
+        )
+        (payload,) = conn.execute("SELECT payload FROM webhook_events").fetchone()
+    text = json.dumps(payload)
+    assert payload["row"]["id"] and "tenant_id" in payload["row"]
+    for canary in ("Canary-first", "Canary-last", "canary@example.org"):
+        assert canary not in text

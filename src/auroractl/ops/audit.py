@@ -51,9 +51,7 @@ class AuditConfig:
         return personal_in(names, columns)
 
     def with_map(self, m: DataMap) -> AuditConfig:
-        return replace(
-            self, by_table={t: tuple(c.column for c in m.columns_of(t)) for t in m.tables()}
-        )
+        return replace(self, by_table=m.personal_by_table())
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> AuditConfig:

@@ -16,14 +16,14 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops.shared.objects import PERSONAL_COLUMNS
+from auroractl.ops.shared.objects import CIPHERTEXT_SUFFIX, PERSONAL_COLUMNS
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
@@ -94,7 +94,10 @@ def plan_subscribe(
     secret_env: str | None,
     include_personal: bool,
     excluded: tuple[str, ...] = DEFAULT_EXCLUDED,
+    by_table: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Plan:
+    """``by_table``: the data map's personal columns per "schema.table"; when given it is
+    the one source and ``excluded`` is not used."""
     from auroractl.ops.shared.catalog import resolve
 
     require_installed(conn)
@@ -117,7 +120,9 @@ def plan_subscribe(
         "ON n.oid = c.relnamespace WHERE c.oid = %s",
         [oid],
     ).fetchone()
-    exclude = [] if include_personal else list(excluded)
+    personal = excluded if by_table is None else by_table.get(f"{schema}.{name}", ())
+    # ciphertext twins too (a name absent from the row is simply not in any payload)
+    exclude = [] if include_personal else [*personal, *(p + CIPHERTEXT_SUFFIX for p in personal)]
     params = {
         "event": event,
         "table": templates.ident((schema, name)),

@@ -116,6 +116,10 @@ class DataMap:
     def columns_of(self, table: str) -> tuple[PersonalColumn, ...]:
         return self._by_table.get(table, ())
 
+    def personal_by_table(self) -> dict[str, tuple[str, ...]]:
+        """Column names per "schema.table": what audit redacts and payloads leave out."""
+        return {t: tuple(c.column for c in cols) for t, cols in self._by_table.items()}
+
     def column(self, table: str, column: str) -> PersonalColumn | None:
         return self._index.get((table, column))
 
