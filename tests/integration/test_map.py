@@ -296,3 +296,13 @@ def test_webhook_payloads_leave_out_what_the_data_map_names(en_dsn, cli):
     assert payload["row"]["id"] and "tenant_id" in payload["row"]
     for canary in ("Canary-first", "Canary-last", "canary@example.org"):
         assert canary not in text
+
+
+def test_graphql_check_reports_the_personal_columns_the_data_map_names(en_dsn, cli):
+    assert cli("map", "propose").exit_code == 0
+    result = cli("graphql", "check", "--schema", "shop", "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr  # 1: blocking findings (no RLS here)
+    tables = {t["table"]: t for t in json.loads(result.stdout)["tables"]}
+    exposed = set(tables["shop.people"]["personal_exposed"])
+    assert {"first_name", "last_name", "email", "ssn"} <= exposed
+    assert "created_at" not in exposed

@@ -41,12 +41,25 @@ def check(
 
     s = _context.settings()
     rls = RlsConfig.from_section(s.section("rls"))
-    personal = tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
+    personal = _personal(s)
     with _context.connect() as conn:
         result = ops.check(conn, schema or ["public"], role or rls.app_role, rls.column, personal)
     output.result(result, rows=_rows(result), table=lambda: _table(result))
     if result.blocking:
         raise typer.Exit(1)
+
+
+def _personal(s) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The data map's personal columns as schema.table.column when there is a map, else
+    the column names of [webhooks] exclude_columns (every table)."""
+    from auroractl.ops import graphql as ops
+    from auroractl.ops.shared import datamap
+
+    path = _context.map_path()
+    if not path.is_file():
+        return tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
+    by_table = datamap.load(path).personal_by_table()
+    return tuple(f"{t}.{c}" for t, cols in by_table.items() for c in cols)
 
 
 def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]
