@@ -306,3 +306,16 @@ def test_graphql_check_reports_the_personal_columns_the_data_map_names(en_dsn, c
     exposed = set(tables["shop.people"]["personal_exposed"])
     assert {"first_name", "last_name", "email", "ssn"} <= exposed
     assert "created_at" not in exposed
+
+
+def test_rls_takes_the_tenant_key_from_the_data_map(en_dsn, cli):
+    """shop's main tenant key is a uuid tenant_id: rls enables and verifies on it without
+    any [rls] column / setting / type (the demo's empresa_id never comes into it)."""
+    assert cli("map", "propose").exit_code == 0
+    status = cli("rls", "status", "--format", "json")
+    assert status.exit_code in (0, 1), status.stderr  # 1: tenant tables not yet covered
+    assert "empresa_id" not in status.stdout and "tenant_id" in status.stdout
+    enabled = cli("rls", "enable", "--all", "--yes")
+    assert enabled.exit_code == 0, enabled.stderr
+    verified = cli("rls", "verify", "--sample", "2", "--format", "json")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr

@@ -13,6 +13,7 @@ from auroractl import config, output
 if TYPE_CHECKING:
     import psycopg
 
+    from auroractl.ops.shared.datamap import DataMap
     from auroractl.plan import Change, Outcome
     from auroractl.runner import Options
 
@@ -117,3 +118,11 @@ def map_path(override: str | None = None) -> Path:
     s = settings()
     base = s.path.parent if s.path is not None else None
     return datamap.path_for(s.section("map"), override, base)
+
+
+def data_map() -> DataMap | None:
+    """This database's reviewed data map, or None when it has none (yet)."""
+    from auroractl.ops.shared import datamap
+
+    path = map_path()
+    return datamap.load(path) if path.is_file() else None

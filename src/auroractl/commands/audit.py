@@ -16,16 +16,15 @@ app = opt.group("Audit trail: who changed which row, when (personal data never c
 def _config():  # type: ignore[no-untyped-def]
     """[audit], with the personal columns of the data map when the database has one."""
     from auroractl.ops.audit import AuditConfig
-    from auroractl.ops.shared import datamap
 
     section = _context.settings().section("audit")
     cfg = AuditConfig.from_section(section)
-    path = _context.map_path()
-    if not path.is_file():
+    m = _context.data_map()
+    if m is None:
         return cfg
     if "personal_columns" in section:
-        output.warn(f"[audit] personal_columns is not used: the data map {path} names them")
-    return cfg.with_map(datamap.load(path))
+        output.warn(f"[audit] personal_columns is not used: the data map {m.path} names them")
+    return cfg.with_map(m)
 
 
 @app.command()

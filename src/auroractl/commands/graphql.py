@@ -40,7 +40,7 @@ def check(
     from auroractl.ops.rls import RlsConfig
 
     s = _context.settings()
-    rls = RlsConfig.from_section(s.section("rls"))
+    rls = RlsConfig.from_section(s.section("rls")).with_map(_context.data_map())
     personal = _personal(s)
     with _context.connect() as conn:
         result = ops.check(conn, schema or ["public"], role or rls.app_role, rls.column, personal)
@@ -53,13 +53,11 @@ def _personal(s) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     """The data map's personal columns as schema.table.column when there is a map, else
     the column names of [webhooks] exclude_columns (every table)."""
     from auroractl.ops import graphql as ops
-    from auroractl.ops.shared import datamap
 
-    path = _context.map_path()
-    if not path.is_file():
+    m = _context.data_map()
+    if m is None:
         return tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
-    by_table = datamap.load(path).personal_by_table()
-    return tuple(f"{t}.{c}" for t, cols in by_table.items() for c in cols)
+    return tuple(f"{t}.{c}" for t, cols in m.personal_by_table().items() for c in cols)
 
 
 def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]

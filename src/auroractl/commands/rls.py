@@ -20,7 +20,7 @@ app = opt.group("Tenant isolation with row level security (enable, status, verif
 def _config():  # type: ignore[no-untyped-def]
     from auroractl.ops.rls import RlsConfig
 
-    return RlsConfig.from_section(_context.settings().section("rls"))
+    return RlsConfig.from_section(_context.settings().section("rls")).with_map(_context.data_map())
 
 
 def _change(

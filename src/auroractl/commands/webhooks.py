@@ -70,7 +70,8 @@ def subscribe(
     excluded = tuple(
         _context.settings().section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED)
     )
-    by_table = _map_personal()
+    m = _context.data_map()
+    by_table = m.personal_by_table() if m is not None else None
     ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
     with _context.connect() as conn:
         plan = ops.plan_subscribe(
@@ -85,16 +86,6 @@ def subscribe(
             by_table,
         )
         output.result(_context.apply(conn, plan, dry_run, yes))
-
-
-def _map_personal():  # type: ignore[no-untyped-def]
-    """The data map's personal columns per table, when the database has a map."""
-    from auroractl.ops.shared import datamap
-
-    path = _context.map_path()
-    if not path.is_file():
-        return None
-    return datamap.load(path).personal_by_table()
 
 
 @app.command()

@@ -15,7 +15,7 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
@@ -26,6 +26,8 @@ from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
+
+    from auroractl.ops.shared.datamap import DataMap
 
 TENANT_POLICY = "auroractl_tenant_isolation"
 POLICY_VERSION = "auroractl rls v2"
@@ -66,6 +68,14 @@ class RlsConfig:
     @property
     def setting(self) -> str:
         return self.tenancy.setting
+
+    def with_map(self, m: DataMap | None) -> RlsConfig:
+        """The tenant key as the data map declares it (column, setting, type, root), when
+        the database has a map with one; [rls] keeps only the application role."""
+        key = m.tenant if m is not None else None
+        if key is None:
+            return self
+        return replace(self, tenancy=Tenancy(key.column, key.setting, key.type, key.root))
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> RlsConfig:
