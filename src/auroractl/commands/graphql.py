@@ -40,8 +40,9 @@ def check(
     from auroractl.ops.rls import RlsConfig
 
     s = _context.settings()
-    rls = RlsConfig.from_section(s.section("rls")).with_map(_context.data_map())
-    personal = _personal(s)
+    m = _context.data_map()
+    rls = RlsConfig.from_section(s.section("rls")).with_map(m)
+    personal = _personal(s, m)
     with _context.connect() as conn:
         result = ops.check(conn, schema or ["public"], role or rls.app_role, rls.column, personal)
     output.result(result, rows=_rows(result), table=lambda: _table(result))
@@ -49,12 +50,11 @@ def check(
         raise typer.Exit(1)
 
 
-def _personal(s) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _personal(s, m) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
     """The data map's personal columns as schema.table.column when there is a map, else
     the column names of [webhooks] exclude_columns (every table)."""
     from auroractl.ops import graphql as ops
 
-    m = _context.data_map()
     if m is None:
         return tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
     return tuple(f"{t}.{c}" for t, cols in m.personal_by_table().items() for c in cols)

@@ -466,7 +466,7 @@ def forget_job(
     """Forget ``raw_ids``, each subject its own transaction, failures counted (a request
     for one subject fails with that subject's error)."""
     require_mapped(em)
-    _require_current(conn, cfg)
+    _require_current(conn, cfg, em)
     first = next((em.parse_id(r) for r in raw_ids if _valid(em, r)), 0)
     plan = describe(em, cfg, first, len(raw_ids), "lgpd forget")
 
@@ -482,12 +482,12 @@ def forget_job(
     return Job(plan.command, plan.summary, plan, run, notes=notes, unit="subjects")
 
 
-def _require_current(conn: psycopg.Connection, cfg: LgpdConfig) -> None:
+def _require_current(conn: psycopg.Connection, cfg: LgpdConfig, em: ErasureMap) -> None:
     """A map that disagrees with the catalog (a personal column it misses, a rule a
     constraint rejects) would erase too little or fail midway: refuse before any subject."""
     from auroractl.ops.lgpd import map as lgpd_map
 
-    findings = lgpd_map.check(conn, cfg)
+    findings = lgpd_map.check(conn, cfg, em)
     if findings:
         f = findings[0]
         raise Precondition(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auroractl import templates
-from auroractl.ops.lgpd import PH, LgpdConfig, TableRule, resolve, table_info
+from auroractl.ops.lgpd import PH, ErasureMap, LgpdConfig, TableRule, resolve, table_info
 from auroractl.ops.shared.objects import CIPHERTEXT_SUFFIX
 
 if TYPE_CHECKING:
@@ -133,9 +133,10 @@ def value_matches(values: list[str]) -> dict[str, int]:
     return out
 
 
-def check(conn: psycopg.Connection, cfg: LgpdConfig) -> list[Finding]:
-    """Columns that look personal but are not in the map, and map entries that cannot work."""
-    em = resolve(conn, cfg)
+def check(conn: psycopg.Connection, cfg: LgpdConfig, em: ErasureMap | None = None) -> list[Finding]:
+    """Columns that look personal but are not in the map, and map entries that cannot work
+    (``em``: the map already resolved from the catalog, to avoid reading it again)."""
+    em = em or resolve(conn, cfg)
     findings: list[Finding] = []
     for t in em.targets:
         if t.action == "unmapped":
