@@ -53,3 +53,34 @@ def en_dsn(
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def write_map(conninfo: str, default_subject: str | None = None) -> Path:
+    """Propose the data map of ``conninfo``'s database as ``map propose`` does and write it
+    to ./auroractl-map.toml (each test runs in its own directory): the reviewed map a DBA
+    would keep. ``default_subject`` marks the subject `lgpd forget ID` means."""
+    from dataclasses import replace
+
+    from auroractl.ops import datamap as ops
+    from auroractl.ops.shared import datamap as dm
+
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        m = ops.propose(conn).map
+    if default_subject is not None:
+        subjects = tuple(replace(s, default=s.table == default_subject) for s in m.subjects)
+        m = replace(m, subjects=subjects)
+    path = Path(dm.DEFAULT_FILE)
+    path.write_text(dm.dumps(m), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def demo_map(dsn: str) -> Path:
+    """The demo database's data map, proposed from its catalog, usuarios the default subject."""
+    return write_map(dsn, "public.usuarios")
+
+
+@pytest.fixture
+def en_map(en_dsn: str) -> Path:
+    """The English schema's data map, proposed from its catalog, shop.people the default."""
+    return write_map(en_dsn, "shop.people")

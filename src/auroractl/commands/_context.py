@@ -126,3 +126,11 @@ def data_map() -> DataMap | None:
 
     path = map_path()
     return datamap.load(path) if path.is_file() else None
+
+
+def require_data_map() -> DataMap:
+    """This database's data map; Precondition naming ``auroractl map propose`` when it
+    has none (a command never falls back to the demo schema's names)."""
+    from auroractl.ops.shared import datamap
+
+    return datamap.require(map_path())

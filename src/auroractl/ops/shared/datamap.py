@@ -52,6 +52,7 @@ class TenantKey:
 class Subject:
     table: str  # schema.table
     key: tuple[str, ...]  # the columns that identify one subject (its primary key)
+    default: bool = False  # the subject `lgpd forget ID` means when no --subject is given
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,13 @@ class DataMap:
     def subject(self, table: str) -> Subject | None:
         return next((s for s in self.subjects if s.table == table), None)
 
+    def default_subject(self) -> Subject | None:
+        """The subject marked ``default = true``, else the only one, else None."""
+        marked = [s for s in self.subjects if s.default]
+        if marked:
+            return marked[0]
+        return self.subjects[0] if len(self.subjects) == 1 else None
+
     def references_of(self, subject: str) -> tuple[Reference, ...]:
         return tuple(r for r in self.references if r.subject == subject)
 
@@ -212,6 +220,8 @@ def parse(data: dict[str, Any], where: str = DEFAULT_FILE) -> DataMap:
     np_cols = np.get("columns", []) if isinstance(np, dict) else None
     if not isinstance(np_cols, list) or not all(isinstance(x, str) for x in np_cols):
         raise bad("not_personal.columns", 'must be a list of "schema.table.column" strings')
+    if sum(s.default for s in subjects) > 1:
+        raise bad("subject", "only one [[subject]] may be default = true")
     names = {s.table for s in subjects}
     for r in references:
         if r.subject not in names:
@@ -274,7 +284,10 @@ def _tenant(t: dict[str, Any], where: str, bad) -> TenantKey:  # type: ignore[no
 
 def _subject(s: dict[str, Any], where: str, bad) -> Subject:  # type: ignore[no-untyped-def]
     table = _table(str(_str(s, "table", where, bad)), f"{where}.table", bad)
-    return Subject(table, _names(s, "key", where, bad))
+    default = s.get("default", False)
+    if not isinstance(default, bool):
+        raise bad(f"{where}.default", "must be true or false")
+    return Subject(table, _names(s, "key", where, bad), default)
 
 
 def _reference(r: dict[str, Any], where: str, bad) -> Reference:  # type: ignore[no-untyped-def]
@@ -359,7 +372,8 @@ def dumps(m: DataMap, header: tuple[str, ...] = ()) -> str:
         out += [f"root = {_q(t.root)}"] if t.root else []
         out += [f"tables = {_qlist(t.tables)}", ""]
     for s in m.subjects:
-        out += ["[[subject]]", f"table = {_q(s.table)}", f"key = {_qlist(s.key)}", ""]
+        out += ["[[subject]]", f"table = {_q(s.table)}", f"key = {_qlist(s.key)}"]
+        out += ["default = true", ""] if s.default else [""]
     for r in m.references:
         out += ["[[reference]]", f"subject = {_q(r.subject)}", f"direction = {_q(r.direction)}"]
         out += [f"table = {_q(r.table)}", f"columns = {_qlist(r.columns)}"]
