@@ -32,11 +32,13 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import throwaway_cluster
 from auroractl import runner
-from auroractl.ops import audit, lgpd
+from auroractl.ops import audit, datamap, lgpd
 from auroractl.ops import sandbox as sandbox_ops
 from auroractl.ops.lgpd import forget as lgpd_forget
+from auroractl.ops.shared import datamap as dm
 from auroractl.ops.shared import state
 
+MAP = os.path.join(tempfile.gettempdir(), "auroractl-bench-lgpd-map.toml")
 FILL = """
 INSERT INTO audit.audit_log (changed_at, table_name, operation, row_pk, changed_columns,
                              old_values, new_values)
@@ -79,18 +81,19 @@ def setup(conn: psycopg.Connection, audit_rows: int) -> int:
     conn.execute("ANALYZE audit.audit_log")
     conn.execute("ANALYZE usuarios")
     conn.execute("ANALYZE ai_preferences")
+    datamap.write(datamap.propose(conn), Path(MAP), dry_run=False, force=True)
     return users
 
 
 def forget_latencies(conn: psycopg.Connection, ids: list[int]) -> list[float]:
-    cfg = lgpd.LgpdConfig()
-    em = lgpd.resolve(conn, cfg)
+    m = dm.load(Path(MAP))
+    em = lgpd.resolve(conn, m, m.subject("public.usuarios"))
     state.ensure(conn)
     who = lgpd_forget.operator(conn)
     out = []
     for sid in ids:
         t0 = time.perf_counter()
-        receipt = lgpd_forget.forget_one(conn, em, cfg, sid, who)
+        receipt = lgpd_forget.forget_one(conn, em, sid, who)
         out.append(time.perf_counter() - t0)
         assert receipt.status == "completed", receipt
     return out
@@ -130,6 +133,9 @@ def main() -> None:
             first = 3 * base
             ids.write_text("\n".join(str(i) for i in range(first, first + args.ids)) + "\n")
             env = {**os.environ, "AURORACTL_DSN": c.conninfo("bench")}
+            (Path(tmp) / "auroractl.toml").write_text(
+                f'[lgpd]\nsubject = "public.usuarios"\n[map]\nfile = "{Path(MAP).resolve()}"\n'
+            )
             env.pop("AURORACTL_CONFIG", None)
             t1 = time.perf_counter()
             one = subprocess.run(

@@ -9,23 +9,48 @@ survive, while other subjects' rows and the rows under legal hold stay as they w
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
+from auroractl.ops.shared import datamap as dm
 from tests.conftest import superuser
+from tests.integration.conftest import write_map
+from tests.integration.search import checksum
+from tests.integration.search import survivors as _survivors
 
 KEY = "lgpd-test-key-0123456789abcdef"
-CONFIG = """
-[lgpd]
-retain = ["contratos"]
-domain = "anon.example"
+# The DBA's review of the proposed map: what the catalog cannot tell.
+REVIEWED = {
+    "public.ai_preferences": {"preferencias": ("free_text", dm.Rule("delete_row"))},
+    "public.enderecos_entrega": {
+        "destinatario": ("name", dm.Rule("fixed", "(removido)")),
+        "logradouro": ("address", dm.Rule("null")),
+        "cep": ("address", dm.Rule("null")),
+    },
+}
 
-[lgpd.tables]
-enderecos_entrega = { destinatario = "fixed:(removido)", logradouro = "null", cep = "null" }
-"""
+
+def review(path: Path, edits: dict = REVIEWED) -> None:
+    """Apply ``edits`` ({table: {column: (class, rule)}}) to the map at ``path``."""
+    m = dm.load(path)
+    named = {(t, c) for t, cols in edits.items() for c in cols}
+    kept = [c for c in m.columns if (c.table, c.column) not in named]
+    added = [dm.PersonalColumn(t, c, cls, rule)
+             for t, cols in edits.items() for c, (cls, rule) in cols.items()]  # fmt: skip
+    path.write_text(dm.dumps(replace(m, columns=(*kept, *added))))
+
+
+def reviewed_map(dsn: str) -> Path:
+    """The proposed map with the review of the tables this database has."""
+    path = write_map(dsn, "public.usuarios")
+    with psycopg.connect(dsn) as c:
+        here = {t: e for t, e in REVIEWED.items()
+                if c.execute("SELECT to_regclass(%s)", [t]).fetchone()[0]}  # fmt: skip
+    review(path, here)
+    return path
 
 
 def canaries(n: int) -> dict[str, str]:
@@ -37,39 +62,8 @@ def canaries(n: int) -> dict[str, str]:
     }
 
 
-def checksum(conn: psycopg.Connection, query: str, params: list | None = None) -> str:
-    return conn.execute(
-        f"SELECT md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ({query}) x",
-        params,
-    ).fetchone()[0]
-
-
 def survivors(su: psycopg.Connection, needles: list[str]) -> list[str]:
-    """Every text/jsonb/bytea column of every table that still holds one of ``needles``."""
-    cols = su.execute(
-        "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, NULL) "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-        "JOIN pg_type t ON t.oid = a.atttypid "
-        "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema', "
-        "'pg_toast') AND (t.typcategory = 'S' OR t.typname IN ('json', 'jsonb', 'bytea'))"
-    ).fetchall()
-    found = []
-    for schema, table, column, typ in cols:
-        col = sql.Identifier(column)
-        if typ == "bytea" and column.endswith("_encrypted"):
-            expr = sql.SQL("pgp_sym_decrypt({}, {})").format(col, sql.Literal(KEY))
-        elif typ == "bytea":
-            expr = sql.SQL("encode({}, 'escape')").format(col)
-        else:
-            expr = sql.SQL("{}::text").format(col)
-        for needle in needles:
-            q = sql.SQL("SELECT count(*) FROM {} WHERE strpos({}, {}) > 0").format(
-                sql.Identifier(schema, table), expr, sql.Literal(needle)
-            )
-            if su.execute(q).fetchone()[0]:
-                found.append(f"{schema}.{table}.{column}: {needle}")
-    return found
+    return _survivors(su, needles, KEY)
 
 
 def plant(conn: psycopg.Connection, uid: int, n: int) -> None:
@@ -108,7 +102,6 @@ OTHER = 10
 @pytest.fixture
 def planted(cli, dsn, conn, monkeypatch, cluster, dbname):
     monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", KEY)
-    Path("auroractl.toml").write_text(CONFIG)
     conn.execute("ALTER TABLE contratos ADD COLUMN usuario_id integer REFERENCES usuarios (id)")
     conn.execute(
         "CREATE TABLE enderecos_entrega (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
@@ -116,6 +109,12 @@ def planted(cli, dsn, conn, monkeypatch, cluster, dbname):
         "logradouro text, cep text)"
     )
     conn.execute("CREATE INDEX ON enderecos_entrega (usuario_id)")
+    # Audit starts before the review maps telefone: its older entries hold the values,
+    # which forget must scrub.
+    path = reviewed_map(dsn)
+    m = dm.load(path)
+    early = tuple(c for c in m.columns if (c.table, c.column) != ("public.usuarios", "telefone"))
+    path.write_text(dm.dumps(replace(m, columns=early)))
     for args in (
         (
             "audit",
@@ -162,8 +161,10 @@ def planted(cli, dsn, conn, monkeypatch, cluster, dbname):
         assert result.exit_code == 0, (args, result.stderr)
     for n, uid in enumerate((*SUBJECTS, OTHER)):
         plant(conn, uid, n)
-    result = cli("encrypt", "backfill", "--yes")
+    args = ("--table", "usuarios", "--column", "documento_identidade", "--yes")
+    result = cli("encrypt", "backfill", *args)
     assert result.exit_code == 0, result.stderr
+    reviewed_map(dsn)  # the new ciphertext column: the DBA re-proposes and reviews
     assert (
         conn.execute(
             "SELECT count(*) FROM webhook_events WHERE payload::text LIKE '%%Canarywick0%%'"
@@ -172,7 +173,7 @@ def planted(cli, dsn, conn, monkeypatch, cluster, dbname):
     )
     assert (
         conn.execute(
-            "SELECT count(*) FROM audit.audit_log WHERE old_values::text LIKE '%%Canarywick0%%'"
+            "SELECT count(*) FROM audit.audit_log WHERE new_values::text LIKE '%%98765-4320%%'"
         ).fetchone()[0]
         > 0
     )
@@ -191,12 +192,7 @@ def others_checksums(conn: psycopg.Connection, forgotten: list[int]) -> dict[str
         "enderecos": checksum(
             conn, "SELECT e.* FROM enderecos_entrega e WHERE usuario_id <> ALL(%s)", [ids]
         ),
-        # held rows: everything but the link column stays as it was
-        "contratos": checksum(
-            conn,
-            "SELECT id, empresa_id, aluno_id, numero, data_inicio, data_fim, valor_total, "
-            "status, criado_em FROM contratos",
-        ),
+        "contratos": checksum(conn, "SELECT c.* FROM contratos c"),  # no personal column
         "audit_other": checksum(
             conn,
             "SELECT a.* FROM audit.audit_log a WHERE table_name = 'public.usuarios' "
@@ -223,7 +219,8 @@ def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
     [counts] = plan["notes"]  # what the statements would change, per subject
     assert counts.startswith("public.usuarios 7: ") and "public.usuarios anonymised 1" in counts
     assert "public.ai_preferences deleted 1" in counts
-    assert "public.contratos unlinked (legal hold) 1" in counts
+    assert "public.enderecos_entrega anonymised 1" in counts
+    assert "public.contratos" not in counts  # no personal column: its rows stay
     assert "audit.audit_log scrubbed" in counts
     assert survivors(su, list(canaries(0).values()))  # dry run changed nothing
 
@@ -234,9 +231,10 @@ def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
     assert doc["status"] == "applied"
     assert doc["rows"] == sum(e["rows"] for e in receipt["tables"].values()) > 0
     assert receipt["status"] == "completed"
-    assert receipt["legal_holds"] == [
-        {"table": "public.contratos", "rows": 1, "action": "link cut, row kept"}
-    ]
+    assert receipt["tables"]["public.usuarios"]["columns"] == sorted(
+        ["nome", "email", "telefone", "documento_identidade", "documento_identidade_encrypted",
+         "endereco", "foto_perfil"]
+    )  # fmt: skip
     assert survivors(su, [*canaries(0).values(), "Rua Canario 0"]) == []
     # the others are still there, unchanged
     assert set(survivors(su, list(canaries(3).values()))) >= {
@@ -248,7 +246,7 @@ def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
         "SELECT nome, email, telefone, documento_identidade, documento_identidade_encrypted, "
         "endereco FROM usuarios WHERE id = 7"
     ).fetchone()
-    assert row == ("anonimo_7", "anonimo_7@anon.example", None, None, None, None)
+    assert row == ("erased-7", "erased-7@erased.invalid", None, None, None, None)
     assert (
         conn.execute("SELECT count(*) FROM ai_preferences WHERE usuario_id = 7").fetchone()[0] == 0
     )
@@ -256,14 +254,14 @@ def test_forget_leaves_no_canary_and_touches_nothing_else(cli, planted):
         "SELECT destinatario, logradouro, cep FROM enderecos_entrega WHERE usuario_id = 7"
     ).fetchone() == ("(removido)", None, None)
     held = conn.execute("SELECT usuario_id FROM contratos WHERE numero = 'HOLD-7'").fetchall()
-    assert held == [(None,)]
+    assert held == [(7,)]  # the contract stays, linked to the anonymised subject
     # the receipt holds no personal data and names what was done
     stored = conn.execute(
         "SELECT to_jsonb(r)::text FROM auroractl.lgpd_requests r WHERE request_id = %s::uuid",
         [receipt["request_id"]],
     ).fetchone()[0]
     assert "Canarywick" not in stored and '"subject_id": "7"' in stored
-    assert "completed" in stored and "public.contratos" in stored
+    assert "completed" in stored and "public.enderecos_entrega" in stored
 
     # idempotent: again succeeds, says so, writes nothing
     n = conn.execute("SELECT count(*) FROM auroractl.lgpd_requests").fetchone()[0]
@@ -364,38 +362,42 @@ def test_requests_flags_overdue(cli, planted):
 
 
 def test_unmapped_reference_is_refused_and_flagged(cli, dsn, conn):
+    reviewed_map(dsn)
     conn.execute(
         "CREATE TABLE notas_fiscais (id serial PRIMARY KEY, "
         "usuario_id integer REFERENCES usuarios (id), cpf_tomador text)"
     )
     result = cli("lgpd", "forget", "7", "--yes")
     assert result.exit_code == 3
-    assert "public.notas_fiscais.usuario_id" in result.stderr
-    check = cli("lgpd", "map", "--check", "--format", "json")
-    assert check.exit_code == 1
-    found = {(f["table"], f["column"]) for f in json.loads(check.stdout)}
-    assert ("public.notas_fiscais", "usuario_id") in found
-    assert ("public.notas_fiscais", "cpf_tomador") in found
+    assert "map" in result.stderr and "stale" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2, result.stderr  # error + hint
+    check = cli("lgpd", "map", "--check")
+    assert check.exit_code == 1 and "notas_fiscais" in check.stderr
+    found = json.loads(cli("map", "check", "--format", "json").stdout)["findings"]
+    assert {(f["kind"], f["table"]) for f in found} >= {
+        ("unmapped_reference", "public.notas_fiscais"),
+        ("unmapped_column", "public.notas_fiscais"),
+    }
 
 
-def test_map_and_check(cli, dsn, conn):
+def test_map_shows_the_erasure_plan(cli, dsn, conn):
+    assert cli("lgpd", "map").exit_code == 3  # no data map yet: refused, naming the fix
+    assert "auroractl map propose" in cli("lgpd", "map").stderr
+    reviewed_map(dsn)
     result = cli("lgpd", "map", "--format", "json")
     assert result.exit_code == 0, result.stderr
     entries = {(e["table"], e["column"]): e for e in json.loads(result.stdout)}
     assert entries[("public.usuarios", "email")]["treatment"].startswith("pseudonym")
-    assert entries[("public.ai_preferences", "*")]["role"] == "reference"
+    assert entries[("public.ai_preferences", "*")]["role"] == "in"
+    assert entries[("public.ai_preferences", "*")]["treatment"] == "delete the rows"
+    assert not any(t == "public.empresas" for t, _ in entries)  # a tenant root: never erased
     clean = cli("lgpd", "map", "--check")
     assert clean.exit_code == 0, clean.stdout + clean.stderr
-    # values that look personal in a column whose name does not
-    conn.execute("CREATE TABLE leads (id serial PRIMARY KEY, contato text, origem text)")
-    conn.execute(
-        "INSERT INTO leads (contato, origem) SELECT 'pessoa' || g || '@example.com', 'site' "
-        "FROM generate_series(1, 30) g"
-    )
-    flagged = cli("lgpd", "map", "--check", "--format", "json")
-    assert flagged.exit_code == 1
-    found = {(f["table"], f["column"]) for f in json.loads(flagged.stdout)}
-    assert found == {("public.leads", "contato")}
+    other = cli("lgpd", "map", "--subject", "alunos", "--format", "json")
+    assert other.exit_code == 0, other.stderr
+    assert {e["table"] for e in json.loads(other.stdout)} >= {"public.alunos"}
+    nosuch = cli("lgpd", "map", "--subject", "contratos")
+    assert nosuch.exit_code == 2 and "not a data subject" in nosuch.stderr
 
 
 def test_forget_sees_every_row_under_forced_rls(cli, planted):
@@ -445,39 +447,75 @@ def _receipts(conn) -> int:
 
 def test_forget_refuses_a_stale_map_and_changes_nothing(cli, dsn, conn):
     """A personal column the map does not know would survive the erasure: refuse first."""
+    reviewed_map(dsn)
     conn.execute("ALTER TABLE usuarios ADD COLUMN telefone_celular text")
     conn.execute("UPDATE usuarios SET telefone_celular = '+55 11 98888-7777' WHERE id = 7")
     row = "SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7"
     before = conn.execute(row).fetchone()
-    result = cli("lgpd", "forget", "7", "--yes")
-    assert result.exit_code == 3, result.stderr
-    assert "map is stale" in result.stderr and "telefone_celular" in result.stderr
-    assert "lgpd map --check" in result.stderr
-    assert (
-        conn.execute("SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7").fetchone() == before
-    )
+    for args in (("forget", "7", "--yes"), ("forget", "7", "--dry-run"), ("export", "7")):
+        result = cli("lgpd", *args)
+        assert result.exit_code == 3, result.stderr
+        assert "map" in result.stderr and "is stale" in result.stderr
+        assert "telefone_celular" in result.stderr and "auroractl map check" in result.stderr
+    assert conn.execute(row).fetchone() == before
     assert _receipts(conn) == 0
 
 
-def test_forget_refuses_a_map_that_erases_nothing_of_the_subject(cli, dsn, conn, tmp_path):
-    """Only [lgpd] subject set, on a table none of whose columns are mapped: no "completed"
-    receipt for an erasure that changed nothing."""
+def test_forget_without_a_map_refuses(cli, dsn, conn):
+    """No data map: nothing is assumed about the schema, not even the demo's names."""
+    before = conn.execute("SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7").fetchone()
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 3
+    assert "no data map" in result.stderr and "auroractl map propose" in result.stderr
+    assert conn.execute("SELECT to_jsonb(u)::text FROM usuarios u WHERE id = 7").fetchone() == (
+        before
+    )
+    assert _receipts(conn) == 0
+    Path("auroractl.toml").write_text('[lgpd]\ntables = { usuarios = "delete" }\n')
+    old = cli("lgpd", "forget", "7", "--yes")
+    assert old.exit_code == 2 and "declared in the data map" in old.stderr
+
+
+def test_forget_refuses_a_map_that_erases_nothing_of_the_subject(cli, dsn, conn):
+    """A subject table none of whose columns the map erases: no "completed" receipt for
+    an erasure that changed nothing."""
     conn.execute("CREATE TABLE pessoas (id serial PRIMARY KEY, apelido text)")
     conn.execute("INSERT INTO pessoas (apelido) VALUES ('x')")
-    (tmp_path / "auroractl.toml").write_text('[lgpd]\nsubject = "pessoas"\n')
-    result = cli("lgpd", "forget", "1", "--yes")
+    path = reviewed_map(dsn)
+    m = dm.load(path)
+    pessoas = dm.Subject("public.pessoas", ("id",))
+    cols = tuple(c for c in m.columns if c.table != "public.pessoas")
+    subjects = (*(s for s in m.subjects if s.table != "public.pessoas"), pessoas)
+    m = replace(m, subjects=subjects, columns=cols, not_personal=("public.pessoas.apelido",))
+    path.write_text(dm.dumps(m))
+    result = cli("lgpd", "forget", "1", "--subject", "pessoas", "--yes")
     assert result.exit_code == 3, result.stderr
     assert "erases nothing of public.pessoas" in result.stderr
     assert conn.execute("SELECT apelido FROM pessoas").fetchone()[0] == "x"
     assert _receipts(conn) == 0
 
 
+def test_several_subjects_need_one_named(cli, dsn, conn):
+    path = write_map(dsn)  # alunos, professores, usuarios: none the default
+    review(path, {"public.ai_preferences": REVIEWED["public.ai_preferences"]})
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 2 and "--subject" in result.stderr
+    assert "public.alunos" in result.stderr
+    done = cli("lgpd", "forget", "7", "--subject", "public.usuarios", "--yes")
+    assert done.exit_code == 0, done.stderr
+    assert conn.execute("SELECT nome FROM usuarios WHERE id = 7").fetchone() == ("erased-7",)
+
+
 def test_forget_erases_the_ciphertext_of_an_erased_column(cli, dsn, conn, monkeypatch):
-    """telefone (mapped "null") encrypted by `encrypt backfill` into telefone_encrypted:
-    forget erases the ciphertext too, or the value would be recoverable with the key."""
-    monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", "lgpd-test-key-0123456789abcdef")
+    """telefone encrypted by `encrypt backfill` into telefone_encrypted: the re-proposed
+    map has the ciphertext as personal data of the same class, so forget erases it too
+    (or the value would be recoverable with the key)."""
+    monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", KEY)
     done = cli("encrypt", "backfill", "--table", "usuarios", "--column", "telefone", "--yes")
     assert done.exit_code == 0, done.stderr
+    m = dm.load(reviewed_map(dsn))
+    twin = m.column("public.usuarios", "telefone_encrypted")
+    assert twin is not None and (twin.cls, twin.of) == ("ciphertext", "telefone")
     others = "SELECT md5(string_agg(telefone_encrypted::text, ',' ORDER BY id)) FROM usuarios"
     before = conn.execute(others + " WHERE id <> 7").fetchone()[0]
     assert conn.execute("SELECT telefone_encrypted FROM usuarios WHERE id = 7").fetchone()[0]

@@ -197,6 +197,7 @@ def _ledger(conn: psycopg.Connection) -> int:
 
 
 def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
+    request.getfixturevalue("demo_map")  # a database auroractl has been told about
     if case.cron:
         request.getfixturevalue("cron")
     for k, v in case.env.items():

@@ -1,92 +1,69 @@
-"""The personal-data map's configuration and the check's detectors (no database)."""
+"""The [lgpd] section, subject choice and the erasure treatments (no database)."""
 
 from __future__ import annotations
 
 import pytest
 
-from auroractl.errors import InvalidInput
-from auroractl.ops.lgpd import LgpdConfig, Treatment
-from auroractl.ops.lgpd.map import name_looks_personal, value_matches
+from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.lgpd import EMAIL_SUFFIX, LgpdConfig, Match, Treatment, choose_subject
+from auroractl.ops.shared import datamap as dm
 
 
-def test_defaults_cover_the_demo_schema():
-    cfg = LgpdConfig.from_section({})
-    assert cfg == LgpdConfig()
-    usuarios = cfg.rule("public.usuarios")
-    assert usuarios is not None
-    assert usuarios.treatment("email").value(42, cfg.domain) == "anonimo_42@anonimizado.invalid"
-    assert usuarios.treatment("documento_identidade_encrypted").kind == "null"
-    assert cfg.rule("public.ai_preferences").delete
-    assert cfg.held("public.contratos")
-
-
-def test_overrides_replace_one_table_and_qualify_names():
-    cfg = LgpdConfig.from_section(
-        {
-            "domain": "anon.example",
-            "retain": ["faturas", "fiscal.notas"],
-            "tables": {"usuarios": {"nome": "fixed:Titular removido", "email": "null"}},
-        }
-    )
-    rule = cfg.rule("public.usuarios")
-    assert [t.column for t in rule.columns] == ["nome", "email"]
-    assert rule.treatment("nome").value(1, cfg.domain) == "Titular removido"
-    assert cfg.retain == ("public.faturas", "fiscal.notas")
-    assert cfg.rule("public.ai_preferences").delete  # other defaults stay
+def test_the_section_only_names_the_default_subject():
+    assert LgpdConfig.from_section({}) == LgpdConfig(None)
+    assert LgpdConfig.from_section({"subject": "usuarios"}).subject == "public.usuarios"
+    assert LgpdConfig.from_section({"subject": "shop.people"}).subject == "shop.people"
 
 
 @pytest.mark.parametrize(
-    "section",
+    ("section", "says"),
     [
-        {"unknown": 1},
-        {"domain": "not a domain"},
-        {"retain": "contratos"},
-        {"sample_rows": 0},
-        {"tables": {"usuarios": {"nome": "scramble"}}},
-        {"tables": {"usuarios": {"nome": "pseudonym:fixed-for-everyone"}}},
-        {"tables": {"usuarios": {"nome": "pseudonym:{id}-{who}"}}},
-        {"tables": {"usuarios": "truncate"}},
-        {"tables": {"usuarios": {"nome": 3}}},
+        ({"tables": {"usuarios": "delete"}}, "data map"),
+        ({"retain": ["contratos"]}, "data map"),
+        ({"domain": "x.invalid"}, "data map"),
+        ({"unknown": 1}, "unknown"),
+        ({"subject": ""}, "subject"),
     ],
 )
-def test_bad_config_is_one_clear_error(section):
-    with pytest.raises(InvalidInput):
+def test_old_or_bad_settings_are_one_clear_error(section, says):
+    with pytest.raises(InvalidInput, match=says):
         LgpdConfig.from_section(section)
 
 
-def test_treatment_descriptions():
-    assert Treatment.parse("t", "c", "keep").erases is False
-    assert Treatment.parse("t", "c", "null").value(1, "d") is None
-    assert "anonimo_{id}" in Treatment.parse("t", "c", "pseudonym:anonimo_{id}").describe()
+def _map(*subjects: dm.Subject) -> dm.DataMap:
+    return dm.DataMap(subjects=subjects, path="m.toml")
 
 
-@pytest.mark.parametrize(
-    ("column", "personal"),
-    [
-        ("cpf", True),
-        ("cpf_tomador", True),
-        ("data_nascimento", True),
-        ("email_contato", True),
-        ("rg", True),
-        ("cargo", False),
-        ("org_id", False),
-        ("nome", False),
-        ("numero", False),
-    ],
-)
-def test_personal_looking_names(column, personal):
-    assert name_looks_personal(column) is personal
+def test_subject_choice():
+    people, staff = dm.Subject("shop.people", ("id",)), dm.Subject("shop.staff", ("id",))
+    assert choose_subject(_map(people), None) == people
+    assert choose_subject(_map(people, staff), "shop.staff") == staff
+    marked = dm.Subject("shop.staff", ("id",), default=True)
+    assert choose_subject(_map(people, marked), None) == marked
+    with pytest.raises(InvalidInput, match="--subject"):
+        choose_subject(_map(people, staff), None)
+    with pytest.raises(NotFound, match="not a data subject"):
+        choose_subject(_map(people), "shop.orders")
+    with pytest.raises(Precondition, match="no data subject"):
+        choose_subject(_map(), None)
 
 
-def test_personal_looking_values():
-    values = [
-        "fulano@example.com",
-        "123.456.789-09",
-        "12345678909",
-        "(11) 98765-4321",
-        "+55 11 3456-7890",
-        "Escola Municipal 12",
-        "2024-01-15",
-        "12345678000199",  # a CNPJ (a company, not a person)
-    ]
-    assert value_matches(values) == {"e-mail": 1, "CPF": 2, "phone": 2}
+def _column(cls: str, rule: dm.Rule) -> dm.PersonalColumn:
+    return dm.PersonalColumn("shop.people", "c", cls, rule)
+
+
+def test_treatments_from_the_map():
+    assert Treatment.of(_column("email", dm.Rule("pseudonym"))).value == EMAIL_SUFFIX
+    assert Treatment.of(_column("name", dm.Rule("pseudonym"))).value == ""
+    kept = Treatment.of(_column("national_id", dm.Rule("keep", basis="tax law")))
+    assert not kept.erases and "tax law" in kept.describe()
+    fixed = Treatment.of(_column("address", dm.Rule("fixed", "")))
+    assert fixed.erases and fixed.value == ""
+
+
+def test_a_match_is_direct_only_on_the_subject_key():
+    assert Match(("person_id",), ("shop", "people"), ("id",), "id").direct
+    multi = Match(("tenant_id", "person_id"), ("shop", "people"), ("tenant_id", "id"), "id")
+    assert not multi.direct
+    out = Match(("id",), ("shop", "people"), ("home_address_id",), "id", exclusive=True)
+    assert not out.direct and "not shared" in out.describe()

@@ -29,10 +29,41 @@ RequestedAtOpt = Annotated[
 ]
 
 
-def _config():  # type: ignore[no-untyped-def]
-    from auroractl.ops.lgpd import LgpdConfig
+SubjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--subject",
+        help="The data subject table (schema.table) of the data map; default: [lgpd] subject, "
+        "else the map's default subject.",
+        show_default=False,
+    ),
+]
 
-    return LgpdConfig.from_section(_context.settings().section("lgpd"))
+
+def _erasure_map(conn, subject: str | None):  # type: ignore[no-untyped-def]
+    """The data map resolved for one subject table against the catalog."""
+    from auroractl.ops import lgpd as ops
+
+    cfg = ops.LgpdConfig.from_section(_context.settings().section("lgpd"))
+    m = _context.require_data_map()
+    return ops.resolve(conn, m, ops.choose_subject(m, subject or cfg.subject)), m
+
+
+def _require_current(conn, m, error=None) -> None:  # type: ignore[no-untyped-def]
+    """A map that disagrees with the catalog (a personal column it misses, a rule a
+    constraint rejects, an unlisted reference) would erase or export too little: refuse
+    before any subject (Precondition; ``error`` for another class)."""
+    from auroractl.errors import Precondition
+    from auroractl.ops.datamap import check as map_check
+
+    report = map_check.check(conn, m)
+    if not report.ok:
+        f = report.findings[0]
+        raise (error or Precondition)(
+            f"the data map {report.map} is stale ({len(report.findings)} finding(s); first: "
+            f"{f.kind} {f.table}.{f.column}: {f.detail})",
+            hint="run: auroractl map check, then update and review the map",
+        )
 
 
 def _requested_at(value: str | None) -> dt.datetime | None:
@@ -51,42 +82,36 @@ def _requested_at(value: str | None) -> dt.datetime | None:
 
 @app.command("map")
 def map_(
+    subject: SubjectOpt = None,
     check: Annotated[
         bool,
         typer.Option(
             "--check",
-            help="Scan the catalog and sampled values for personal-looking columns that are "
-            "not in the map; exit 1 when any is found.",
+            help="Also compare the data map with the catalog (as `auroractl map check`); "
+            "exit 1 on any drift.",
         ),
     ] = False,
     fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
-    """Show which columns hold personal data and what erasure does to each.
+    """Show what erasing one data subject does, table by table, from the data map.
 
-    Defaults cover the demo schema; override per table in auroractl.toml:
-    [lgpd.tables] usuarios = { nome = "pseudonym:anonimo_{id}", telefone = "null" },
-    ai_preferences = "delete"; [lgpd] retain = ["contratos"] (legal hold).
+    The subject's own row, the rows that reference it, the rows it references that no
+    other subject shares, and the audit log and webhook events, each with the rule that
+    applies. Personal columns and rules are declared in the data map
+    (auroractl map propose, then review it).
 
     Example:
         auroractl lgpd map
-        auroractl lgpd map --check --format json
+        auroractl lgpd map --subject shop.people --check --format json
     """
     from auroractl.ops.lgpd import map as ops
 
-    cfg = _config()
     with _context.connect() as conn:
-        if not check:
-            output.result(ops.describe_map(conn, cfg), title="Personal-data map")
-            return
-        findings = ops.check(conn, cfg)
-    output.result(
-        findings,
-        title="Unmapped personal-looking columns",
-        columns=["table", "column", "reason"],
-    )
-    if findings:
-        raise CheckFailed(f"{len(findings)} personal-looking column(s) not covered by the map")
-    output.info("Every personal-looking column is in the map.")
+        em, m = _erasure_map(conn, subject)
+        entries = ops.describe_map(em)
+        output.result(entries, title=f"What erasing one {em.subject.label} does")
+        if check:
+            _require_current(conn, m, CheckFailed)
 
 
 def _read_ids(ids: list[str] | None, from_file: Path | None) -> list[str]:
@@ -107,21 +132,26 @@ def _read_ids(ids: list[str] | None, from_file: Path | None) -> list[str]:
 
 @app.command()
 def forget(
-    ids: Annotated[list[str] | None, typer.Argument(help="Subject ids (usuarios.id).")] = None,
+    ids: Annotated[
+        list[str] | None, typer.Argument(help="Subject ids (the subject table's key).")
+    ] = None,
     from_file: Annotated[
         Path | None,
         typer.Option("--from-file", help="File with one id per line (# comments; - for stdin)."),
     ] = None,
+    subject: SubjectOpt = None,
     requested_at: RequestedAtOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Erase subjects (LGPD Art. 18): anonymise, delete, unlink under legal hold, scrub logs.
+    """Erase data subjects (LGPD Art. 18) as the data map says, and scrub the logs.
 
-    One transaction per subject: the subject's row and every row referencing it (found
-    from the catalog) per the map, personal values in audit.audit_log and undelivered
-    webhook_events, and a receipt in auroractl.lgpd_requests (no personal data).
+    One transaction per subject: the rows that reference it and the rows it references
+    (no other subject sharing them), then its own row, each column per its rule in the
+    data map; personal values in audit.audit_log and undelivered webhook_events; a
+    receipt in auroractl.lgpd_requests (tables, columns, row counts, never a value).
+    Refuses while the map is missing or stale against the catalog (auroractl map check).
     Re-running is safe. With many ids one failure never undoes the others; the exit
     code is non-zero when any failed. --dry-run shows the statements and, per subject,
     the rows they would change.
@@ -134,16 +164,16 @@ def forget(
     from auroractl.ops import lgpd as ops
     from auroractl.ops.lgpd import forget as lgpd_forget
 
-    cfg = _config()
     when = _requested_at(requested_at)
     raw = _read_ids(ids, from_file)
     with _context.connect() as conn:
-        em = ops.resolve(conn, cfg)
-        ops.require_mapped(em)
+        em, m = _erasure_map(conn, subject)
+        ops.require_erasing(em)
         if len(raw) == 1:
             em.parse_id(raw[0])  # a malformed single id: exit 2 before anything else
-        notes = lgpd_forget.estimate(conn, em, cfg, raw) if dry_run else ()
-        job = lgpd_forget.forget_job(conn, em, cfg, raw, when, notes)
+        _require_current(conn, m)
+        notes = lgpd_forget.estimate(conn, em, raw) if dry_run else ()
+        job = lgpd_forget.forget_job(conn, em, raw, when, notes)
         outcome = _context.apply(conn, job, dry_run, yes)
     output.result(outcome)
     if outcome.result is not None:
@@ -167,7 +197,7 @@ def _report(report) -> None:  # type: ignore[no-untyped-def]
         for table, e in r.tables.items():
             output.info(f"  {table}: {e['action']}, {e['rows']} row(s)")
         for h in r.legal_holds:
-            output.info(f"  legal hold: {h['table']}: {h['rows']} row(s) kept, link cut")
+            output.info(f"  kept: {h['table']}.{h['column']} ({h['basis']})")
     for f in report.failures:
         output.error(f"{f.subject_id}: {f.message}")
     total = report.ok + report.failed
@@ -200,7 +230,7 @@ DocumentFormatOpt = Annotated[
 
 @app.command()
 def export(
-    subject_id: Annotated[str, typer.Argument(help="Subject id (usuarios.id).")],
+    subject_id: Annotated[str, typer.Argument(help="Subject id (the subject table's key).")],
     output_file: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the JSON document here.")
     ] = None,
@@ -211,12 +241,14 @@ def export(
             help="Secrets Manager ARN/name of the encryption key (else AURORACTL_ENCRYPTION_KEY).",
         ),
     ] = None,
+    subject: SubjectOpt = None,
     requested_at: RequestedAtOpt = None,
     fmt: DocumentFormatOpt = DocumentFormat.json,
 ) -> None:
     """Everything the database holds about a subject, as one JSON document (Art. 18).
 
-    The subject's row and every row referencing it, encrypted columns decrypted when the
+    The subject's row, the rows referencing it and the rows it references (from the
+    data map), the map's ciphertext columns decrypted when the
     key is available (AURORACTL_ENCRYPTION_KEY or --key-secret), and the audit entries
     about those rows. A summary goes to stderr; the request is recorded in
     auroractl.lgpd_requests. With --output the document goes to that file (mode 600)
@@ -226,16 +258,15 @@ def export(
         auroractl lgpd export 123 --output titular-123.json
         AURORACTL_ENCRYPTION_KEY=... auroractl lgpd export 123 --format json
     """
-    from auroractl.ops import lgpd as ops
     from auroractl.ops.lgpd import export as lgpd_export
 
-    cfg = _config()
     when = _requested_at(requested_at)
     key = _export_key(secret)
     if output_file is not None and not output_file.parent.is_dir():
         raise InvalidInput(f"--output {output_file}: directory {output_file.parent} does not exist")
     with _context.connect() as conn:
-        em = ops.resolve(conn, cfg)
+        em, m = _erasure_map(conn, subject)
+        _require_current(conn, m)
         deliver = None if output_file is None else functools.partial(_write, output_file)
         result = lgpd_export.export(conn, em, subject_id, key, when, deliver)
     summary = {

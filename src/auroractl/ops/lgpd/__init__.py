@@ -1,24 +1,25 @@
-"""LGPD (Lei 13.709/2018): the personal-data map, its check, and catalog resolution.
+"""LGPD (Lei 13.709/2018): what erasing or exporting one data subject touches, resolved
+from the database's data map (``ops.shared.datamap``) against the catalog.
 
-The map says, per table, which columns hold personal data and what erasure does to
-each (``null``, ``fixed:VALUE``, ``pseudonym:TEMPLATE`` with ``{id}`` and ``{domain}``,
-``keep``), or that the table's rows are deleted (``delete``). Tables listed in
-``retain`` are under a legal hold (Art. 16): their rows are kept and only their link to
-the person is cut. Tables referencing the subject table are found from the catalog
-(pg_constraint), never from a hard-coded list. The package: this module
-holds the map and its resolution against the catalog; ``map`` shows and checks it,
-``forget`` erases a subject (Art. 18), ``export`` gives a subject their data and keeps
-the request register (Art. 19).
+The map names the data subjects, the personal columns of every table with an erasure rule
+each (null, fixed value, pseudonym, hash, delete the row, keep with a legal basis) and the
+references between subjects and other tables in both directions. Here that becomes an
+``ErasureMap``: the subject's own row, the rows that reference it ("in") and the rows it
+references ("out": its address), each with how its rows are matched to the subject and what
+happens to them. The package: ``map`` shows the plan, ``forget`` erases a subject (Art. 18),
+``export`` gives a subject their data and keeps the request register (Art. 19).
 """
 
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import datamap as dm
 from auroractl.ops.shared.catalog import SchemaNamed
 
 if TYPE_CHECKING:
@@ -26,164 +27,100 @@ if TYPE_CHECKING:
 
 PH = {
     n: f"%({n})s"
-    for n in ("id", "label", "pks", "cols", "schema", "names", "key", "secret", "limit")
-}
-DEFAULT_DOMAIN = "anonimizado.invalid"
-DEFAULT_SUBJECT = "public.usuarios"
-DEFAULT_RETAIN = ("public.contratos",)
-DEFAULT_TABLES: dict[str, Any] = {
-    "public.usuarios": {
-        "nome": "pseudonym:anonimo_{id}",
-        "email": "pseudonym:anonimo_{id}@{domain}",
-        "telefone": "null",
-        "documento_identidade": "null",
-        "documento_identidade_encrypted": "null",
-        "endereco": "null",
-        "foto_perfil": "null",
-        "dispositivos_autorizados": "null",
-    },
-    "public.ai_preferences": "delete",
-    # Other data subjects of the demo schema (erased by their own process, mapped here
-    # so that the map documents them and `map --check` knows they are handled).
-    "public.alunos": {
-        "nome": "pseudonym:anonimo_{id}",
-        "data_nascimento": "null",
-        "documento_identidade": "null",
-        "email": "null",
-    },
-    "public.professores": {
-        "nome": "pseudonym:anonimo_{id}",
-        "email": "null",
-        "documento_identidade": "null",
-    },
+    for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "secret", "limit")
 }
 INTEGER_TYPES = ("smallint", "integer", "bigint")
+# What a pseudonym rule writes: "erased-" and the row's own key (unique per row, no
+# personal data, the same on a re-run); e-mail columns get a reserved .invalid domain.
+PSEUDONYM_PREFIX = "erased-"
+EMAIL_SUFFIX = "@erased.invalid"
+HASH_PREFIX = "sha256:"
+
+
+@dataclass(frozen=True)
+class LgpdConfig:
+    """The ``[lgpd]`` section: only which subject ``lgpd forget ID`` means by default.
+    Everything about personal data is in the data map."""
+
+    subject: str | None = None
+
+    @classmethod
+    def from_section(cls, section: dict[str, Any]) -> LgpdConfig:
+        moved = sorted({"tables", "retain", "domain"} & set(section))
+        if moved:
+            raise InvalidInput(
+                f"[lgpd] {', '.join(moved)}: personal columns, erasure rules and legal holds "
+                "are declared in the data map now (auroractl map propose, then review it)"
+            )
+        unknown = set(section) - {"subject", "sample_rows"}
+        if unknown:
+            raise InvalidInput(f"[lgpd] has unknown keys: {', '.join(sorted(unknown))}")
+        subject = section.get("subject")
+        if subject is not None and (not isinstance(subject, str) or not subject.strip()):
+            raise InvalidInput("[lgpd] subject must be a table name (schema.table)")
+        return cls(qualify(subject) if subject else None)
 
 
 def qualify(name: str) -> str:
     name = name.strip()
-    if not name:
-        raise InvalidInput("empty table name in [lgpd]")
     return name if "." in name else f"public.{name}"
 
 
-# ---------------------------------------------------------------- the map
+def choose_subject(m: dm.DataMap, wanted: str | None) -> dm.Subject:
+    """``--subject`` / ``[lgpd] subject``, else the map's default subject."""
+    names = ", ".join(s.table for s in m.subjects) or "none"
+    if wanted is not None:
+        found = m.subject(qualify(wanted))
+        if found is None:
+            raise NotFound(
+                f"{wanted} is not a data subject of the map {m.path} (subjects: {names})",
+                hint="add it as a [[subject]] in the data map, or name one of those",
+            )
+        return found
+    found = m.default_subject()
+    if found is None:
+        if not m.subjects:
+            raise Precondition(
+                f"the data map {m.path} names no data subject",
+                hint="add a [[subject]] table = ... key = [...] to the data map",
+            )
+        raise InvalidInput(
+            f"the data map has {len(m.subjects)} data subjects ({names}): "
+            "name one with --subject, or mark one default = true in the map"
+        )
+    return found
+
+
+# ---------------------------------------------------------------- treatments
 
 
 @dataclass(frozen=True)
 class Treatment:
+    """What erasure writes into one column (keep: nothing)."""
+
     column: str
-    kind: str  # null | fixed | pseudonym | keep
-    template: str | None = None
+    kind: str  # null | fixed | pseudonym | hash | keep
+    value: str | None = None  # fixed: the value; pseudonym: the suffix
+    basis: str | None = None  # keep: the legal basis
 
     @classmethod
-    def parse(cls, table: str, column: str, spec: Any) -> Treatment:
-        if not isinstance(spec, str):
-            raise InvalidInput(f"[lgpd.tables] {table}.{column}: expected a string")
-        kind, _, arg = spec.partition(":")
-        if kind in ("null", "keep") and not arg:
-            return cls(column, kind)
-        if kind in ("fixed", "pseudonym") and _:
-            if kind == "pseudonym" and "{id}" not in arg:
-                raise InvalidInput(
-                    f"[lgpd.tables] {table}.{column}: a pseudonym needs {{id}} "
-                    "(one per subject), e.g. pseudonym:anonimo_{id}@{domain}"
-                )
-            try:
-                arg.format(id=1, domain="x")
-            except (KeyError, IndexError, ValueError):
-                raise InvalidInput(
-                    f"[lgpd.tables] {table}.{column}: only {{id}} and {{domain}} may be used"
-                ) from None
-            return cls(column, kind, arg)
-        raise InvalidInput(
-            f"[lgpd.tables] {table}.{column}: {spec!r} is not one of null, keep, "
-            "fixed:VALUE, pseudonym:TEMPLATE"
-        )
+    def of(cls, c: dm.PersonalColumn) -> Treatment:
+        if c.rule.kind == "pseudonym":
+            return cls(c.column, "pseudonym", EMAIL_SUFFIX if c.cls == "email" else "")
+        return cls(c.column, c.rule.kind, c.rule.value, c.rule.basis)
 
     @property
     def erases(self) -> bool:
         return self.kind != "keep"
 
-    def value(self, subject_id: Any, domain: str) -> str | None:
-        if self.kind in ("fixed", "pseudonym"):
-            return (self.template or "").format(id=subject_id, domain=domain)
-        return None
-
     def describe(self) -> str:
         return {
             "null": "set NULL",
-            "keep": "kept (not personal)",
-            "fixed": f"replace with {self.template!r}",
-            "pseudonym": f"pseudonym {self.template}",
+            "keep": f"kept ({self.basis})",
+            "fixed": f"replace with {self.value!r}",
+            "pseudonym": f"pseudonym {PSEUDONYM_PREFIX}<key>{self.value or ''}",
+            "hash": f"{HASH_PREFIX}<sha-256 of the value>",
         }[self.kind]
-
-
-@dataclass(frozen=True)
-class TableRule:
-    table: str
-    delete: bool = False
-    columns: tuple[Treatment, ...] = ()
-
-    def treatment(self, column: str) -> Treatment | None:
-        return next((t for t in self.columns if t.column == column), None)
-
-
-@dataclass(frozen=True)
-class LgpdConfig:
-    subject: str = DEFAULT_SUBJECT
-    domain: str = DEFAULT_DOMAIN
-    retain: tuple[str, ...] = DEFAULT_RETAIN
-    rules: tuple[TableRule, ...] = ()  # empty: the defaults (DEFAULT_TABLES)
-    sample_rows: int = 200
-
-    def __post_init__(self) -> None:
-        if not self.rules:
-            rules = tuple(self._rule(n, s) for n, s in DEFAULT_TABLES.items())
-            object.__setattr__(self, "rules", rules)
-
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> LgpdConfig:
-        known = {"subject", "domain", "retain", "tables", "sample_rows"}
-        unknown = set(section) - known
-        if unknown:
-            raise InvalidInput(f"[lgpd] has unknown keys: {', '.join(sorted(unknown))}")
-        subject = qualify(str(section.get("subject", DEFAULT_SUBJECT)))
-        domain = section.get("domain", DEFAULT_DOMAIN)
-        if not isinstance(domain, str) or not re.fullmatch(r"[A-Za-z0-9.-]+", domain):
-            raise InvalidInput("[lgpd] domain must be a domain name like anonimizado.invalid")
-        retain = section.get("retain", list(DEFAULT_RETAIN))
-        if not isinstance(retain, list | tuple) or not all(isinstance(r, str) for r in retain):
-            raise InvalidInput("[lgpd] retain must be a list of table names")
-        sample = section.get("sample_rows", 200)
-        if not isinstance(sample, int) or not 1 <= sample <= 100_000:
-            raise InvalidInput("[lgpd] sample_rows must be an integer from 1 to 100000")
-        tables = dict(DEFAULT_TABLES)
-        overrides = section.get("tables", {})
-        if not isinstance(overrides, dict):
-            raise InvalidInput("[lgpd] tables must be a table of table names")
-        for name, spec in overrides.items():
-            tables[qualify(name)] = spec
-        rules = tuple(cls._rule(name, spec) for name, spec in tables.items())
-        return cls(subject, domain, tuple(qualify(r) for r in retain), rules, sample)
-
-    @staticmethod
-    def _rule(table: str, spec: Any) -> TableRule:
-        if spec == "delete":
-            return TableRule(table, delete=True)
-        if not isinstance(spec, dict):
-            raise InvalidInput(
-                f'[lgpd.tables] {table}: expected "delete" or a table of column = treatment'
-            )
-        return TableRule(
-            table, columns=tuple(Treatment.parse(table, c, s) for c, s in spec.items())
-        )
-
-    def rule(self, table: str) -> TableRule | None:
-        return next((r for r in self.rules if r.table == table), None)
-
-    def held(self, table: str) -> bool:
-        return table in self.retain
 
 
 # ---------------------------------------------------------------- catalog
@@ -204,164 +141,193 @@ class TableInfo(SchemaNamed):
     def type_of(self, column: str) -> str | None:
         return dict(zip(self.columns, self.types, strict=True)).get(column)
 
-    def not_null(self, column: str) -> bool:
-        return dict(zip(self.columns, self.notnull, strict=True)).get(column, False)
-
 
 def table_info(conn: psycopg.Connection, table: str) -> TableInfo | None:
-    """The table's catalog facts, or None when it does not exist."""
-    import psycopg
-
-    try:
-        row = conn.execute("SELECT to_regclass(%s)::oid::int8", [table]).fetchone()
-    except (psycopg.errors.InvalidName, psycopg.errors.DataError):
-        return None
-    if not row or row[0] is None:
-        return None
-    return info_by_oid(conn, row[0])
+    """The catalog facts of a map table ("schema.table", unquoted), or None."""
+    schema, _, name = table.partition(".")
+    row = conn.execute(
+        "SELECT c.oid::int8 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
+        [schema, name],
+    ).fetchone()
+    return None if row is None else info_by_oid(conn, row[0])
 
 
 def info_by_oid(conn: psycopg.Connection, oid: int) -> TableInfo:
-    info = conn.execute(templates.load("lgpd/table_info.sql"), {"oid": oid}).fetchone()
-    schema, name, relkind, pk, cols, types, notnull, parts = info
+    schema, name, relkind, pk, cols, types, notnull, parts = conn.execute(
+        templates.load("lgpd/table_info.sql"), {"oid": oid}
+    ).fetchone()
     return TableInfo(
-        oid,
-        schema,
-        name,
-        relkind,
-        tuple(pk),
-        tuple(cols),
-        tuple(types),
-        tuple(notnull),
+        oid, schema, name, relkind, tuple(pk), tuple(cols), tuple(types), tuple(notnull),
         tuple(parts),
-    )
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- the erasure map
+
+
+@dataclass(frozen=True)
+class Match:
+    """How a table's rows belong to the subject: its key equals the subject's id (direct),
+    or its columns equal some columns of the subject's row (a multi-column key, a reference
+    to another key, or a row the subject references). ``exclusive``: only rows no other
+    subject references (an address two people share is not erased with one of them)."""
+
+    cols: tuple[str, ...]
+    subject: tuple[str, str]
+    subject_cols: tuple[str, ...]
+    subject_key: str
+    exclusive: bool = False
+
+    @property
+    def direct(self) -> bool:
+        return len(self.cols) == 1 and self.subject_cols == (self.subject_key,)
+
+    def describe(self) -> str:
+        ours, theirs = ", ".join(self.cols), ", ".join(self.subject_cols)
+        return f"({ours}) = subject ({theirs})" + (" not shared" if self.exclusive else "")
 
 
 @dataclass(frozen=True)
 class Target:
-    """One table erasure touches: the subject's own row, or rows referencing it."""
+    """One table erasure touches: the subject's own row, rows referencing it ("in"), or
+    rows it references ("out")."""
 
     info: TableInfo
-    key: str  # the column compared with the subject's id
-    role: str  # subject | reference
-    action: str  # anonymise | delete | hold | unmapped
+    match: Match
+    role: str  # subject | in | out
+    action: str  # anonymise | delete | keep
     treatments: tuple[Treatment, ...] = ()
-    note: str = ""
+    ciphertext: tuple[str, ...] = ()  # bytea columns the map says hold ciphertext
 
     @property
     def label(self) -> str:
         return self.info.label
 
     @property
+    def erased(self) -> tuple[Treatment, ...]:
+        return tuple(t for t in self.treatments if t.erases)
+
+    @property
+    def kept(self) -> tuple[Treatment, ...]:
+        return tuple(t for t in self.treatments if not t.erases)
+
+    @property
     def scrub_columns(self) -> tuple[str, ...]:
         """Columns whose values leave the audit log and webhook payloads of these rows."""
         if self.action == "delete":
-            keep = set(self.info.pk) | {self.key}
+            keep = set(self.info.pk) | set(self.match.cols)
             return tuple(c for c in self.info.columns if c not in keep)
-        if self.action == "anonymise":
-            return tuple(t.column for t in self.treatments if t.erases)
-        return ()
+        return tuple(t.column for t in self.erased)
+
+    def ctx(self) -> dict[str, Any]:
+        """The template context every lgpd statement about these rows shares."""
+        return {"table": self.info.qualified, "match": self.match, "pk": list(self.info.pk),
+                "ph": PH}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ErasureMap:
     subject: TableInfo
-    targets: tuple[Target, ...]  # references first, the subject last
+    targets: tuple[Target, ...]  # in, out, then the subject last
     audit_log: TableInfo | None
     webhooks: TableInfo | None
+    key_type: str = "text"
 
     @property
-    def unmapped(self) -> tuple[Target, ...]:
-        return tuple(t for t in self.targets if t.action == "unmapped")
-
-    @property
-    def key_is_integer(self) -> bool:
-        return len(self.subject.pk) == 1 and self.subject.type_of(self.subject.pk[0]) in (
-            INTEGER_TYPES
-        )
+    def subject_target(self) -> Target:
+        return self.targets[-1]
 
     def parse_id(self, raw: str) -> Any:
+        """The subject id as the key's type wants it; InvalidInput names a malformed one."""
         text = raw.strip()
-        if self.key_is_integer:
-            if not re.fullmatch(r"[0-9]{1,18}", text):
-                raise InvalidInput(f"{text!r} is not a valid {self.subject.label} id (an integer)")
-            return int(text)
         if not text:
             raise InvalidInput("empty subject id")
+        if self.key_type in INTEGER_TYPES:
+            if not re.fullmatch(r"-?[0-9]{1,18}", text):
+                raise InvalidInput(f"{text!r} is not a valid {self.subject.label} id (an integer)")
+            return int(text)
+        if self.key_type == "uuid":
+            try:
+                return str(uuid.UUID(text))
+            except ValueError:
+                raise InvalidInput(
+                    f"{text!r} is not a valid {self.subject.label} id (a uuid)"
+                ) from None
         return text
 
 
-def _present(info: TableInfo, rule: TableRule) -> tuple[Treatment, ...]:
-    """The rule's treatments of columns the table has, plus "null" for the ciphertext twin
-    (`encrypt`) of every erased column that the rule does not treat itself."""
-    from auroractl.ops.shared.objects import ciphertext_twins
-
-    named = {t.column for t in rule.columns}
-    erased = [t.column for t in rule.columns if t.erases]
-    twins = [c for c in ciphertext_twins(erased, info.columns) if c not in named]
-    present = tuple(t for t in rule.columns if t.column in info.columns)
-    return present + tuple(Treatment(c, "null") for c in twins)
-
-
-def resolve(conn: psycopg.Connection, cfg: LgpdConfig) -> ErasureMap:
-    """The subject table, every table referencing it (catalog) and what erasure does."""
-    subject = table_info(conn, cfg.subject)
-    if subject is None:
-        raise NotFound(f'subject table "{cfg.subject}" does not exist', hint="set [lgpd] subject")
-    if len(subject.pk) != 1:
-        raise InvalidInput(f"{subject.label} needs a single-column primary key to name subjects")
-    targets: list[Target] = []
-    for r in conn.execute(templates.load("lgpd/references.sql"), {"oid": subject.oid}):
-        oid, _schema, _name, column, notnull, _deltype, conname, width = r
-        info = info_by_oid(conn, oid)
-        if info.oid == subject.oid:
-            continue
-        label = info.label
-        if width != 1:
-            targets.append(
-                Target(info, column, "reference", "unmapped", note=f"{conname}: multi-column key")
-            )
-            continue
-        rule = cfg.rule(label)
-        if cfg.held(label):
-            note = "" if not notnull else f"{column} is NOT NULL: the link cannot be cut"
-            targets.append(Target(info, column, "reference", "hold", note=note))
-        elif rule is not None and rule.delete:
-            targets.append(Target(info, column, "reference", "delete"))
-        elif rule is not None:
-            targets.append(Target(info, column, "reference", "anonymise", _present(info, rule)))
-        else:
-            targets.append(Target(info, column, "reference", "unmapped", note=f"via {conname}"))
-    rule = cfg.rule(subject.label) or TableRule(subject.label)
-    if rule.delete:
-        raise InvalidInput(
-            f"[lgpd.tables] {subject.label}: the subject row is anonymised, not deleted"
+def _require(conn: psycopg.Connection, table: str, what: str) -> TableInfo:
+    info = table_info(conn, table)
+    if info is None:
+        raise Precondition(
+            f"{what} {table} of the data map does not exist",
+            hint="the map is stale: run auroractl map check",
         )
-    targets.append(Target(subject, subject.pk[0], "subject", "anonymise", _present(subject, rule)))
-    from auroractl.ops.shared.objects import AUDIT_LOG as LOG_LABEL
+    return info
 
+
+def _target(info: TableInfo, match: Match, role: str, m: dm.DataMap) -> Target:
+    cols = [c for c in m.columns_of(f"{info.schema}.{info.name}") if c.column in info.columns]
+    if any(c.rule.kind == "delete_row" for c in cols):
+        if role == "out":
+            raise InvalidInput(
+                f"the data map deletes rows of {info.label}, which the subject references: "
+                "their rows cannot go while the subject's row points at them "
+                "(give its columns null, fixed or pseudonym rules)"
+            )
+        return Target(info, match, role, "delete")
+    treatments = tuple(Treatment.of(c) for c in cols)
+    cipher = tuple(c.column for c in cols if c.cls == "ciphertext")
+    action = "anonymise" if any(t.erases for t in treatments) else "keep"
+    return Target(info, match, role, action, treatments, cipher)
+
+
+def _reference_target(
+    conn: psycopg.Connection, r: dm.Reference, subject: TableInfo, m: dm.DataMap
+) -> Target | None:
+    """The rows one reference reaches; None for rows that are not this subject's data: a
+    tenant root or another data subject (their own erasure handles them)."""
+    other = r.table if r.direction == "in" else r.references
+    if other in {t.root for t in m.tenants} or m.subject(other) is not None:
+        return None
+    info = _require(conn, other, "table")
+    key = subject.pk[0]
+    if r.direction == "in":
+        match = Match(r.columns, subject.qualified, r.ref_columns, key)
+    else:
+        match = Match(r.ref_columns, subject.qualified, r.columns, key, exclusive=True)
+    return _target(info, match, r.direction, m)
+
+
+def resolve(conn: psycopg.Connection, m: dm.DataMap, s: dm.Subject) -> ErasureMap:
+    """The subject table, the tables the map relates to it, and what erasure does."""
+    from auroractl.ops.shared.objects import AUDIT_LOG
+
+    subject = _require(conn, s.table, "subject table")
+    if len(s.key) != 1:
+        raise InvalidInput(f"{subject.label} needs a single-column key to name one subject")
+    key = s.key[0]
+    if key not in subject.columns:
+        raise Precondition(f"{subject.label} has no column {key} (the map's subject key)")
+    targets = [t for r in m.references_of(s.table)
+               if (t := _reference_target(conn, r, subject, m)) is not None]  # fmt: skip
+    targets.sort(key=lambda t: t.role)  # in before out
+    own = _target(subject, Match((key,), subject.qualified, (key,), key), "subject", m)
     return ErasureMap(
         subject,
-        tuple(targets),
-        table_info(conn, LOG_LABEL),
-        table_info(conn, "webhook_events"),
+        (*targets, own),
+        table_info(conn, AUDIT_LOG),
+        table_info(conn, "public.webhook_events"),
+        subject.type_of(key) or "text",
     )
 
 
-def require_mapped(em: ErasureMap) -> None:
-    """Erasure refuses to run while a table referencing the subject is not in the map,
-    or when the map would change nothing of the subject's own row."""
-    subject = next(t for t in em.targets if t.role == "subject")
-    if not subject.scrub_columns:
+def require_erasing(em: ErasureMap) -> None:
+    """Erasure refuses to run when the map would change nothing of the subject's own row."""
+    own = em.subject_target
+    if own.action == "keep":
         raise Precondition(
-            f"the personal-data map erases nothing of {em.subject.label}: "
-            "an erasure would change nothing",
-            hint="map its personal columns in [lgpd.tables] (see auroractl lgpd map --check)",
-        )
-    if em.unmapped:
-        names = ", ".join(f"{t.label}.{t.key}" for t in em.unmapped)
-        raise Precondition(
-            f"{names} reference(s) {em.subject.label} but is not in the personal-data map",
-            hint='add [lgpd.tables] NAME = "delete" or column treatments, or list it in '
-            "[lgpd] retain (see auroractl lgpd map --check)",
+            f"the data map erases nothing of {em.subject.label}: an erasure would change nothing",
+            hint="give its personal columns erasure rules in the data map (auroractl map check)",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
@@ -26,14 +26,6 @@ class Export:
     audit_entries: int
     decrypted: int
     notes: tuple[str, ...]
-
-
-def _encrypted(t: Target) -> list[str]:
-    return [
-        c
-        for c, ty in zip(t.info.columns, t.info.types, strict=True)
-        if ty == "bytea" and c.endswith("_encrypted")
-    ]
 
 
 def export(
@@ -57,17 +49,15 @@ def export(
     decrypted = 0
     with maintenance(conn):
         for t in em.targets:
-            if t.action == "unmapped" and t.role != "reference":
-                continue
-            sql = templates.render(
-                "lgpd/rows.sql.j2", table=t.info.qualified, key=t.key, pk=list(t.info.pk), ph=PH
-            )
+            # Every row the subject references is theirs to see, shared or not.
+            ctx = t.ctx() | {"match": replace(t.match, exclusive=False)}
+            sql = templates.render("lgpd/rows.sql.j2", **ctx)
             rows = [r[0] for r in conn.execute(sql, {"id": sid})]
             if t.role == "subject" and not rows:
                 raise NotFound(f"{em.subject.label} {sid} does not exist")
             if not rows:
                 continue
-            for column in _encrypted(t):
+            for column in t.ciphertext:
                 if any(r.get(column) for r in rows):
                     decrypted += _decrypt(conn, t, column, rows, sid, key, notes)
             data[t.label] = rows
@@ -111,14 +101,8 @@ def _decrypt(
     if key is None:
         notes.append(f"{t.label}.{column}: encrypted; no key available, not decrypted")
     else:
-        sql = templates.render(
-            "lgpd/decrypt.sql.j2",
-            table=t.info.qualified,
-            column=column,
-            key=t.key,
-            pk=list(t.info.pk),
-            ph=PH,
-        )
+        ctx = t.ctx() | {"match": replace(t.match, exclusive=False)}
+        sql = templates.render("lgpd/decrypt.sql.j2", column=column, **ctx)
         try:
             clear = dict(conn.execute(sql, {"secret": key, "id": sid}).fetchall())
         except psycopg.Error:

@@ -1,10 +1,11 @@
 """LGPD erasure (Art. 18): one transaction per subject, and a receipt without personal data.
 
-Per subject, in one transaction: lock the subject's row; delete / anonymise / unlink
-(legal hold) the rows that reference it; anonymise the subject's row; remove the
-personal values of all those rows from the audit log (through its (table_name, row_pk)
-index) and from undelivered webhook payloads; write the receipt to
-``auroractl.lgpd_requests``. Everything changed is filtered by "still differs", so a
+Per subject, in one transaction: lock the subject's row; apply the data map's rules to the
+rows that reference it and to the rows it references that no one else does; then to the
+subject's own row; remove the personal values of all those rows from the audit log
+(through its (table_name, row_pk) index) and from undelivered webhook payloads; write the
+receipt to ``auroractl.lgpd_requests`` (tables, columns, row counts and the columns kept
+under a legal basis, never a value). Everything changed is filtered by "still differs", so a
 re-run changes nothing and says the subject was already forgotten.
 """
 
@@ -19,15 +20,15 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import AuroraCtlError, NotFound, Precondition
+from auroractl.errors import AuroraCtlError, NotFound
 from auroractl.ops.lgpd import (
+    HASH_PREFIX,
     PH,
+    PSEUDONYM_PREFIX,
     ErasureMap,
-    LgpdConfig,
     TableInfo,
     Target,
-    Treatment,
-    require_mapped,
+    require_erasing,
 )
 from auroractl.ops.shared import state
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
@@ -35,7 +36,7 @@ from auroractl.plan import Job, JobResult, Plan, Progress, Step
 if TYPE_CHECKING:
     import psycopg
 
-ACTION_WORDS = {"anonymise": "anonymised", "delete": "deleted", "hold": "unlinked (legal hold)"}
+ACTION_WORDS = {"anonymise": "anonymised", "delete": "deleted"}
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,12 @@ class Action:
     """One statement of a subject's erasure, with what it does to which table."""
 
     table: str
-    what: str  # anonymised | deleted | unlinked (legal hold) | scrubbed
+    what: str  # anonymised | deleted | scrubbed (...)
     sql: str
     params: dict[str, Any]
     count_sql: str
-    hold: bool = False
-    returns_pks: bool = False
-    scrub_of: str | None = None  # the audited table whose entries this scrubs
-    values: tuple[tuple[str, Treatment], ...] = ()  # per-subject bind values
-    id_as_text: bool = False
+    columns: tuple[str, ...] = ()  # the columns it changes (the receipt names them)
+    scrub_of: str | None = None  # the table whose rows' entries / events this scrubs
 
     @classmethod
     def of(
@@ -106,139 +104,144 @@ def _sql(name: str) -> str:
     return templates.load(name)
 
 
-def _sets(t: Target) -> tuple[list[dict], tuple[tuple[str, Treatment], ...]]:
-    sets, values = [], []
-    for i, tr in enumerate(t.treatments):
-        if not tr.erases:
-            continue
-        if tr.kind == "null":
-            sets.append({"column": tr.column, "value": "NULL"})
-        else:
-            values.append((f"v{i}", tr))
-            sets.append({"column": tr.column, "value": f"%(v{i})s"})
-    return sets, tuple(values)
+def _sets(t: Target) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The SET entries of an anonymising UPDATE and their bind values (the same for every
+    subject: pseudonyms and hashes are expressions of the row itself)."""
+    sets, values = [], {}
+    for i, tr in enumerate(t.erased):
+        entry = {"column": tr.column, "kind": tr.kind, "ph": f"%(v{i})s", "prefix": f"%(p{i})s"}
+        if tr.kind in ("fixed", "pseudonym"):
+            values[f"v{i}"] = tr.value or ""
+        if tr.kind in ("pseudonym", "hash"):
+            values[f"p{i}"] = PSEUDONYM_PREFIX if tr.kind == "pseudonym" else HASH_PREFIX
+        sets.append(entry)
+    return sets, values
 
 
 @functools.lru_cache(maxsize=8)
-def _lock_sql(subject: TableInfo) -> str:
-    return templates.render(
-        "lgpd/lock_subject.sql.j2", table=subject.qualified, key=subject.pk[0], ph=PH
-    )
+def _lock_sql(subject: TableInfo, key: str) -> str:
+    return templates.render("lgpd/lock_subject.sql.j2", table=subject.qualified, key=key, ph=PH)
 
 
 @functools.lru_cache(maxsize=32)
 def _pks_sql(t: Target) -> str:
-    return templates.render(
-        "lgpd/pks.sql.j2", table=t.info.qualified, key=t.key, pk=list(t.info.pk), ph=PH
-    )
+    return templates.render("lgpd/pks.sql.j2", **t.ctx())
 
 
-def actions(em: ErasureMap, cfg: LgpdConfig, subject_id: Any) -> list[Action]:
+def actions(em: ErasureMap, subject_id: Any) -> list[Action]:
     """The statements that erase one subject, in order (row changes, then scrubs)."""
     out = []
     for a in _rendered(em):
         params = dict(a.params)
         if "id" in params:
-            params["id"] = str(subject_id) if a.id_as_text else subject_id
-        for name, tr in a.values:
-            params[name] = tr.value(subject_id, cfg.domain)
+            params["id"] = subject_id
         out.append(replace(a, params=params))
+    return out
+
+
+def _row_action(t: Target) -> Action | None:
+    """The statement that deletes or anonymises the subject's rows of one table."""
+    if t.action == "delete":
+        what, cols = "deleted", ()
+        return Action.of(t.label, what, "lgpd/delete.sql.j2", t.ctx(), {"id": None}, columns=cols)
+    if t.action != "anonymise":
+        return None
+    sets, values = _sets(t)
+    cols = tuple(s["column"] for s in sets)
+    ctx = t.ctx() | {"sets": sets}
+    return Action.of(
+        t.label, "anonymised", "lgpd/update.sql.j2", ctx, {"id": None, **values}, columns=cols
+    )
+
+
+def _scrubs(em: ErasureMap, t: Target) -> list[Action]:
+    """The statements removing those rows' personal values from the audit log and from
+    undelivered webhook events (matched by the rows' keys, gathered before any change)."""
+    cols = list(t.scrub_columns)
+    if not cols:
+        return []
+    out = []
+    if (log := em.audit_log) is not None:
+        out.append(
+            Action.of(
+                log.label,
+                f"scrubbed (entries about {t.label})",
+                "lgpd/scrub_audit.sql.j2",
+                {"table": log.qualified, "ph": PH},
+                {"label": t.label, "cols": cols, "pks": "(row_pk of each row above)"},
+                scrub_of=t.label,
+            )
+        )
+    if (hooks := em.webhooks) is not None:
+        pk = list(t.info.pk)
+        out.append(
+            Action.of(
+                hooks.label,
+                f"scrubbed (undelivered events about {t.label})",
+                "lgpd/scrub_webhooks.sql.j2",
+                {"table": hooks.qualified, "ph": PH, "composite": len(pk) > 1},
+                {"schema": t.info.schema, "names": [t.info.name, *t.info.partitions],
+                 "pkcols": pk if len(pk) > 1 else pk[0], "cols": cols,
+                 "pks": "(row_pk of each row above)"},
+                scrub_of=t.label,
+            )
+        )  # fmt: skip
     return out
 
 
 @functools.lru_cache(maxsize=8)
 def _rendered(em: ErasureMap) -> tuple[Action, ...]:
     """The statements rendered once per map; only their bind values change per subject."""
-    out: list[Action] = []
-    for t in em.targets:
-        ctx = {"table": t.info.qualified, "key": t.key, "pk": list(t.info.pk), "ph": PH}
-        params: dict[str, Any] = {"id": None}
-        values: tuple[tuple[str, Treatment], ...] = ()
-        if t.action == "delete":
-            tpl, hold = "lgpd/delete.sql.j2", False
-        elif t.action == "hold":
-            if t.note:  # NOT NULL link: the row is kept as it is
-                continue
-            tpl, hold = "lgpd/unlink.sql.j2", True
-        elif t.action == "anonymise":
-            sets, values = _sets(t)
-            if not sets:
-                continue
-            ctx["sets"] = sets
-            tpl, hold = "lgpd/update.sql.j2", False
-        else:
-            continue
-        what = ACTION_WORDS[t.action]
-        out.append(
-            Action.of(t.label, what, tpl, ctx, params, hold=hold, returns_pks=True, values=values)
-        )
-    for t in em.targets:
-        cols = list(t.scrub_columns)
-        if not cols:
-            continue
-        if (log := em.audit_log) is not None:
-            out.append(
-                Action.of(
-                    log.label,
-                    f"scrubbed (entries about {t.label})",
-                    "lgpd/scrub_audit.sql.j2",
-                    {"table": log.qualified, "ph": PH},
-                    {"label": t.label, "cols": cols, "pks": "(row_pk of each row above)"},
-                    scrub_of=t.label,
-                )
-            )
-        if (hooks := em.webhooks) is not None:
-            names = [t.info.name, *t.info.partitions]
-            out.append(
-                Action.of(
-                    hooks.label,
-                    f"scrubbed (undelivered events about {t.label})",
-                    "lgpd/scrub_webhooks.sql.j2",
-                    {"table": hooks.qualified, "ph": PH},
-                    {
-                        "schema": t.info.schema,
-                        "names": names,
-                        "key": t.key,
-                        "id": None,
-                        "cols": cols,
-                    },
-                    id_as_text=True,
-                )
-            )
-    return tuple(out)
+    rows = [a for t in em.targets if (a := _row_action(t)) is not None]
+    scrubs = [a for t in em.targets if t.info.pk for a in _scrubs(em, t)]
+    return (*rows, *scrubs)
 
 
-def describe(em: ErasureMap, cfg: LgpdConfig, first: Any, n: int, command: str) -> Plan:
+def legal_holds(em: ErasureMap) -> list[dict[str, Any]]:
+    """The personal columns the map keeps, with the legal basis it states (the receipt)."""
+    return [{"table": t.label, "column": k.column, "basis": k.basis}
+            for t in em.targets for k in t.kept]  # fmt: skip
+
+
+def describe(em: ErasureMap, first: Any, n: int, command: str) -> Plan:
     """A Plan showing the statements for the first subject (what --dry-run and the
     confirmation prompt show, and what the ledger hashes)."""
     steps = [
         Step(a.sql, a.params, comment=f"{a.table}: {a.what}", txn="subject")
-        for a in actions(em, cfg, first)
+        for a in actions(em, first)
     ]
     who = f"{em.subject.label} {first}" if n == 1 else f"{n} subjects of {em.subject.label}"
     return Plan(command, f"forget {who} (one transaction per subject)", tuple(steps))
 
 
-def _add(tables: dict[str, dict[str, Any]], table: str, what: str, rows: int) -> None:
-    entry = tables.setdefault(table, {"action": what, "rows": 0})
-    if entry["action"] != what and what.startswith("scrubbed"):
+def _add(tables: dict[str, dict[str, Any]], a: Action, rows: int) -> None:
+    entry = tables.setdefault(a.table, {"action": a.what, "rows": 0})
+    if entry["action"] != a.what and a.what.startswith("scrubbed"):
         entry["action"] = "scrubbed"
     entry["rows"] += rows
+    if a.columns and rows:
+        entry["columns"] = sorted(set(entry.get("columns", [])) | set(a.columns))
+
+
+def _row_pks(conn: psycopg.Connection, em: ErasureMap, subject_id: Any) -> dict[str, list[str]]:
+    """The keys (as the audit log writes them) of every row the erasure reaches, changed
+    now or not (older audit entries and events still hold their values)."""
+    if em.audit_log is None and em.webhooks is None:
+        return {}
+    return {t.label: [r[0] for r in conn.execute(_pks_sql(t), {"id": subject_id})]
+            for t in em.targets if t.info.pk and t.scrub_columns}  # fmt: skip
 
 
 def _run(
-    conn: psycopg.Connection, em: ErasureMap, cfg: LgpdConfig, subject_id: Any, dry_run: bool
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    conn: psycopg.Connection, em: ErasureMap, subject_id: Any, dry_run: bool
+) -> dict[str, dict[str, Any]]:
     """Execute (or count) one subject's actions on the current transaction."""
-    if conn.execute(_lock_sql(em.subject), {"id": subject_id}).fetchone() is None:
+    key = em.subject_target.match.subject_key
+    if conn.execute(_lock_sql(em.subject, key), {"id": subject_id}).fetchone() is None:
         raise NotFound(f"{em.subject.label} {subject_id} does not exist: nothing changed")
     tables: dict[str, dict[str, Any]] = {}
-    holds: list[dict[str, Any]] = []
-    pks: dict[str, list[str]] = {em.subject.label: [str(subject_id)]}
-    for t in em.targets:  # every referencing row, changed now or not (its older entries)
-        if t.role == "reference" and t.action in ("anonymise", "delete") and em.audit_log:
-            pks[t.label] = [r[0] for r in conn.execute(_pks_sql(t), {"id": subject_id})]
-    for a in actions(em, cfg, subject_id):
+    pks = _row_pks(conn, em, subject_id)
+    for a in actions(em, subject_id):
         params = dict(a.params)
         if a.scrub_of is not None:
             params["pks"] = pks.get(a.scrub_of, [])  # replaces the description
@@ -248,16 +251,13 @@ def _run(
             rows = conn.execute(a.count_sql, params).fetchone()[0]
         else:
             rows = conn.execute(a.sql, params).rowcount
-        if a.hold:
-            holds.append({"table": a.table, "rows": rows, "action": "link cut, row kept"})
-        _add(tables, a.table, a.what, rows)
-    return tables, holds
+        _add(tables, a, rows)
+    return tables
 
 
 def forget_one(
     conn: psycopg.Connection,
     em: ErasureMap,
-    cfg: LgpdConfig,
     subject_id: Any,
     who: str,
     requested_at: dt.datetime | None = None,
@@ -269,7 +269,7 @@ def forget_one(
     relations = [t.label for t in em.targets]
     label, sid = em.subject.label, str(subject_id)
     with locks.naming_blockers(conn, *relations), conn.transaction():
-        tables, holds = _run(conn, em, cfg, subject_id, dry_run)
+        tables, holds = _run(conn, em, subject_id, dry_run), legal_holds(em)
         if dry_run:  # raising rolls the transaction back (counts only, but be sure)
             raise _Rollback(
                 Receipt(None, label, sid, "dry-run", None, None, None, tables, holds, who)
@@ -334,7 +334,6 @@ def record_failure(
 def forget(
     conn: psycopg.Connection,
     em: ErasureMap,
-    cfg: LgpdConfig,
     raw_ids: Sequence[str],
     *,
     dry_run: bool = False,
@@ -344,7 +343,7 @@ def forget(
     """Forget each subject in its own transaction; a failure never undoes the others."""
     from auroractl.ops.shared.session import maintenance
 
-    require_mapped(em)
+    require_erasing(em)
     result = BatchResult()
     started = time.monotonic()
     if not dry_run:
@@ -352,7 +351,7 @@ def forget(
     who = operator(conn)
     with maintenance(conn):
         for raw in raw_ids:
-            _forget_raw(conn, em, cfg, raw, who, requested_at, dry_run, result)
+            _forget_raw(conn, em, raw, who, requested_at, dry_run, result)
             on_each(1)
     result.duration_s = time.monotonic() - started
     return result
@@ -361,7 +360,6 @@ def forget(
 def _forget_raw(
     conn: psycopg.Connection,
     em: ErasureMap,
-    cfg: LgpdConfig,
     raw: str,
     who: str,
     requested_at: dt.datetime | None,
@@ -378,7 +376,7 @@ def _forget_raw(
         result.failures.append(Failure(raw.strip(), str(exc), exc.exit_code))
         return
     try:
-        result.receipts.append(forget_one(conn, em, cfg, sid, who, requested_at, dry_run))
+        result.receipts.append(forget_one(conn, em, sid, who, requested_at, dry_run))
     except _Rollback as rb:
         result.receipts.append(rb.receipt)
     except NotFound as exc:
@@ -436,12 +434,10 @@ class SubjectFailed(AuroraCtlError):
 MAX_ESTIMATES = 20
 
 
-def estimate(
-    conn: psycopg.Connection, em: ErasureMap, cfg: LgpdConfig, raw_ids: Sequence[str]
-) -> tuple[str, ...]:
+def estimate(conn: psycopg.Connection, em: ErasureMap, raw_ids: Sequence[str]) -> tuple[str, ...]:
     """What forgetting would change, counted in rolled-back transactions (the notes of a
     --dry-run). The only subject unknown or malformed: that failure is the error."""
-    result = forget(conn, em, cfg, raw_ids, dry_run=True)
+    result = forget(conn, em, raw_ids, dry_run=True)
     if len(raw_ids) == 1 and result.failures:
         raise SubjectFailed(result.failures[0])
     notes = []
@@ -458,43 +454,27 @@ def estimate(
 def forget_job(
     conn: psycopg.Connection,
     em: ErasureMap,
-    cfg: LgpdConfig,
     raw_ids: Sequence[str],
     requested_at: dt.datetime | None = None,
     notes: tuple[str, ...] = (),
 ) -> Job:
     """Forget ``raw_ids``, each subject its own transaction, failures counted (a request
-    for one subject fails with that subject's error)."""
-    require_mapped(em)
-    _require_current(conn, cfg, em)
+    for one subject fails with that subject's error). The caller has checked the data map
+    against the catalog (``map check``): a stale map would erase too little."""
+    require_erasing(em)
     first = next((em.parse_id(r) for r in raw_ids if _valid(em, r)), 0)
-    plan = describe(em, cfg, first, len(raw_ids), "lgpd forget")
+    plan = describe(em, first, len(raw_ids), "lgpd forget")
 
     def run(progress: Progress) -> JobResult:
         progress.start(len(raw_ids))
         done = report(
-            forget(conn, em, cfg, raw_ids, requested_at=requested_at, on_each=progress.advance)
+            forget(conn, em, raw_ids, requested_at=requested_at, on_each=progress.advance)
         )
         if len(raw_ids) == 1 and done.failures:
             raise SubjectFailed(done.failures[0])
         return JobResult(done.rows, done, failed=done.failed)
 
     return Job(plan.command, plan.summary, plan, run, notes=notes, unit="subjects")
-
-
-def _require_current(conn: psycopg.Connection, cfg: LgpdConfig, em: ErasureMap) -> None:
-    """A map that disagrees with the catalog (a personal column it misses, a rule a
-    constraint rejects) would erase too little or fail midway: refuse before any subject."""
-    from auroractl.ops.lgpd import map as lgpd_map
-
-    findings = lgpd_map.check(conn, cfg, em)
-    if findings:
-        f = findings[0]
-        raise Precondition(
-            f"the personal-data map is stale ({len(findings)} finding(s); first: "
-            f"{f.table}.{f.column}: {f.reason})",
-            hint="run: auroractl lgpd map --check, then fix [lgpd] in auroractl.toml",
-        )
 
 
 def _valid(em: ErasureMap, raw: str) -> bool:
