@@ -316,3 +316,55 @@ def test_history_before_any_run_is_empty(cli, cluster, dbname, dsn):
     result = cli("restore-test", "history", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+def checksummed(result) -> dict[str, str]:
+    """The checksum checks of a run's JSON report: table -> status."""
+    checks = json.loads(result.stdout)["checks"]
+    prefix = "checksum: "
+    return {c["name"][len(prefix) :]: c["status"] for c in checks if c["name"].startswith(prefix)}
+
+
+def map_tables(path) -> set[str]:
+    from auroractl.ops.shared import datamap
+
+    m = datamap.load(path)
+    return {s.table for s in m.subjects} | {t.root for t in m.tenants if t.root}
+
+
+def test_critical_tables_default_to_the_data_maps_subjects_and_tenant_roots(cli, cluster, demo_map):
+    result = cli("restore-test", "--format", "json")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    tables = checksummed(result)
+    assert set(tables) == map_tables(demo_map)
+    assert {"public.usuarios", "public.empresas"} <= set(tables)
+    assert set(tables.values()) == {"pass"}
+    assert scratch_databases(cluster) == []
+
+
+def test_critical_tables_from_the_map_catch_a_changed_row_on_another_schema(
+    cli, cluster, en_map, monkeypatch
+):
+    """The English schema: the subject and tenant root come from its map, not the demo's."""
+    monkeypatch.setenv(
+        HOOK,
+        "UPDATE shop.people SET phone = 'tampered' WHERE id = (SELECT min(id) FROM shop.people)",
+    )
+    result = cli("restore-test", "--format", "json")
+    assert result.exit_code == 1, result.stderr + result.stdout
+    tables = checksummed(result)
+    assert set(tables) == map_tables(en_map)
+    assert tables["shop.people"] == "fail" and tables["shop.tenants"] == "pass"
+    assert not any(t.startswith("public.") for t in tables)
+
+
+def test_configured_critical_tables_win_over_the_map(cli, configured, demo_map):
+    result = cli("restore-test", "--format", "json")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    assert set(checksummed(result)) == {"public.usuarios", "public.contratos"}
+
+
+def test_without_a_map_or_critical_tables_nothing_is_checksummed(cli, cluster, dsn):
+    result = cli("restore-test", "--format", "json")
+    assert result.exit_code == 0, result.stderr + result.stdout
+    assert checksummed(result) == {}

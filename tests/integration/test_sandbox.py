@@ -54,6 +54,40 @@ def test_sandbox_lifecycle_and_default_target(cli, sandbox_env):
     assert [r["command"] for r in ledger.read_file()] == ["sandbox down --purge", "sandbox reset"]
 
 
+def test_sandbox_up_writes_the_sandboxs_own_data_map(cli, sandbox_env):
+    decoy = Path("auroractl-map.toml")  # another database's map in the working directory
+    decoy.write_text("version = 1\n")
+    path = sandbox_env / "auroractl-map.toml"
+    try:
+        up = cli("sandbox", "up", "--scale", "0.002", "--format", "json")
+        assert up.exit_code == 0, up.stderr
+        assert json.loads(up.stdout)["data_map"] == str(path)
+        assert decoy.read_text() == "version = 1\n"
+        # Commands on the sandbox find its map without --map, and it matches the demo.
+        check = cli("map", "check", "--format", "json")
+        assert check.exit_code == 0, check.stdout + check.stderr
+        show = cli("map", "show", "--format", "json")
+        assert show.exit_code == 0, show.stderr
+        shown = json.loads(show.stdout)
+        assert shown["path"] == str(path)
+        assert [s["table"] for s in shown["subject"] if s.get("default")] == ["public.usuarios"]
+        assert "public.usuarios" in shown["columns"]
+        # --map still wins.
+        other = cli("map", "show", "--map", "other.toml")
+        assert other.exit_code == 3 and "other.toml" in other.stderr
+        # A reviewed edit survives `up`; `reset` reloads the demo and writes the map again.
+        edited = path.read_text() + "# reviewed\n"
+        path.write_text(edited)
+        assert cli("sandbox", "up").exit_code == 0
+        assert path.read_text() == edited
+        reset = cli("sandbox", "reset", "--scale", "0.002", "--yes")
+        assert reset.exit_code == 0, reset.stderr
+        assert path.is_file() and "# reviewed" not in path.read_text()
+    finally:
+        cli("sandbox", "down", "--purge", "--yes")
+    assert not path.exists()
+
+
 def test_bad_scale_is_rejected(cli, sandbox_env):
     result = cli("sandbox", "up", "--scale", "0")
     assert result.exit_code == 2 and "--scale" in result.stderr

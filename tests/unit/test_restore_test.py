@@ -127,6 +127,29 @@ def test_spec_from_config_validates():
         rt.RestoreTestConfig.from_section({"min_acu": 8, "max_acu": 2})
 
 
+def test_critical_tables_default_to_the_maps_subjects_then_tenant_roots():
+    from auroractl.ops.shared.datamap import DataMap, Subject, TenantKey
+
+    m = DataMap(
+        tenants=(
+            TenantKey("tenant_id", "uuid", "app.current_tenant_id", "shop.tenants"),
+            TenantKey("org_id", "bigint", "app.current_org_id", None),  # no root table
+            TenantKey("owner_id", "bigint", "app.current_owner_id", "shop.people"),
+        ),
+        subjects=(Subject("shop.people", ("id",)), Subject("crm.contacts", ("id",))),
+    )
+    assert Spec.from_config({}, m).critical_tables == (
+        "shop.people",
+        "crm.contacts",
+        "shop.tenants",
+    )
+    assert rt.RestoreTestConfig.from_section({}, m).spec.critical_tables[0] == "shop.people"
+    # Configured (even empty) wins; no map and no config: none, no demo names.
+    assert Spec.from_config({"critical_tables": ["x.y"]}, m).critical_tables == ("x.y",)
+    assert Spec.from_config({"critical_tables": []}, m).critical_tables == ()
+    assert Spec.from_config({}).critical_tables == ()
+
+
 def test_toc_filter_drops_what_lives_in_an_uncreatable_extension_schema():
     listing = (
         "7; 3079 16500 EXTENSION - pg_cron \n"

@@ -112,12 +112,18 @@ def apply_planned(
 
 def map_path(override: str | None = None) -> Path:
     """Where this database's data map is: --map, else [map] file (relative to
-    auroractl.toml), else ./auroractl-map.toml."""
+    auroractl.toml), else the sandbox's own map when the target is the sandbox (written
+    by `sandbox up`), else ./auroractl-map.toml."""
     from auroractl.ops.shared import datamap
 
     s = settings()
+    section = s.section("map")
+    if not override and section.get("file") is None and target(s).is_sandbox:
+        from auroractl.ops import sandbox
+
+        return sandbox.map_path(s)
     base = s.path.parent if s.path is not None else None
-    return datamap.path_for(s.section("map"), override, base)
+    return datamap.path_for(section, override, base)
 
 
 def data_map() -> DataMap | None:

@@ -19,7 +19,8 @@ MapOpt = Annotated[
     str | None,
     typer.Option(
         "--map",
-        help="The map file (default: [map] file in auroractl.toml, else ./auroractl-map.toml).",
+        help="The map file (default: [map] file in auroractl.toml, else the sandbox's own map "
+        "when the target is the sandbox, else ./auroractl-map.toml).",
     ),
 ]
 SampleOpt = Annotated[

@@ -22,6 +22,13 @@ ScaleOpt = Annotated[
 ]
 
 
+def _propose(conn):  # type: ignore[no-untyped-def]
+    """The sandbox's data map, proposed from its catalog as `map propose` does."""
+    from auroractl.ops import datamap
+
+    return datamap.propose(conn).map
+
+
 def _show(status) -> None:  # type: ignore[no-untyped-def]
     """The status as one JSON document, or key/value rows with one row per table."""
     from auroractl.commands.config import pair_rows
@@ -33,7 +40,10 @@ def _show(status) -> None:  # type: ignore[no-untyped-def]
 
 @app.command()
 def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.TABLE) -> None:
-    """Create and start the sandbox; load the demo data the first time.
+    """Create and start the sandbox; load the demo data and write its data map the first time.
+
+    The map is the sandbox's own (auroractl-map.toml in its directory; commands on the
+    sandbox use it without --map). Your edits to it are kept; `sandbox reset` rewrites it.
 
     Example:
         auroractl sandbox up --scale 1
@@ -41,7 +51,7 @@ def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.TABLE) -> None:
     from auroractl.ops import sandbox as ops
 
     output.info("Starting the sandbox (first run: initdb + demo data load)...")
-    _show(ops.up(_context.settings(), scale))
+    _show(ops.up(_context.settings(), scale, _propose))
 
 
 @app.command()
@@ -78,12 +88,12 @@ def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
 
 @app.command()
 def reset(scale: ScaleOpt = 1.0, yes: opt.YesOpt = False, fmt: opt.FormatOpt = opt.TABLE) -> None:
-    """Drop the demo database and load it again (destructive: needs --yes).
+    """Drop the demo database and load it again, its data map too (destructive: needs --yes).
 
     Example:
         auroractl sandbox reset --scale 0.1 --yes
     """
     from auroractl.ops import sandbox as ops
 
-    outcome = _context.apply(None, ops.reset_job(_context.settings(), scale), False, yes)
+    outcome = _context.apply(None, ops.reset_job(_context.settings(), scale, _propose), False, yes)
     _show(outcome.result)

@@ -1,19 +1,28 @@
-"""The local sandbox: a PostgreSQL cluster with the demo schema and deterministic data."""
+"""The local sandbox: a PostgreSQL cluster with the demo schema and deterministic data,
+and the demo's data map in the sandbox's directory (the sandbox is a database like any
+other: it has its own map)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.config import Settings
 from auroractl.errors import InvalidInput
+from auroractl.ops.shared import datamap as dm
 from auroractl.sandbox import ADMIN_ROLE, DBNAME, SUPERUSER, LocalCluster, default_dir
 
 if TYPE_CHECKING:
     import psycopg
+
+# Reads a database's catalog into the map it suggests (``ops.datamap.propose``; the
+# command passes it in, features do not import each other).
+Proposer = Callable[["psycopg.Connection"], dm.DataMap]
 
 # Row counts at --scale 1.
 BASE_ROWS = {
@@ -35,6 +44,13 @@ DEMO_TABLES = (
     "ai_preferences",
     "contratos",
 )
+MAP_FILE = dm.DEFAULT_FILE
+DEFAULT_SUBJECT = "public.usuarios"  # what `lgpd forget ID` means on the demo
+MAP_HEADER = (
+    "The sandbox's data map, proposed from the demo's catalog by `auroractl sandbox up`",
+    f"({DEFAULT_SUBJECT} the default subject). Edits are kept by `sandbox up`;",
+    "`sandbox reset` reloads the demo and writes this file again.",
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,7 @@ class SandboxStatus:
     server_version: str | None = None
     loaded_seconds: float | None = None
     rows: dict[str, int] | None = None
+    data_map: str | None = None  # the sandbox's map file, once written
 
 
 def cluster(settings: Settings) -> LocalCluster:
@@ -62,6 +79,21 @@ def row_counts(scale: float, today: dt.date | None = None) -> dict[str, int]:
     counts["current_year"] = today.year
     counts["days_elapsed"] = max(1, (today - dt.date(today.year, 1, 1)).days)
     return counts
+
+
+def map_path(settings: Settings) -> Path:
+    """The sandbox's data map: in its own directory, gone with ``down --purge``."""
+    return default_dir(settings.sandbox_dir) / MAP_FILE
+
+
+def write_map(conn: psycopg.Connection, path: Path, propose: Proposer) -> None:
+    """Propose the demo's map from the catalog, mark the default subject, write it."""
+    m = propose(conn)
+    subjects = tuple(replace(s, default=s.table == DEFAULT_SUBJECT) for s in m.subjects)
+    try:
+        path.write_text(dm.dumps(replace(m, subjects=subjects), MAP_HEADER), encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write the sandbox's data map {path}: {exc.strerror}") from None
 
 
 def superuser_connect(c: LocalCluster, dbname: str = "postgres") -> psycopg.Connection:
@@ -116,8 +148,12 @@ def has_demo(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT to_regclass('public.empresas') IS NOT NULL").fetchone()[0]
 
 
-def up(settings: Settings, scale: float = 1.0) -> SandboxStatus:
-    """Create (if needed) and start the sandbox, and load the demo data once."""
+def up(settings: Settings, scale: float = 1.0, propose: Proposer | None = None) -> SandboxStatus:
+    """Create (if needed) and start the sandbox, and load the demo data once.
+
+    With ``propose``, the sandbox's data map is written when the demo was loaded now or
+    when there is none: a map the user edited survives `up`, not a reload of the demo.
+    """
     row_counts(scale)  # validate before touching anything
     c = cluster(settings)
     c.init()
@@ -125,12 +161,15 @@ def up(settings: Settings, scale: float = 1.0) -> SandboxStatus:
     bootstrap(c)
     import psycopg
 
+    path = map_path(settings)
     with psycopg.connect(c.conninfo(), autocommit=True) as conn:
         seconds = None if has_demo(conn) else load_demo(conn, scale)
+        if propose is not None and (seconds is not None or not path.exists()):
+            write_map(conn, path, propose)
     return status(settings, loaded_seconds=seconds)
 
 
-def reset(settings: Settings, scale: float = 1.0) -> SandboxStatus:
+def reset(settings: Settings, scale: float = 1.0, propose: Proposer | None = None) -> SandboxStatus:
     """Drop and recreate the demo database."""
     from psycopg import sql
 
@@ -142,7 +181,7 @@ def reset(settings: Settings, scale: float = 1.0) -> SandboxStatus:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
         )
-    return up(settings, scale)
+    return up(settings, scale, propose)  # the demo is loaded again: so is its map
 
 
 def down(settings: Settings, purge: bool = False) -> SandboxStatus:
@@ -160,6 +199,7 @@ def status(settings: Settings, loaded_seconds: float | None = None) -> SandboxSt
     c = cluster(settings)
     running = c.is_running()
     version, rows = None, None
+    mapped = map_path(settings)
     if running:
         try:
             with psycopg.connect(c.conninfo(), autocommit=True, connect_timeout=5) as conn:
@@ -182,26 +222,29 @@ def status(settings: Settings, loaded_seconds: float | None = None) -> SandboxSt
         version,
         None if loaded_seconds is None else round(loaded_seconds, 2),
         rows,
+        str(mapped) if mapped.is_file() else None,
     )
 
 
-def reset_job(settings: Settings, scale: float = 1.0):  # type: ignore[no-untyped-def]
-    """`sandbox reset` as a change: drop the demo database and load it again."""
+def reset_job(settings: Settings, scale: float = 1.0, propose: Proposer | None = None):  # type: ignore[no-untyped-def]
+    """`sandbox reset` as a change: drop the demo database and load it again (and write
+    its data map again, with ``propose``)."""
     from psycopg import sql
 
     from auroractl.plan import Job, JobResult, Plan, Step
 
     counts = row_counts(scale)  # validate before anything is asked or changed
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
+    also = f", write its data map to {map_path(settings)}" if propose else ""
     preview = Plan(
         "sandbox reset",
-        f"drop the sandbox database {DBNAME} and load the demo data at scale {scale:g}",
+        f"drop the sandbox database {DBNAME} and load the demo data at scale {scale:g}{also}",
         (Step(drop.as_string(None), comment="as the sandbox superuser"),),
     )
 
     def run(progress) -> JobResult:  # type: ignore[no-untyped-def]
         progress.start(1)
-        done = reset(settings, scale)
+        done = reset(settings, scale, propose)
         progress.advance(1)
         return JobResult(rows=sum(counts.values()), payload=done)
 

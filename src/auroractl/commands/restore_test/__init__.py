@@ -167,8 +167,11 @@ def _configure(  # type: ignore[no-untyped-def]
 
     s = _context.settings()
     t = _context.target(s)
+    section = s.section("restore_test")
     cfg = ops.RestoreTestConfig.from_section(
-        s.section("restore_test"),
+        section,
+        # the map names the critical tables unless the config does
+        None if "critical_tables" in section else _context.data_map(),
         jobs=jobs,
         ttl=ops.parse_duration(ttl, "--ttl") if ttl else None,
         timeout=ops.parse_duration(timeout, "--timeout") if timeout else None,

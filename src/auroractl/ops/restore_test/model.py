@@ -7,10 +7,13 @@ import os
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auroractl.errors import InvalidInput
 from auroractl.ops.restore_test.verify import Check, Facts, Spec, compare, newest
+
+if TYPE_CHECKING:
+    from auroractl.ops.shared.datamap import DataMap
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)?\s*$")
 _UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -47,7 +50,11 @@ class RestoreTestConfig:
     restored_dsn: str | None = None  # testing aid: where the restored cluster is reached
 
     @classmethod
-    def from_section(cls, section: dict[str, Any], **overrides: Any) -> RestoreTestConfig:
+    def from_section(
+        cls, section: dict[str, Any], data_map: DataMap | None = None, **overrides: Any
+    ) -> RestoreTestConfig:
+        """``data_map``: the target's map, for what the section leaves out (``Spec``)."""
+
         def num(key: str, default: float, lo: float, hi: float) -> float:
             value = section.get(key, default)
             if not isinstance(value, int | float) or not lo <= value <= hi:
@@ -56,7 +63,7 @@ class RestoreTestConfig:
 
         sgs = section.get("security_groups")
         cfg = cls(
-            spec=Spec.from_config(section),
+            spec=Spec.from_config(section, data_map),
             jobs=int(num("jobs", min(4, os.cpu_count() or 2), 1, 64)),
             compression=int(num("dump_compression", 0, 0, 9)),
             ttl=parse_duration(section.get("ttl", "6h"), "[restore_test] ttl"),

@@ -18,6 +18,8 @@ from auroractl.errors import InvalidInput
 if TYPE_CHECKING:
     import psycopg
 
+    from auroractl.ops.shared.datamap import DataMap
+
 STRUCTURE_KINDS = (
     "schema",
     "table",
@@ -48,7 +50,10 @@ class Spec:
     freshness_columns: tuple[str, ...] = ()  # "schema.table.column"
 
     @classmethod
-    def from_config(cls, section: dict[str, Any]) -> Spec:
+    def from_config(cls, section: dict[str, Any], data_map: DataMap | None = None) -> Spec:
+        """The spec of ``[restore_test]``; without ``critical_tables`` there, the data
+        map's subjects and tenant roots are the critical tables (none without a map)."""
+
         def tables(key: str) -> tuple[str, ...]:
             value = section.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -81,7 +86,9 @@ class Spec:
         return cls(
             exact_tables=exact,
             timestamp_columns={qualify(k): str(v) for k, v in ts.items()},
-            critical_tables=tables("critical_tables"),
+            critical_tables=tables("critical_tables")
+            if "critical_tables" in section
+            else map_tables(data_map),
             canaries=tuple(canaries),
             freshness_columns=tuple(c if len(c.split(".")) == 3 else f"public.{c}" for c in fresh),
         )
@@ -101,6 +108,14 @@ class Check:
     name: str
     status: str  # pass | fail | warn
     detail: str = ""
+
+
+def map_tables(m: DataMap | None) -> tuple[str, ...]:
+    """The tables a data map says matter most: its data subjects, then the tenants."""
+    if m is None:
+        return ()
+    names = [s.table for s in m.subjects] + [t.root for t in m.tenants if t.root]
+    return tuple(dict.fromkeys(names))
 
 
 def qualify(name: str) -> str:
