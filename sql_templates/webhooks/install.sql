@@ -43,8 +43,10 @@ CREATE INDEX IF NOT EXISTS webhook_events_subscription_id_idx
 -- subscription of the event, with the row as JSON minus excluded columns. auroractl attaches
 -- it as a statement trigger with a transition table (one INSERT ... SELECT per statement,
 -- whatever the number of rows); it also works as the requirements' FOR EACH ROW trigger.
+-- SECURITY DEFINER: the application role writing a subscribed table needs no privilege on
+-- the outbox; the search_path is closed to the outbox's schema (pg_temp last).
 CREATE OR REPLACE FUNCTION criar_webhook_event() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
 BEGIN
     IF TG_LEVEL = 'ROW' THEN
         INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)

@@ -212,8 +212,18 @@ def resolve(conn: psycopg.Connection, table: str, column: str, target: str | Non
 
 
 def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
-    """Target column, helper functions and the invalidation trigger (the key is not here)."""
+    """pgcrypto, the target column, helper functions and the invalidation trigger (the key
+    is not here), in one transaction: a database where pgcrypto cannot be created is left
+    as it was."""
     steps: list[Step] = []
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pgcrypto'").fetchone() is None:
+        steps.append(
+            Step(
+                templates.render("encrypt/create_extension.sql.j2"),
+                txn="prepare",
+                comment="pgcrypto is not installed in this database",
+            )
+        )
     if not (t.has_decrypt and t.has_invalidate):
         steps.append(
             Step(templates.render("encrypt/create_schema.sql.j2", schema=SCHEMA), txn="prepare")

@@ -19,6 +19,7 @@ _T = {
 
 CONTEXTS = {
     "encrypt/add_column.sql.j2": {"table": None, "target": HOSTILE_TARGET},
+    "encrypt/create_extension.sql.j2": {},
     "encrypt/batch.sql.j2": {**_T, "options": "cipher-algo=aes256, s2k-mode=1"},
     "encrypt/bounds.sql.j2": dict(_T),
     "encrypt/count_plain.sql.j2": dict(_T),
