@@ -525,3 +525,23 @@ def test_forget_erases_the_ciphertext_of_an_erased_column(cli, dsn, conn, monkey
         conn.execute("SELECT telefone_encrypted FROM usuarios WHERE id = 7").fetchone()[0] is None
     )
     assert conn.execute(others + " WHERE id <> 7").fetchone()[0] == before
+
+
+def test_forget_after_the_shipped_migrations(cli, dsn, conn):
+    """After `migrate up` of the demo migrations (a NOT NULL jsonb dispositivos_autorizados,
+    a history table referencing alunos ...), the re-proposed map erases every subject, and
+    what a NOT NULL column gets is a value its constraint accepts."""
+    up = cli("migrate", "up", "--directory", "demo", "--yes")
+    assert up.exit_code == 0, up.stderr
+    conn.execute(
+        'UPDATE usuarios SET dispositivos_autorizados = \'[{"ip": "203.0.113.9"}]\' WHERE id = 7'
+    )
+    reviewed_map(dsn)
+    assert cli("map", "check").exit_code == 0
+    for subject, sid in (("usuarios", "7"), ("alunos", "5"), ("professores", "3")):
+        result = cli("lgpd", "forget", sid, "--subject", subject, "--yes")
+        assert result.exit_code == 0, (subject, result.stderr)
+    row = conn.execute(
+        "SELECT nome, dispositivos_autorizados::text FROM usuarios WHERE id = 7"
+    ).fetchone()
+    assert row[0] == "erased-7" and "203.0.113.9" not in row[1]

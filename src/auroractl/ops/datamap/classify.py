@@ -39,7 +39,25 @@ TOKENS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
     (
         "network_id",
-        frozenset(["ip", "ipv4", "ipv6", "ipaddr", "ipaddress", "mac", "macaddr", "useragent"]),
+        frozenset(
+            [
+                "ip",
+                "ipv4",
+                "ipv6",
+                "ipaddr",
+                "ipaddress",
+                "mac",
+                "macaddr",
+                "useragent",
+                "device",
+                "devices",
+                "deviceid",
+                "dispositivo",
+                "dispositivos",
+                "imei",
+                "udid",
+            ]
+        ),
     ),
     ("email", frozenset(["email", "emails", "mail", "e-mail"])),
     (
