@@ -16,13 +16,15 @@ app = opt.group("Audit trail: who changed which row, when (personal data never c
 def _config(personal: bool = True):  # type: ignore[no-untyped-def]
     """[audit], with each table's personal columns from the data map when the command
     needs them (on the sandbox without a map, the demo's)."""
+    from dataclasses import replace
+
     from auroractl.commands import _defaults
     from auroractl.ops.audit import AuditConfig
 
-    section = _context.settings().section("audit")
+    cfg = AuditConfig.from_section(_context.settings().section("audit"))
     if not personal:
-        return AuditConfig.from_section(section)
-    return AuditConfig.from_section(section, _defaults.personal_by_table(_defaults.data_map()))
+        return cfg
+    return replace(cfg, personal=_defaults.personal_by_table(_defaults.data_map()))
 
 
 @app.command()

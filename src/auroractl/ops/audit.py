@@ -45,9 +45,7 @@ class AuditConfig:
         return personal_in(self.personal.get(table, ()), columns)
 
     @classmethod
-    def from_section(
-        cls, section: dict[str, Any], personal: Mapping[str, tuple[str, ...]] | None = None
-    ) -> AuditConfig:
+    def from_section(cls, section: dict[str, Any]) -> AuditConfig:
         if "personal_columns" in section:
             raise InvalidInput(
                 "[audit] personal_columns is no longer read: the data map names each "
@@ -60,7 +58,7 @@ class AuditConfig:
         months = section.get("retention_months", 24)
         if not isinstance(months, int) or not 1 <= months <= 1200:
             raise InvalidInput("[audit] retention_months must be an integer from 1 to 1200")
-        return cls(months, dict(personal or {}))
+        return cls(months)
 
 
 @dataclass(frozen=True)
