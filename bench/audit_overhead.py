@@ -36,6 +36,10 @@ ALTER TABLE {t} OWNER TO {owner};
 """
 
 
+# What the data map would name: audit redacts these, as on a real database.
+PERSONAL = {"public.usuarios_audited": ("nome", "email", "telefone", "documento_identidade")}
+
+
 def timed(conn: psycopg.Connection, sql: str) -> float:
     t0 = time.perf_counter()
     conn.execute(sql)
@@ -52,7 +56,9 @@ def main() -> None:
             su.execute(f"VACUUM ANALYZE {t}")
         with psycopg.connect(c.conninfo("bench"), autocommit=True) as conn:
             # One change: the log, its first months and the triggers.
-            plan = audit.plan_enable(conn, audit.AuditConfig(), ["usuarios_audited"], False)
+            plan = audit.plan_enable(
+                conn, audit.AuditConfig(personal=PERSONAL), ["usuarios_audited"], False
+            )
             runner.apply(conn, plan, runner.Options(yes=True))
             results = {}
             for t in ("usuarios_plain", "usuarios_audited"):

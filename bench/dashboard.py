@@ -19,6 +19,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).parent))
 from _harness import throwaway_cluster
 from auroractl import runner, templates
+from auroractl.commands._defaults import DEMO_DASHBOARD
 from auroractl.ops import matview
 from auroractl.ops import sandbox as sandbox_ops
 
@@ -30,7 +31,7 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
 
 
 def measure(conn: psycopg.Connection, seed_timeout: int) -> dict:
-    spec = matview.specs({})["dashboard"]
+    spec = matview.dashboard_spec(DEMO_DASHBOARD)
     opts = runner.Options(yes=True)
     out = {"create": timed(lambda: runner.apply(conn, matview.plan_create(conn, spec), opts))}
     for conc in (False, True):

@@ -69,7 +69,7 @@ def main() -> None:
             su.execute(DDL.format(t=t, rows=args.rows, owner=ADMIN_ROLE))
             su.execute(f"VACUUM ANALYZE {t}")
         with psycopg.connect(c.conninfo("bench"), autocommit=True) as admin:
-            cfg = rls.RlsConfig()
+            cfg = rls.RlsConfig(rls.Tenancy("empresa_id", "app.current_empresa_id"))
             plan = rls.plan_enable(admin, cfg, ["alunos_rls"], False)
             runner.apply(admin, plan, runner.Options(yes=True))
             admin.execute("GRANT SELECT ON alunos_plain TO application_user")

@@ -13,6 +13,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,7 +66,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     cli = [str(Path(sys.executable).parent / "auroractl"), "-q"]
     rates = {}
-    with throwaway_cluster() as c:
+    with throwaway_cluster() as c, tempfile.TemporaryDirectory() as workdir:
         sandbox_ops.bootstrap(c, "bench")
         dsn = c.conninfo("bench")
         env = {**os.environ, "AURORACTL_DSN": dsn}
@@ -89,6 +90,8 @@ def main() -> None:
             conn.execute("DELETE FROM alunos WHERE id >= %s", [base])
             conn.execute("VACUUM alunos")
             subprocess.run([*cli, "webhooks", "install", "--yes"], env=env, check=True)
+            # subscribe leaves out the personal columns the data map names
+            subprocess.run([*cli, "map", "propose"], env=env, check=True, cwd=workdir)
             subprocess.run(
                 [
                     *cli,
@@ -103,6 +106,7 @@ def main() -> None:
                 ],
                 env=env,
                 check=True,
+                cwd=workdir,
             )
             t0 = time.monotonic()
             conn.execute(INSERT, [base, base + args.rows - 1])

@@ -29,9 +29,8 @@ SELECT n.nspname,
        coalesce((
            SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
            WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-             -- a bare column name (every table), or schema.table.column (the data map)
-             AND (a.attname = ANY (%(personal)s)
-                  OR format('%%s.%%s.%%s', n.nspname, c.relname, a.attname) = ANY (%(personal)s))
+             -- schema.table.column, as the data map names it
+             AND format('%%s.%%s.%%s', n.nspname, c.relname, a.attname) = ANY (%(personal)s)
              AND (NOT EXISTS (SELECT 1 FROM app)
                   OR has_column_privilege(%(role)s, c.oid, a.attnum, 'SELECT'))), '{}')
            AS personal_exposed

@@ -80,7 +80,7 @@ def test_wrong_password_error_does_not_leak_it(
         region="us-east-1",
         secret_arn=arn,
     )
-    result = cli("--profile", "aurora", "partition", "status")
+    result = cli("--profile", "aurora", "partition", "status", "contratos")
     assert result.exit_code == 5
     assert "password authentication failed" in result.stderr
     assert "not-the-password" not in result.stderr
@@ -95,7 +95,7 @@ def test_missing_secret_is_an_aws_error(tmp_path, cluster, dbname, aws_endpoint,
         region="us-east-1",
         secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:no",
     )
-    result = cli("--profile", "aurora", "partition", "status")
+    result = cli("--profile", "aurora", "partition", "status", "contratos")
     assert result.exit_code == 8 and "cannot read secret" in result.stderr
 
 

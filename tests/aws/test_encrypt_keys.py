@@ -8,6 +8,8 @@ import uuid
 
 import boto3
 
+NAMES = ("usuarios", "--column", "documento_identidade")  # the demo's, named
+
 
 def sm(endpoint: str):
     return boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1")
@@ -41,7 +43,7 @@ def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, d
             "encrypt", "keygen", "--secret-name", f"new-{uuid.uuid4()}", "--yes", "-f", "json"
         ).stdout
     )["result"]["arn"]
-    result = cli("encrypt", "backfill", "--key-secret", old, "--yes", "--format", "json")
+    result = cli("encrypt", "backfill", *NAMES, "--key-secret", old, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["result"]["encrypted"] == 5000
     key = sm(aws_endpoint).get_secret_value(SecretId=old)["SecretString"]
@@ -55,6 +57,7 @@ def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, d
     rot = cli(
         "encrypt",
         "rotate",
+        *NAMES,
         "--key-secret",
         old,
         "--new-key-secret",
@@ -65,12 +68,12 @@ def test_backfill_and_rotate_with_keys_from_secrets_manager(cli, aws_endpoint, d
     )
     assert rot.exit_code == 0, rot.stderr
     assert json.loads(rot.stdout)["result"]["rotated"] == 5000
-    st = cli("encrypt", "status", "--key-secret", new, "--format", "json")
+    st = cli("encrypt", "status", *NAMES, "--key-secret", new, "--format", "json")
     assert st.exit_code == 0 and json.loads(st.stdout)["both"] == 5000
     assert key not in st.stdout + st.stderr and new_key not in rot.stdout + rot.stderr
 
 
 def test_missing_secret_is_an_aws_error(cli, aws_endpoint, dsn):
-    result = cli("encrypt", "backfill", "--key-secret", "does-not-exist", "--yes")
+    result = cli("encrypt", "backfill", *NAMES, "--key-secret", "does-not-exist", "--yes")
     assert result.exit_code == 8
     assert "does-not-exist" in result.stderr

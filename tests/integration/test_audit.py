@@ -8,7 +8,7 @@ import json
 import psycopg
 import pytest
 
-PII = {"documento_identidade", "telefone", "endereco", "foto_perfil", "email"}
+PII = {"nome", "documento_identidade", "telefone", "endereco", "foto_perfil", "email"}
 
 
 def entries(conn: psycopg.Connection, table: str = "public.usuarios") -> list[dict]:
@@ -19,7 +19,7 @@ def entries(conn: psycopg.Connection, table: str = "public.usuarios") -> list[di
 
 
 @pytest.fixture
-def audited(cli, dsn, conn):
+def audited(cli, dsn, conn, demo_map):
     result = cli("audit", "enable", "--table", "usuarios", "--table", "contratos", "--yes")
     assert result.exit_code == 0, result.stderr
     return conn
@@ -65,9 +65,12 @@ def test_insert_update_delete_truncate_content(audited):
     conn.execute("SET app.current_user_id = '77'")
     uid = conn.execute(
         "INSERT INTO usuarios (empresa_id, nome, email, telefone, documento_identidade) "
-        "VALUES (1, 'Ana', 'ana@x.test', '+55 11 99999-0000', '123.456.789-00') RETURNING id"
+        "VALUES (1, 'Anastacia-canary', 'ana@x.test', '+55 11 99999-0000', '123.456.789-00') "
+        "RETURNING id"
     ).fetchone()[0]
-    conn.execute("UPDATE usuarios SET nome = 'Ana B', telefone = '+55 0' WHERE id = %s", [uid])
+    conn.execute(
+        "UPDATE usuarios SET ultimo_acesso = now(), telefone = '+55 0' WHERE id = %s", [uid]
+    )
     conn.execute("UPDATE usuarios SET nome = nome WHERE id = %s", [uid])  # no-op: not logged
     conn.execute("SET app.current_user_id = 'not-a-number'")
     conn.execute("DELETE FROM usuarios WHERE id = %s", [uid])
@@ -75,18 +78,21 @@ def test_insert_update_delete_truncate_content(audited):
     log = [e for e in entries(conn) if e["row_pk"] == str(uid)]
     assert [e["operation"] for e in log] == ["INSERT", "UPDATE", "DELETE"]
     ins, upd, dele = log
-    assert ins["app_user_id"] == 77 and ins["new_values"]["nome"] == "Ana"
+    # the data map's personal columns of usuarios: nome among them
+    assert ins["app_user_id"] == 77 and ins["new_values"]["empresa_id"] == 1
     assert ins["old_values"] is None
-    assert set(ins["redacted_columns"]) == {"email", "telefone", "documento_identidade"}
-    assert upd["changed_columns"] == ["nome", "telefone"]
-    assert upd["old_values"] == {"nome": "Ana"} and upd["new_values"] == {"nome": "Ana B"}
+    assert set(ins["redacted_columns"]) == {"nome", "email", "telefone", "documento_identidade"}
+    assert upd["changed_columns"] == ["telefone", "ultimo_acesso"]
+    assert upd["old_values"] == {"ultimo_acesso": None} and set(upd["new_values"]) == {
+        "ultimo_acesso"
+    }
     assert upd["redacted_columns"] == ["telefone"]
     assert dele["app_user_id"] is None  # invalid setting: NULL, never an error
-    assert dele["old_values"]["nome"] == "Ana B" and dele["new_values"] is None
+    assert dele["old_values"]["id"] == uid and dele["new_values"] is None
     assert dele["db_user"] == "aurora_admin" and dele["txid"] > 0
     # no personal value anywhere in the log
     text = json.dumps(entries(conn))
-    for secret in ("ana@x.test", "99999-0000", "123.456.789-00", "+55 0"):
+    for secret in ("Anastacia-canary", "ana@x.test", "99999-0000", "123.456.789-00", "+55 0"):
         assert secret not in text
     for e in log:
         for side in ("old_values", "new_values"):
@@ -166,13 +172,13 @@ def test_prune_drops_months_past_retention(cli, audited, tmp_path):
     assert conn.execute("SELECT to_regclass('audit.audit_log_default')").fetchone()[0]
 
 
-def test_bad_input(cli, dsn):
+def test_bad_input(cli, dsn, demo_map):
     assert cli("audit", "enable", "--yes").exit_code == 2
     assert cli("audit", "enable", "--table", "nope", "--yes").exit_code == 2
     assert cli("audit", "log").exit_code == 2  # no log yet
 
 
-def test_enable_all_and_dry_run(cli, dsn, conn):
+def test_enable_all_and_dry_run(cli, dsn, conn, demo_map):
     dry = cli("audit", "enable", "--all", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     assert "CREATE TABLE IF NOT EXISTS" in dry.stdout
@@ -188,7 +194,7 @@ def test_enable_all_and_dry_run(cli, dsn, conn):
     assert entry == [("DELETE", "1")]
 
 
-def test_format_json_is_one_document_for_every_outcome(cli, dsn, conn):
+def test_format_json_is_one_document_for_every_outcome(cli, dsn, conn, demo_map):
     dry = cli("audit", "enable", "usuarios", "--dry-run", "--format", "json")
     assert dry.exit_code == 0, dry.stderr
     preview = json.loads(dry.stdout)
@@ -214,13 +220,13 @@ def test_format_json_is_one_document_for_every_outcome(cli, dsn, conn):
     assert log.exit_code == 0 and json.loads(log.stdout) == []
 
 
-def test_enable_without_a_terminal_or_yes_refuses_and_changes_nothing(cli, dsn, conn):
+def test_enable_without_a_terminal_or_yes_refuses_and_changes_nothing(cli, dsn, conn, demo_map):
     result = cli("audit", "enable", "usuarios")
     assert result.exit_code != 0 and "--yes" in result.stderr
     assert conn.execute("SELECT to_regclass('audit.audit_log')").fetchone()[0] is None
 
 
-def test_ciphertext_of_a_personal_column_is_redacted_too(cli, dsn, conn):
+def test_ciphertext_of_a_personal_column_is_redacted_too(cli, dsn, conn, demo_map):
     """`encrypt` writes telefone's ciphertext into telefone_encrypted: it never reaches the
     audit log, before or after `encrypt finalize` drops the plaintext."""
     conn.execute("ALTER TABLE usuarios ADD COLUMN telefone_encrypted bytea")
@@ -233,3 +239,17 @@ def test_ciphertext_of_a_personal_column_is_redacted_too(cli, dsn, conn):
     assert upd["changed_columns"] == ["telefone_encrypted"]
     assert upd["redacted_columns"] == ["telefone_encrypted"]
     assert "deadbeef" not in json.dumps(upd)
+
+
+def test_personal_columns_come_only_from_the_data_map(cli, dsn, conn, tmp_path):
+    """Without a map (and off the sandbox) enable and status refuse, prune does not need
+    one; [audit] personal_columns is refused, naming where they go."""
+    for args in (("enable", "usuarios", "--yes"), ("status",)):
+        result = cli("audit", *args)
+        assert result.exit_code == 3 and "auroractl map propose" in result.stderr, args
+    assert conn.execute("SELECT to_regclass('audit.audit_log')").fetchone() == (None,)
+    assert cli("audit", "prune", "--dry-run").exit_code == 3  # no log yet, but no map needed
+    assert "audit.audit_log does not exist" in cli("audit", "prune").stderr
+    (tmp_path / "auroractl.toml").write_text('[audit]\npersonal_columns = ["cpf"]\n')
+    result = cli("audit", "status")
+    assert result.exit_code == 2 and "move them into it" in result.stderr

@@ -16,6 +16,8 @@ import pytest
 
 KEY = "k3y-for-tests-0123456789abcdef=="
 NEW_KEY = "another-key-for-tests-0123456789=="
+# The demo's table and column, named: only the sandbox assumes them.
+NAMES = ("usuarios", "--column", "documento_identidade")
 
 
 @pytest.fixture
@@ -34,7 +36,7 @@ def decrypted(conn: psycopg.Connection, key: str = KEY) -> dict[int, str | None]
 
 
 def test_dry_run_changes_nothing_and_needs_no_key(cli, dsn, conn):
-    result = cli("encrypt", "backfill", "--dry-run")
+    result = cli("encrypt", "backfill", *NAMES, "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "pgp_sym_encrypt" in result.stdout and "%(key)s" in result.stdout
     assert (
@@ -48,10 +50,10 @@ def test_dry_run_changes_nothing_and_needs_no_key(cli, dsn, conn):
 
 def test_backfill_status_finalize(cli, key, conn):
     before = dict(conn.execute("SELECT id, documento_identidade FROM usuarios").fetchall())
-    st = cli("encrypt", "status", "--format", "json")
+    st = cli("encrypt", "status", *NAMES, "--format", "json")
     assert st.exit_code == 0, st.stderr
     assert json.loads(st.stdout)["plaintext_only"] == sum(v is not None for v in before.values())
-    result = cli("encrypt", "backfill", "--batch-size", "700", "--jobs", "2", "--yes")
+    result = cli("encrypt", "backfill", *NAMES, "--batch-size", "700", "--jobs", "2", "--yes")
     assert result.exit_code == 0, result.stderr
     assert KEY not in result.stdout + result.stderr
     got = decrypted(conn)
@@ -66,11 +68,13 @@ def test_backfill_status_finalize(cli, key, conn):
     assert not conn.execute(
         "SELECT 1 FROM pg_stat_statements WHERE query LIKE %s", [f"%{KEY}%"]
     ).fetchone()
-    again = cli("encrypt", "backfill", "--yes", "--format", "json")
+    again = cli("encrypt", "backfill", *NAMES, "--yes", "--format", "json")
     assert again.exit_code == 0 and json.loads(again.stdout)["result"]["encrypted"] == 0
-    st = json.loads(cli("encrypt", "status", "--format", "json").stdout)
+    st = json.loads(cli("encrypt", "status", *NAMES, "--format", "json").stdout)
     assert st["both"] == len(got) and st["plaintext_only"] == 0 and st["mismatch"] == 0
-    sample = json.loads(cli("encrypt", "status", "--sample", "50", "--format", "json").stdout)
+    sample = json.loads(
+        cli("encrypt", "status", *NAMES, "--sample", "50", "--format", "json").stdout
+    )
     assert sample["total"] == 50
     # a tampered row: finalize keeps its plaintext and reports it
     conn.execute(
@@ -78,9 +82,9 @@ def test_backfill_status_finalize(cli, key, conn):
         "WHERE id = 3",
         [KEY],
     )
-    bad = cli("encrypt", "status", "--format", "json")
+    bad = cli("encrypt", "status", *NAMES, "--format", "json")
     assert bad.exit_code == 1 and json.loads(bad.stdout)["mismatch"] == 1
-    fin = cli("encrypt", "finalize", "--yes", "--batch-size", "999")
+    fin = cli("encrypt", "finalize", *NAMES, "--yes", "--batch-size", "999")
     assert fin.exit_code == 1, fin.stderr
     assert "id in (3)" in fin.stderr
     left = conn.execute("SELECT id FROM usuarios WHERE documento_identidade IS NOT NULL").fetchall()
@@ -89,17 +93,17 @@ def test_backfill_status_finalize(cli, key, conn):
 
 
 def test_plaintext_update_clears_stale_ciphertext(cli, key, conn):
-    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     conn.execute("UPDATE usuarios SET documento_identidade = 'changed' WHERE id = 1")
     assert decrypted(conn).get(1) is None
     conn.execute("UPDATE usuarios SET nome = 'x' WHERE id = 2")  # not the plaintext
     assert decrypted(conn).get(2) is not None
-    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     assert decrypted(conn)[1] == "changed"
 
 
 def test_rotate_is_resumable(cli, key, conn, monkeypatch):
-    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     plain = decrypted(conn)
     # half the rows already rotated (as if a previous run was killed)
     conn.execute(
@@ -108,31 +112,42 @@ def test_rotate_is_resumable(cli, key, conn, monkeypatch):
         [KEY, NEW_KEY],
     )
     monkeypatch.setenv("AURORACTL_NEW_ENCRYPTION_KEY", NEW_KEY)
-    result = cli("encrypt", "rotate", "--yes", "--format", "json")
+    result = cli("encrypt", "rotate", *NAMES, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["result"]["rotated"] == sum(1 for k in plain if k % 2)
     assert decrypted(conn, NEW_KEY) == plain
 
 
 def test_refusals_and_bad_input(cli, dsn, monkeypatch):
-    assert cli("encrypt", "backfill", "--yes").exit_code == 2  # no key
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 2  # no key
     monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", "short")
-    assert cli("encrypt", "backfill", "--yes").exit_code == 2
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 2
     monkeypatch.setenv("AURORACTL_ENCRYPTION_KEY", KEY)
-    assert cli("encrypt", "backfill").exit_code == 4  # no TTY, no --yes
-    assert cli("encrypt", "backfill", "--column", "nope", "--yes").exit_code == 2
-    assert cli("encrypt", "backfill", "--table", "nope", "--yes").exit_code == 2
-    assert cli("encrypt", "backfill", "--batch-size", "0", "--yes").exit_code == 2
-    assert cli("encrypt", "backfill", "--column", "criado_em", "--yes").exit_code == 3
+    assert cli("encrypt", "backfill", *NAMES).exit_code == 4  # no TTY, no --yes
+    # not the sandbox: the demo's table and column are not assumed
+    for verb in ("backfill", "status", "finalize", "rotate"):
+        bare = cli("encrypt", verb, "--yes" if verb != "status" else "--sample=1")
+        assert bare.exit_code == 2 and "give the table" in bare.stderr, verb
+        no_column = cli("encrypt", verb, "usuarios")
+        assert no_column.exit_code == 2 and "give --column" in no_column.stderr, verb
+    assert cli("encrypt", "backfill", "usuarios", "--column", "nope", "--yes").exit_code == 2
+    assert (
+        cli(
+            "encrypt", "backfill", "--column", "documento_identidade", "--table", "nope", "--yes"
+        ).exit_code
+        == 2
+    )
+    assert cli("encrypt", "backfill", *NAMES, "--batch-size", "0", "--yes").exit_code == 2
+    assert cli("encrypt", "backfill", "usuarios", "--column", "criado_em", "--yes").exit_code == 3
 
 
-def test_backfill_sees_every_row_after_rls_enable_as_the_owner(cli, key, conn):
+def test_backfill_sees_every_row_after_rls_enable_as_the_owner(cli, key, conn, demo_map):
     assert cli("rls", "enable", "--all", "--yes").exit_code == 0
     assert conn.execute("SELECT count(*) FROM usuarios").fetchone()[0] == 0  # FORCE binds us
-    result = cli("encrypt", "backfill", "--yes", "--format", "json")
+    result = cli("encrypt", "backfill", *NAMES, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["result"]["encrypted"] == 5000
-    st = json.loads(cli("encrypt", "status", "--format", "json").stdout)
+    st = json.loads(cli("encrypt", "status", *NAMES, "--format", "json").stdout)
     assert st["both"] == 5000 and st["plaintext_only"] == 0
 
 
@@ -201,6 +216,7 @@ def test_backfill_killed_repeatedly_with_a_concurrent_writer(dsn, conn, key):
         "--quiet",
         "encrypt",
         "backfill",
+        *NAMES,
         "--batch-size",
         "20",
         "--sleep-ms",
@@ -258,15 +274,25 @@ def ledger(conn: psycopg.Connection) -> list[tuple]:
 
 def test_each_job_refuses_without_yes_and_previews_one_json_document(cli, key, conn, monkeypatch):
     monkeypatch.setenv("AURORACTL_NEW_ENCRYPTION_KEY", NEW_KEY)
-    assert cli("encrypt", "backfill", "usuarios", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     before = dict(
         conn.execute("SELECT id, documento_identidade_encrypted FROM usuarios").fetchall()
     )
     rows = len(ledger(conn))
     for verb in ("backfill", "finalize", "rotate"):
-        refused = cli("encrypt", verb)
+        refused = cli("encrypt", verb, *NAMES)
         assert refused.exit_code == 4, (verb, refused.stderr)
-        dry = cli("encrypt", verb, "--table", "usuarios", "--dry-run", "--format", "json")
+        dry = cli(
+            "encrypt",
+            verb,
+            "--table",
+            "usuarios",
+            "--column",
+            "documento_identidade",
+            "--dry-run",
+            "--format",
+            "json",
+        )
         assert dry.exit_code == 0, (verb, dry.stderr)
         doc = json.loads(dry.stdout)  # exactly one document, the plan
         assert doc["status"] == "dry-run" and doc["kind"] == "job" and doc["steps"]
@@ -276,7 +302,7 @@ def test_each_job_refuses_without_yes_and_previews_one_json_document(cli, key, c
 
 
 def test_backfill_dry_run_shows_prepare_and_batches_in_one_document(cli, dsn, conn):
-    result = cli("encrypt", "backfill", "--dry-run", "--format", "json")
+    result = cli("encrypt", "backfill", *NAMES, "--dry-run", "--format", "json")
     assert result.exit_code == 0, result.stderr
     sql = [s["sql"] for s in json.loads(result.stdout)["steps"]]
     assert any("ADD COLUMN" in s.upper() for s in sql) and "pgp_sym_encrypt" in sql[-1]
@@ -284,7 +310,7 @@ def test_backfill_dry_run_shows_prepare_and_batches_in_one_document(cli, dsn, co
 
 
 def test_applied_job_writes_one_ledger_row_with_its_rows(cli, key, conn):
-    result = cli("encrypt", "backfill", "--yes", "--format", "json")
+    result = cli("encrypt", "backfill", *NAMES, "--yes", "--format", "json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     encrypted = doc["result"]["encrypted"]
@@ -297,7 +323,7 @@ def test_applied_job_writes_one_ledger_row_with_its_rows(cli, key, conn):
             encrypted,
         )
     ]
-    finalize = cli("encrypt", "finalize", "--yes", "--format", "json")
+    finalize = cli("encrypt", "finalize", *NAMES, "--yes", "--format", "json")
     assert finalize.exit_code == 0, finalize.stderr
     cleared = json.loads(finalize.stdout)["result"]["cleared"]
     assert ledger(conn)[1:] == [
@@ -312,12 +338,12 @@ def test_applied_job_writes_one_ledger_row_with_its_rows(cli, key, conn):
 
 
 def test_rows_left_locked_make_the_job_incomplete(cli, key, dsn, conn):
-    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     conn.execute("UPDATE usuarios SET documento_identidade = 'changed' WHERE id = 1")
     rows = len(ledger(conn))
     with psycopg.connect(dsn) as writer:  # holds the row for the whole run
         writer.execute("SELECT 1 FROM usuarios WHERE id = 1 FOR UPDATE")
-        result = cli("encrypt", "backfill", "--yes", "--format", "json")
+        result = cli("encrypt", "backfill", *NAMES, "--yes", "--format", "json")
         writer.rollback()
     assert result.exit_code == 1, result.stderr
     doc = json.loads(result.stdout)
@@ -326,5 +352,5 @@ def test_rows_left_locked_make_the_job_incomplete(cli, key, dsn, conn):
     assert ledger(conn)[rows:] == [
         ("encrypt backfill --table usuarios --column documento_identidade", "job", "applied", 0)
     ]
-    assert cli("encrypt", "backfill", "--yes").exit_code == 0
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     assert decrypted(conn)[1] == "changed"

@@ -1,4 +1,5 @@
-"""auroractl graphql check: the tenant column from [rls] column, unknown schemas refused."""
+"""auroractl graphql check: the tenant column from the data map or [rls] column, unknown
+schemas refused."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ def _tables(res) -> dict:  # type: ignore[no-untyped-def]
     return {t["table"]: t for t in json.loads(res.stdout)["tables"]}
 
 
-def test_tenant_tables_follow_the_rls_column(cli, conn, tmp_path):
+def test_tenant_tables_follow_the_data_map_or_the_rls_column(cli, conn, tmp_path, demo_map):
     conn.execute("CREATE SCHEMA shop")
     conn.execute("CREATE TABLE shop.accounts (id int PRIMARY KEY, tenant_id uuid NOT NULL)")
     conn.execute("CREATE TABLE shop.notes (id int PRIMARY KEY, empresa_id int)")
     res = cli("graphql", "check", "--schema", "shop", "--format", "json")
     by_table = _tables(res)
-    # Default [rls] column is the demo's: only the table with empresa_id is a tenant table.
+    # The demo's data map: empresa_id is the tenant key, so only shop.notes is a tenant table.
     assert by_table["shop.notes"]["tenant"] and not by_table["shop.accounts"]["tenant"]
 
     (tmp_path / "auroractl.toml").write_text('[rls]\ncolumn = "tenant_id"\n')
@@ -26,7 +27,7 @@ def test_tenant_tables_follow_the_rls_column(cli, conn, tmp_path):
     assert not by_table["shop.notes"]["tenant"] and by_table["shop.notes"]["rls"] == "n/a"
 
 
-def test_a_schema_that_does_not_exist_is_an_error(cli, conn):
+def test_a_schema_that_does_not_exist_is_an_error(cli, conn, demo_map):
     res = cli("graphql", "check", "--schema", "nosuch")
     assert res.exit_code == 2
     assert "schema nosuch does not exist" in res.stderr

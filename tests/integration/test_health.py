@@ -202,7 +202,7 @@ def test_partition_missing_next_year(cli, dsn):
     messages = " ".join(f["message"] for f in section(report, "partitions")["findings"])
     assert "current year" in messages and "DEFAULT" in messages
     year = int(report["checked_at"][:4])
-    assert cli("partition", "create", "--year", str(year), "--yes").exit_code == 0
+    assert cli("partition", "create", "contratos", "--year", str(year), "--yes").exit_code == 0
     code, report = health(cli, "--only", "partitions")
     assert code == 1
     findings = section(report, "partitions")["findings"]

@@ -16,6 +16,20 @@ from auroractl.sandbox import free_port
 SEED_QUERY = """SELECT e.id, SUM(c.valor_total) FROM empresas e
 LEFT JOIN escolas es ON es.empresa_id = e.id LEFT JOIN alunos a ON a.empresa_id = e.id
 LEFT JOIN contratos c ON c.empresa_id = e.id GROUP BY e.id ORDER BY e.id"""
+# The demo's dashboard, declared as any database other than the sandbox must declare it.
+DEMO_DASHBOARD = """[matviews.dashboard]
+root = "empresas"
+root_key = "id"
+root_label = "nome"
+tenant_column = "empresa_id"
+count = { total_escolas = "escolas", total_alunos = "alunos" }
+sum = { receita_total = "contratos.valor_total" }
+"""
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_declared(tmp_path):
+    (tmp_path / "auroractl.toml").write_text(DEMO_DASHBOARD)
 
 
 @pytest.fixture
@@ -290,6 +304,16 @@ def test_dashboard_refuses_without_the_demo_tables_naming_the_config(cli, dsn, c
         assert res.exit_code == 3, res.stderr
         assert "table empresas" in res.stderr and "[matviews.dashboard]" in res.stderr
     assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0] is None
+
+
+def test_dashboard_is_not_assumed_outside_the_sandbox(cli, dsn, conn, tmp_path):
+    (tmp_path / "auroractl.toml").unlink()
+    for args in (("--dry-run",), ("--yes",), ("--dry-run", "--format", "json")):
+        res = cli("matview", "create", "dashboard", *args)
+        assert res.exit_code == 2, res.stderr
+        assert "give [matviews.dashboard] in auroractl.toml" in res.stderr
+    assert conn.execute("SELECT to_regclass('mv_dashboard_empresa')").fetchone()[0] is None
+    assert cli("matview", "refresh", "dashboard").exit_code == 2  # no such view
 
 
 def test_dashboard_names_a_missing_demo_column(cli, dsn, conn):

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.conftest import superuser
 
 VIEW_SQL = "SELECT * FROM public.v_metricas_negocio"
+USERS = '[metrics]\ntable = "usuarios"\n'  # the demo's users table, named
+
+
+@pytest.fixture(autouse=True)
+def _users_table(tmp_path):
+    (tmp_path / "auroractl.toml").write_text(USERS)
 
 
 def add_users(conn, rows):
@@ -133,6 +141,14 @@ def test_show_before_apply_says_how_to_create_it(cli, dsn):
 
 
 def test_bad_timezone_is_a_usage_error(cli, dsn, tmp_path):
-    (tmp_path / "auroractl.toml").write_text('[metrics]\ntimezone = "Mars/Olympus"\n')
+    (tmp_path / "auroractl.toml").write_text(USERS + 'timezone = "Mars/Olympus"\n')
     result = cli("metrics", "apply", "--yes")
     assert result.exit_code == 2 and "Mars/Olympus" in result.stderr
+
+
+def test_apply_needs_the_users_table_named_outside_the_sandbox(cli, conn, tmp_path):
+    (tmp_path / "auroractl.toml").unlink()
+    for args in ((), ("--dry-run",), ("--yes",)):
+        result = cli("metrics", "apply", *args)
+        assert result.exit_code == 2 and "give [metrics] table" in result.stderr, args
+    assert conn.execute("SELECT to_regclass('public.v_metricas_negocio')").fetchone() == (None,)

@@ -53,7 +53,7 @@ def test_create_moves_default_rows_in_one_go(cli, dsn, conn):
         "WHERE data_inicio >= '2026-01-01' AND data_inicio < '2027-01-01'"
     ).fetchone()[0]
     assert in_2026 > 0
-    result = cli("partition", "create", "--year", "2026", "--yes")
+    result = cli("partition", "create", "contratos", "--year", "2026", "--yes")
     assert result.exit_code == 0, result.stderr
     assert partitions(conn)["contratos_2026"] == "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')"
     assert conn.execute("SELECT count(*) FROM ONLY contratos_2026").fetchone()[0] == in_2026
@@ -85,9 +85,11 @@ def test_create_moves_default_rows_in_one_go(cli, dsn, conn):
 
 
 def test_create_again_is_a_no_op(cli, dsn, conn):
-    assert cli("partition", "create", "--year", "2026", "--yes").exit_code == 0
+    assert cli("partition", "create", "contratos", "--year", "2026", "--yes").exit_code == 0
     snapshot = (partitions(conn), fingerprint(conn), ledger_count(conn))
-    result = cli("partition", "create", "--year", "2026")  # no --yes needed: nothing to do
+    result = cli(
+        "partition", "create", "contratos", "--year", "2026"
+    )  # no --yes needed: nothing to do
     assert result.exit_code == 0
     assert "already exists" in result.stderr
     assert (partitions(conn), fingerprint(conn), ledger_count(conn)) == snapshot
@@ -95,20 +97,22 @@ def test_create_again_is_a_no_op(cli, dsn, conn):
 
 def test_dry_run_prints_plan_and_changes_nothing(cli, dsn, conn):
     before = partitions(conn)
-    result = cli("partition", "create", "--year", "2027", "--dry-run")
+    result = cli("partition", "create", "contratos", "--year", "2027", "--dry-run")
     assert result.exit_code == 0
     assert "ATTACH PARTITION" in result.stdout and '"contratos_2027"' in result.stdout
     assert partitions(conn) == before
     assert ledger_count(conn) == 0
     plan = json.loads(
-        cli("partition", "create", "--year", "2027", "--dry-run", "--format", "json").stdout
+        cli(
+            "partition", "create", "contratos", "--year", "2027", "--dry-run", "--format", "json"
+        ).stdout
     )
     assert any("ATTACH PARTITION" in s["sql"] for s in plan["steps"])
 
 
 def test_change_without_tty_or_yes_is_refused(cli, dsn, conn):
     before = partitions(conn)
-    result = cli("partition", "create", "--year", "2027")
+    result = cli("partition", "create", "contratos", "--year", "2027")
     assert result.exit_code == 4
     assert "--yes" in result.stderr
     assert partitions(conn) == before
@@ -130,7 +134,16 @@ def test_ensure_creates_missing_years_ahead(cli, dsn, conn):
 def test_detach_with_default_falls_back_to_plain_detach_and_archives(cli, dsn, conn):
     before = fingerprint(conn)
     rows_2019 = conn.execute("SELECT count(*) FROM contratos_2019").fetchone()[0]
-    result = cli("partition", "detach", "--before", "2020", "--archive-schema", "archive", "--yes")
+    result = cli(
+        "partition",
+        "detach",
+        "contratos",
+        "--before",
+        "2020",
+        "--archive-schema",
+        "archive",
+        "--yes",
+    )
     assert result.exit_code == 0, result.stderr
     assert "DEFAULT" in result.stderr  # says why CONCURRENTLY was not used
     assert "contratos_2019" not in partitions(conn)
@@ -140,9 +153,9 @@ def test_detach_with_default_falls_back_to_plain_detach_and_archives(cli, dsn, c
 
 def test_detach_concurrently_without_default_and_drop(cli, dsn, conn):
     conn.execute("ALTER TABLE contratos DETACH PARTITION contratos_default")
-    result = cli("partition", "detach", "--before", "2021", "--drop", "--dry-run")
+    result = cli("partition", "detach", "contratos", "--before", "2021", "--drop", "--dry-run")
     assert "DETACH PARTITION" in result.stdout and "CONCURRENTLY" in result.stdout
-    result = cli("partition", "detach", "--before", "2021", "--drop", "--yes")
+    result = cli("partition", "detach", "contratos", "--before", "2021", "--drop", "--yes")
     assert result.exit_code == 0, result.stderr
     names = partitions(conn)
     assert "contratos_2019" not in names and "contratos_2020" not in names
@@ -200,7 +213,14 @@ def test_list_partition_by_tenant(cli, dsn, conn):
         (("create", "--year", "2026", "--table", "alunos"), 3, "is not partitioned"),
         (("create", "--year", "2026", "--table", 'x"; drop table y'), 2, "does not exist"),
         (("status", "empresas"), 3, "is not partitioned"),
-        (("detach", "--before", "2020", "--drop", "--archive-schema", "a"), 2, "exclude"),
+        (
+            ("detach", "contratos", "--before", "2020", "--drop", "--archive-schema", "a"),
+            2,
+            "exclude",
+        ),
+        # not the sandbox: the demo's table is not assumed
+        (("create", "--year", "2026"), 2, "give the table (an argument or --table)"),
+        (("status",), 2, "give the table"),
     ],
 )
 def test_bad_input_is_one_line_nonzero_and_changes_nothing(cli, dsn, conn, args, code, message):
@@ -216,7 +236,7 @@ def test_overlap_with_an_existing_partition_is_refused(cli, dsn, conn):
     conn.execute("""CREATE TABLE contratos_2027h1 PARTITION OF contratos
                     FOR VALUES FROM ('2027-01-01') TO ('2027-07-01')""")
     before = partitions(conn)
-    result = cli("partition", "create", "--year", "2027", "--yes")
+    result = cli("partition", "create", "contratos", "--year", "2027", "--yes")
     assert result.exit_code == 3
     assert "overlaps existing partition public.contratos_2027h1" in result.stderr
     assert partitions(conn) == before
@@ -230,7 +250,9 @@ def test_lock_timeout_names_the_blocker_and_leaves_nothing(cli, dsn, conn):
             "(SELECT min(id) FROM contratos_default)"
         )
         pid = blocker.info.backend_pid
-        result = cli("--lock-timeout", "200ms", "partition", "create", "--year", "2026", "--yes")
+        result = cli(
+            "--lock-timeout", "200ms", "partition", "create", "contratos", "--year", "2026", "--yes"
+        )
         blocker.rollback()
     assert result.exit_code == 6, result.stderr
     assert f"blocked by pid {pid} (idle in transaction: UPDATE contratos_default" in result.stderr
@@ -246,7 +268,7 @@ def test_read_blocked_by_exclusive_lock_names_the_blocker(cli, dsn, conn):
     with psycopg.connect(dsn) as blocker:
         blocker.execute("LOCK TABLE contratos_default IN ACCESS EXCLUSIVE MODE")
         pid = blocker.info.backend_pid
-        result = cli("--lock-timeout", "200ms", "partition", "status")
+        result = cli("--lock-timeout", "200ms", "partition", "status", "contratos")
         blocker.rollback()
     assert result.exit_code == 6
     assert f"blocked by pid {pid}" in result.stderr
@@ -254,14 +276,18 @@ def test_read_blocked_by_exclusive_lock_names_the_blocker(cli, dsn, conn):
 
 def test_unreachable_host_is_one_line_exit_5(cli):
     result = cli(
-        "--dsn", "host=127.0.0.1 port=1 dbname=x user=y connect_timeout=2", "partition", "status"
+        "--dsn",
+        "host=127.0.0.1 port=1 dbname=x user=y connect_timeout=2",
+        "partition",
+        "status",
+        "contratos",
     )
     assert result.exit_code == 5
     assert result.stderr.startswith("Error: cannot connect to --dsn (127.0.0.1:1/x as y)")
 
 
 def test_history_lists_applied_plans(cli, dsn, conn):
-    cli("partition", "create", "--year", "2026", "--yes")
+    cli("partition", "create", "contratos", "--year", "2026", "--yes")
     data = json.loads(cli("history", "--format", "json").stdout)
     assert data[0]["command"].startswith("partition create --year 2026")
     assert data[0]["outcome"] == "applied" and data[0]["db_user"] == "aurora_admin"

@@ -135,7 +135,17 @@ def _partitioned(conn: psycopg.Connection, table: str = "contratos") -> bool:
 
 
 def test_prep_dry_run_explains_and_changes_nothing(plain, cli):
-    r = cli("partition", "migrate", "prep", "contratos", "--by", "year", "--dry-run")
+    r = cli(
+        "partition",
+        "migrate",
+        "prep",
+        "contratos",
+        "--column",
+        "data_inicio",
+        "--by",
+        "year",
+        "--dry-run",
+    )
     assert r.exit_code == 0, r.stderr
     assert "(id, data_inicio)" in r.stderr
     # The plan's notes head the dry-run plan (stdout): what cannot be carried, and why.
@@ -150,9 +160,9 @@ def test_full_migration_under_concurrent_writes(plain, cli, dsn):
     writer = Writer(dsn)
     writer.start()
     try:
-        r = cli("partition", "migrate", "prep", "contratos", "--yes")
+        r = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes")
         assert r.exit_code == 0, r.stderr
-        again = cli("partition", "migrate", "prep", "contratos", "--yes")
+        again = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes")
         assert again.exit_code == 0 and "nothing to do" in again.stderr
         r = cli(
             "partition",
@@ -212,7 +222,12 @@ def test_full_migration_under_concurrent_writes(plain, cli, dsn):
 
 
 def test_verify_lists_differences_and_exits_1(plain, cli):
-    assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
+    assert (
+        cli(
+            "partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes"
+        ).exit_code
+        == 0
+    )
     r = cli("partition", "migrate", "fill", "-t", "contratos", "--yes", "--format", "json")
     assert r.exit_code == 0, r.stderr
     filled = json.loads(r.stdout)  # one document: the outcome, with the fill's own report
@@ -237,7 +252,7 @@ def test_verify_lists_differences_and_exits_1(plain, cli):
 
 
 def test_unswap_restores_the_original_without_loss(plain, cli):
-    for args in (("prep",), ("fill",), ("swap",)):
+    for args in (("prep", "--column", "data_inicio"), ("fill",), ("swap",)):
         r = cli("partition", "migrate", *args, "contratos", "--yes")
         assert r.exit_code == 0, r.stderr
     # writes on the partitioned table reach the retired one
@@ -298,7 +313,18 @@ def test_unswap_restores_the_original_without_loss(plain, cli):
 
 
 def test_prep_dry_run_json_is_one_document(plain, cli):
-    r = cli("partition", "migrate", "prep", "--table", "contratos", "--dry-run", "-f", "json")
+    r = cli(
+        "partition",
+        "migrate",
+        "prep",
+        "--table",
+        "contratos",
+        "--column",
+        "data_inicio",
+        "--dry-run",
+        "-f",
+        "json",
+    )
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["status"] == "dry-run"
@@ -307,11 +333,19 @@ def test_prep_dry_run_json_is_one_document(plain, cli):
 
 def test_errors(plain, cli):
     assert cli("partition", "migrate", "prep", "contratoz", "--yes").exit_code == 2
+    # not the sandbox: neither the demo's table nor its key is assumed
+    r = cli("partition", "migrate", "prep", "--column", "data_inicio", "--yes")
+    assert r.exit_code == 2 and "give the table" in r.stderr
+    for by in ("year", "tenant"):
+        r = cli("partition", "migrate", "prep", "contratos", "--by", by, "--yes")
+        assert r.exit_code == 2 and "give --column" in r.stderr, by
+    assert cli("partition", "migrate", "status").exit_code == 2
     assert cli("partition", "migrate", "prep", "contratos", "--by", "week").exit_code == 2
     r = cli("partition", "migrate", "prep", "contratos", "--column", "numero", "--yes")
     assert r.exit_code == 2
     assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 3
-    assert cli("partition", "migrate", "prep", "contratos").exit_code == 4  # no --yes, no TTY
+    r = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio")
+    assert r.exit_code == 4  # no --yes, no TTY
 
 
 def _copied(conn: psycopg.Connection) -> int:
@@ -344,7 +378,12 @@ def test_fill_survives_sigkill_twice(plain, cli, dsn):
     writer = Writer(dsn, seed=7)
     writer.start()
     try:
-        assert cli("partition", "migrate", "prep", "contratos", "--yes").exit_code == 0
+        assert (
+            cli(
+                "partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes"
+            ).exit_code
+            == 0
+        )
         for kill_after in (200, 600):
             proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             try:
@@ -370,7 +409,8 @@ def test_fill_survives_sigkill_twice(plain, cli, dsn):
     _same_as_reference(plain)
 
 
-def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cli):
+def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cli, demo_map):
+    # --by tenant without --column: the data map's tenant column (empresa_id)
     r = cli(
         "partition",
         "migrate",
@@ -440,10 +480,30 @@ def test_prep_copies_the_shape_of_a_table_with_a_hostile_name(plain, cli):
 
 
 def test_every_outcome_is_one_json_document(plain, cli):
-    first = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    first = cli(
+        "partition",
+        "migrate",
+        "prep",
+        "contratos",
+        "--column",
+        "data_inicio",
+        "--yes",
+        "--format",
+        "json",
+    )
     assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["status"] == "applied"
-    again = cli("partition", "migrate", "prep", "contratos", "--yes", "--format", "json")
+    again = cli(
+        "partition",
+        "migrate",
+        "prep",
+        "contratos",
+        "--column",
+        "data_inicio",
+        "--yes",
+        "--format",
+        "json",
+    )
     assert json.loads(again.stdout)["status"] == "nothing-to-do"
     status = cli("partition", "migrate", "status", "--table", "contratos", "-f", "json")
     assert json.loads(status.stdout)["phase"] == "prepped"

@@ -30,6 +30,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     config: str = ""  # auroractl.toml written into the test's working directory
     cron: bool = False  # needs pg_cron
+    map: bool = False  # needs the data map (the demo's, proposed: demo_map)
 
 
 def _walk(command: click.Command, path: list[str]):
@@ -51,18 +52,33 @@ def registry() -> dict[str, set[str]]:
     return out
 
 
-PREP = ("partition", "migrate", "prep", "alunos", "--by", "tenant", "--hash-partitions", "4")
+PREP = (
+    *("partition", "migrate", "prep", "alunos", "--by", "tenant", "--column", "empresa_id"),
+    *("--hash-partitions", "4"),
+)
 FILL = ("partition", "migrate", "fill", "alunos")
 VERIFY = ("partition", "migrate", "verify", "alunos")
 SWAP = ("partition", "migrate", "swap", "alunos")
 BACKFILL = ("encrypt", "backfill", "--table", "usuarios", "--column", "documento_identidade")
 AUDIT = ("audit", "enable", "--table", "alunos")
 HOOK = ("--url", "https://hooks.example.com/alunos")
+# The demo's tables named in config: only the sandbox assumes them.
+DEMO_CONFIG = """[metrics]
+table = "usuarios"
+
+[matviews.dashboard]
+root = "empresas"
+root_key = "id"
+root_label = "nome"
+tenant_column = "empresa_id"
+count = { total_escolas = "escolas", total_alunos = "alunos" }
+sum = { receita_total = "contratos.valor_total" }
+"""
 
 MUTATING: dict[str, Case] = {
-    "partition create": Case(("partition", "create", "--year", "2031")),
+    "partition create": Case(("partition", "create", "contratos", "--year", "2031")),
     "partition ensure": Case(("partition", "ensure", "--ahead", "4")),
-    "partition detach": Case(("partition", "detach", "--before", "2020")),
+    "partition detach": Case(("partition", "detach", "contratos", "--before", "2020")),
     "partition migrate prep": Case(PREP),
     "partition migrate fill": Case(FILL, setup=(PREP,)),
     "partition migrate swap": Case(SWAP, setup=(PREP, FILL)),
@@ -78,17 +94,20 @@ MUTATING: dict[str, Case] = {
             *((*step[:3], "registro", *step[4:]) for step in (PREP, FILL, SWAP, VERIFY)),
         ),
     ),
-    "metrics apply": Case(("metrics", "apply")),
+    "metrics apply": Case(("metrics", "apply"), config=DEMO_CONFIG),
     "init": Case(("init",)),
-    "rls enable": Case(("rls", "enable", "--table", "alunos")),
+    "rls enable": Case(("rls", "enable", "--table", "alunos"), map=True),
     "rls disable": Case(
-        ("rls", "disable", "--table", "alunos"), setup=(("rls", "enable", "--table", "alunos"),)
+        ("rls", "disable", "--table", "alunos"),
+        setup=(("rls", "enable", "--table", "alunos"),),
+        map=True,
     ),
-    "audit enable": Case(AUDIT),
-    "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,)),
+    "audit enable": Case(AUDIT, map=True),
+    "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,), map=True),
     "audit prune": Case(
         ("audit", "prune"),
         setup=(AUDIT, ("partition", "create", "--month", "2020-01", "--table", "audit.audit_log")),
+        map=True,
     ),
     "encrypt backfill": Case(BACKFILL, env={"AURORACTL_ENCRYPTION_KEY": KEY}),
     "encrypt finalize": Case(
@@ -102,9 +121,11 @@ MUTATING: dict[str, Case] = {
         env={"AURORACTL_ENCRYPTION_KEY": KEY, "AURORACTL_NEW_ENCRYPTION_KEY": KEY + "-new"},
     ),
     "lgpd forget": Case(("lgpd", "forget", "1")),
-    "matview create": Case(("matview", "create", "dashboard")),
+    "matview create": Case(("matview", "create", "dashboard"), config=DEMO_CONFIG),
     "matview drop": Case(
-        ("matview", "drop", "dashboard"), setup=(("matview", "create", "dashboard"),)
+        ("matview", "drop", "dashboard"),
+        setup=(("matview", "create", "dashboard"),),
+        config=DEMO_CONFIG,
     ),
     "schedule add": Case(
         ("schedule", "add", "registry-job", "--cron", "0 2 * * *", "--sql", "SELECT 1"), cron=True
@@ -132,6 +153,7 @@ MUTATING: dict[str, Case] = {
             *HOOK,
         ),
         setup=(("webhooks", "install"),),
+        map=True,
     ),
     "webhooks retry": Case(
         ("webhooks", "retry", "--failed"),
@@ -200,6 +222,8 @@ def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
     request.getfixturevalue("demo_map")  # a database auroractl has been told about
     if case.cron:
         request.getfixturevalue("cron")
+    if case.map:
+        request.getfixturevalue("demo_map")
     for k, v in case.env.items():
         monkeypatch.setenv(k, v)
     if case.config:
@@ -258,11 +282,11 @@ REPORTS: dict[str, Case] = {
     "top-queries": Case(("top-queries",)),
     "params show": Case(("params", "show")),
     "params diff": Case(("params", "diff")),
-    "metrics show": Case(("metrics", "show"), setup=(("metrics", "apply"),)),
-    "rls status": Case(("rls", "status")),
-    "rls verify": Case(("rls", "verify"), setup=(("rls", "enable", "--all"),)),
-    "audit status": Case(("audit", "status")),
-    "audit log": Case(("audit", "log"), setup=(AUDIT,)),
+    "metrics show": Case(("metrics", "show"), setup=(("metrics", "apply"),), config=DEMO_CONFIG),
+    "rls status": Case(("rls", "status"), map=True),
+    "rls verify": Case(("rls", "verify"), setup=(("rls", "enable", "--all"),), map=True),
+    "audit status": Case(("audit", "status"), map=True),
+    "audit log": Case(("audit", "log"), setup=(AUDIT,), map=True),
     "encrypt status": Case(
         ("encrypt", "status", "--table", "usuarios", "--column", "documento_identidade"),
         setup=(BACKFILL,),
@@ -274,7 +298,9 @@ REPORTS: dict[str, Case] = {
     "restore-test": Case(("restore-test",)),
     "restore-test history": Case(("restore-test", "history")),
     "matview refresh": Case(
-        ("matview", "refresh", "dashboard"), setup=(("matview", "create", "dashboard"),)
+        ("matview", "refresh", "dashboard"),
+        setup=(("matview", "create", "dashboard"),),
+        config=DEMO_CONFIG,
     ),
     "matview status": Case(("matview", "status")),
     "schedule list": Case(("schedule", "list"), cron=True),
@@ -285,8 +311,8 @@ REPORTS: dict[str, Case] = {
     "schema split plan": Case(("schema", "split", "plan")),
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
-    "graphql check": Case(("graphql", "check")),
-    "history": Case(("history",), setup=(("partition", "create", "--year", "2031"),)),
+    "graphql check": Case(("graphql", "check"), map=True),
+    "history": Case(("history",), setup=(("partition", "create", "contratos", "--year", "2031"),)),
     "config show": Case(("config", "show")),
     "map propose": Case(("map", "propose")),
     "map check": Case(("map", "check"), setup=(("map", "propose"),)),

@@ -301,7 +301,9 @@ def test_rows_hidden_by_forced_rls_make_the_restore_test_refuse_with_a_hint(
     assert scratch_databases(cluster) == []
 
 
-def test_restore_test_copies_tables_under_auroractl_rls_in_full(cli, cluster, dbname, dsn, conn):
+def test_restore_test_copies_tables_under_auroractl_rls_in_full(
+    cli, cluster, dbname, dsn, conn, demo_map
+):
     """After `rls enable --all` (FORCE included), the owner's maintenance policy lets the
     restore test dump and verify every row."""
     assert cli("rls", "enable", "--all", "--yes").exit_code == 0

@@ -75,14 +75,14 @@ def app_count(conn: psycopg.Connection, table: str, setting: str | None) -> int:
 
 
 @pytest.fixture
-def enabled(cli, dsn, conn):
+def enabled(cli, dsn, conn, demo_map):
     other = add_second_tenant(conn)
     result = cli("rls", "enable", "--all", "--yes")
     assert result.exit_code == 0, result.stderr
     return first_tenant(conn), other
 
 
-def test_status_before_enable_exits_nonzero(cli, dsn):
+def test_status_before_enable_exits_nonzero(cli, dsn, demo_map):
     result = cli("rls", "status", "--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
@@ -91,7 +91,7 @@ def test_status_before_enable_exits_nonzero(cli, dsn):
     assert not any(t["covered"] for t in data["tables"] if t["table"] == "public.alunos")
 
 
-def test_dry_run_changes_nothing(cli, dsn, conn):
+def test_dry_run_changes_nothing(cli, dsn, conn, demo_map):
     result = cli("rls", "enable", "--all", "--dry-run")
     assert result.exit_code == 0, result.stderr
     assert "FORCE ROW LEVEL SECURITY" in result.stdout
@@ -210,7 +210,7 @@ def test_partition_create_after_enable_moves_every_default_row(cli, enabled, con
 
     with rls.maintenance(conn):
         before = conn.execute("SELECT count(*) FROM contratos").fetchone()[0]
-    result = cli("partition", "create", "--year", "2030", "--yes")
+    result = cli("partition", "create", "contratos", "--year", "2030", "--yes")
     assert result.exit_code == 0, result.stderr
     with rls.maintenance(conn):
         assert conn.execute("SELECT count(*) FROM contratos").fetchone()[0] == before
@@ -227,14 +227,14 @@ def test_disable(cli, enabled, conn):
     assert "alunos" in status.stderr
 
 
-def test_bad_input(cli, dsn):
+def test_bad_input(cli, dsn, demo_map):
     assert cli("rls", "enable", "--table", "nope", "--yes").exit_code == 2
     assert cli("rls", "enable", "--table", "empresas", "--yes").exit_code == 3
     assert cli("rls", "enable", "--yes").exit_code == 2
     assert cli("rls", "verify", "--tenants", "a,b").exit_code == 2
 
 
-def test_enable_warns_without_a_tenant_index_and_status_names_bypassers(cli, dsn, conn):
+def test_enable_warns_without_a_tenant_index_and_status_names_bypassers(cli, dsn, conn, demo_map):
     conn.execute("DROP INDEX alunos_empresa_id_idx")
     before = json.loads(cli("rls", "status", "--format", "json").stdout)
     alunos = next(t for t in before["tables"] if t["table"] == "public.alunos")
@@ -248,7 +248,7 @@ def test_enable_warns_without_a_tenant_index_and_status_names_bypassers(cli, dsn
     assert alunos["covered"] and alunos["bypass"] == []
 
 
-def test_dry_run_format_json_is_one_document(cli, dsn, conn):
+def test_dry_run_format_json_is_one_document(cli, dsn, conn, demo_map):
     result = cli("rls", "enable", "alunos", "--table", "escolas", "--dry-run", "--format", "json")
     assert result.exit_code == 0, result.stderr
     preview = json.loads(result.stdout)
@@ -434,12 +434,31 @@ def test_a_schema_without_the_tenant_column_is_refused(cli, dsn, tmp_path, monke
 
 def test_demo_verify_samples_real_empresas(cli, enabled, tmp_path, monkeypatch):
     tenant, other = enabled
+    # the data map's root, public.empresas
     result = cli("rls", "verify", "--sample", "5", "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert sorted(json.loads(result.stdout)["tenants"]) == sorted([str(tenant), str(other)])
+    # [rls] column overrides the map's key: no root, so the tenant tables' values
     typed_config(tmp_path, monkeypatch, column="empresa_id", setting="app.current_empresa_id")
-    (tmp_path / "auroractl.toml").write_text('[rls]\nroot = "public.empresas"\n')
     result = cli("rls", "verify", "--sample", "1", "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["tenants"][0] in (str(tenant), str(other))
     assert cli("rls", "verify", "--tenants", "999999").exit_code == 2
+
+
+def test_rls_section_keys_without_its_column_are_refused(cli, dsn, demo_map, tmp_path, monkeypatch):
+    typed_config(tmp_path, monkeypatch)
+    (tmp_path / "auroractl.toml").write_text('[rls]\nroot = "public.empresas"\n')
+    result = cli("rls", "status")
+    assert result.exit_code == 2 and "[rls] root goes with [rls] column" in result.stderr
+
+
+def test_rls_column_overrides_the_data_map_and_says_so(
+    cli, dsn, conn, demo_map, tmp_path, monkeypatch
+):
+    typed_config(tmp_path, monkeypatch)
+    typed_tables(conn, ("integer",))
+    result = cli("rls", "status", "--format", "json")
+    assert result.exit_code == 1  # k.t_integer is not covered yet
+    assert "[rls] column tenant_key overrides the data map's empresa_id" in result.stderr
+    assert [t["table"] for t in json.loads(result.stdout)["tables"]] == ["k.t_integer"]

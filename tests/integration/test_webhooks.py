@@ -87,7 +87,7 @@ def receiver():
 
 
 @pytest.fixture
-def subscribed(cli, dsn, conn, receiver, monkeypatch):
+def subscribed(cli, dsn, conn, receiver, monkeypatch, demo_map):
     monkeypatch.setenv("HOOK_SECRET", SECRET)
     assert cli("webhooks", "install", "--yes").exit_code == 0
     r = cli(
@@ -144,8 +144,10 @@ def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
         "JOIN webhook_subscriptions s ON s.id = e.subscription_id"
     ).fetchall()
     assert payload["event"] == "novo_aluno" and payload["operation"] == "insert"
-    assert payload["row"]["nome"] == "Novo 1"
-    assert "email" not in payload["row"] and "documento_identidade" not in payload["row"]
+    assert payload["row"]["matricula"] == "W1"
+    # the data map's personal columns of alunos are left out
+    for column in ("nome", "email", "documento_identidade", "data_nascimento"):
+        assert column not in payload["row"], column
     assert secret_col == "HOOK_SECRET"  # the name only: the secret is not in the database
     assert SECRET not in json.dumps(payload)
 
@@ -305,7 +307,7 @@ def test_sigterm_finishes_the_in_flight_batch(subscribed, receiver, dsn):
     assert states.get("delivered", 0) >= 3
 
 
-def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, dbname, conn):
+def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, dbname, conn, demo_map):
     role = f"gql_{dbname}"  # roles are cluster-wide: one per test database
     conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
     conn.execute(f'GRANT SELECT ON usuarios, empresas TO "{role}"')
@@ -362,13 +364,13 @@ def test_update_and_delete_events_carry_the_new_and_old_rows(cli, subscribed, re
         "--yes",
     )
     assert r.exit_code == 0, r.stderr
-    subscribed.execute("UPDATE alunos SET nome = 'Renomeado' WHERE id IN (1, 2)")
+    subscribed.execute("UPDATE alunos SET matricula = 'Renomeado' WHERE id IN (1, 2)")
     subscribed.execute(
         "DELETE FROM alunos WHERE id = 3 AND NOT EXISTS "
         "(SELECT 1 FROM contratos WHERE aluno_id = 3)"
     )
     rows = subscribed.execute(
-        "SELECT payload->>'operation', payload->'row'->>'nome' "
+        "SELECT payload->>'operation', payload->'row'->>'matricula' "
         "FROM webhook_events WHERE event_type = 'aluno_mudou' "
         "ORDER BY id"
     ).fetchall()

@@ -38,7 +38,10 @@ def test_wheel_installs_in_a_fresh_venv_and_plans(tmp_path, dsn):
     ]
     subprocess.run([*pip, str(wheel)], check=True, capture_output=True)
     run = subprocess.run(
-        [str(venv / "bin" / "auroractl"), "partition", "create", "--year", "2027", "--dry-run"],
+        [
+            *(str(venv / "bin" / "auroractl"), "partition", "create", "contratos"),
+            *("--year", "2027", "--dry-run"),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

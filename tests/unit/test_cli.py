@@ -86,7 +86,11 @@ def test_python_dash_m_runs():
 
 def test_password_in_dsn_is_warned_about_and_never_echoed(cli):
     result = cli(
-        "--dsn", "postgresql://u:s3cr3t@127.0.0.1:1/x?connect_timeout=2", "partition", "status"
+        "--dsn",
+        "postgresql://u:s3cr3t@127.0.0.1:1/x?connect_timeout=2",
+        "partition",
+        "status",
+        "contratos",
     )
     assert result.exit_code == 5
     assert "--dsn carries a password" in result.stderr

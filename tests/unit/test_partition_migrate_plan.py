@@ -22,6 +22,8 @@ from auroractl.ops.shared import shape
 from auroractl.ops.shared.session import MAINTENANCE_POLICY
 
 TODAY = dt.date(2026, 3, 15)
+YEAR = PrepArgs("year", "data_inicio")
+TENANT = PrepArgs("tenant", "empresa_id")
 COLUMNS = (
     Column("id", "bigint", True, False, False),
     Column("data_inicio", "date", True, False, False),
@@ -87,7 +89,7 @@ def sql(plan) -> str:
 
 
 def test_year_plan_widens_the_key_and_covers_through_next_year():
-    plan, report = plan_prep(facts(), PrepArgs("year"))
+    plan, report = plan_prep(facts(), YEAR)
     assert report.twin_primary_key == ("id", "data_inicio")
     assert [p.split()[0] for p in report.partitions] == [
         "contratos_2024",
@@ -110,7 +112,7 @@ def test_year_plan_widens_the_key_and_covers_through_next_year():
 
 def test_quoted_names_are_identifiers_everywhere():
     src = source(schema="Vendas", name='Contratos "2"', comment="it's")
-    plan, report = plan_prep(facts(source=src), PrepArgs("year"))
+    plan, report = plan_prep(facts(source=src), YEAR)
     text = sql(plan)
     assert '"Vendas"."Contratos ""2""_partitioned"' in text
     assert "'it''s'" in text
@@ -119,23 +121,23 @@ def test_quoted_names_are_identifiers_everywhere():
 
 def test_long_names_stay_within_63_bytes():
     src = source(name="x" * 63)
-    _, report = plan_prep(facts(source=src), PrepArgs("year"))
+    _, report = plan_prep(facts(source=src), YEAR)
     assert all(len(p.split()[0].encode()) <= 63 for p in report.partitions)
     assert report.twin.endswith("_partitioned") and len(report.twin.split(".")[1]) == 63
 
 
 def test_identity_key_is_noted():
     cols = (replace(COLUMNS[0], identity=True), *COLUMNS[1:])
-    plan, _ = plan_prep(facts(source=source(columns=cols)), PrepArgs("year"))
+    plan, _ = plan_prep(facts(source=source(columns=cols)), YEAR)
     assert any("identity column id" in n for n in plan.notes)
 
 
 def test_forced_rls_needs_the_maintenance_policy():
     forced = source(rls_enabled=True, rls_forced=True)
     with pytest.raises(Precondition, match="forces row-level security"):
-        plan_prep(facts(source=forced), PrepArgs("year"))
+        plan_prep(facts(source=forced), YEAR)
     policy = Policy(MAINTENANCE_POLICY, True, "ALL", ("app",), "true", None)
-    plan, _ = plan_prep(facts(source=forced, policies=(policy,)), PrepArgs("year"))
+    plan, _ = plan_prep(facts(source=forced, policies=(policy,)), YEAR)
     text = sql(plan)
     assert f'CREATE POLICY "{MAINTENANCE_POLICY}"' in text
     assert "ENABLE ROW LEVEL SECURITY" in text and "FORCE" not in text  # FORCE at swap
@@ -146,7 +148,7 @@ def test_incoming_foreign_keys_and_views_are_explained():
         referencing=(("public", "contrato_eventos", "ev_fk", "FOREIGN KEY (c) REFERENCES x"),),
         dependents=((9, "public", "v_c", "v", "SELECT 1"), (10, "public", "mv_c", "m", "")),
     )
-    plan, report = plan_prep(f, PrepArgs("year"))
+    plan, report = plan_prep(f, YEAR)
     assert "contrato_eventos" in report.foreign_keys_in[0]
     assert "retired" in report.foreign_keys_in[0]
     assert report.dependents[0].startswith("view public.v_c")
@@ -156,30 +158,30 @@ def test_incoming_foreign_keys_and_views_are_explained():
 
 def test_tenant_list_and_hash():
     data = KeyData(1, 3, 0, TODAY, (1, 2, 3))
-    plan, report = plan_prep(facts(data=data), PrepArgs("tenant"))
+    plan, report = plan_prep(facts(data=data), TENANT)
     assert report.strategy == "list" and len(report.partitions) == 4
     assert 'contratos_empresa_1" PARTITION OF' in sql(plan) and "FOR VALUES IN (1)" in sql(plan)
-    _, report = plan_prep(facts(data=data), PrepArgs("tenant", hash_partitions=4))
+    _, report = plan_prep(facts(data=data), PrepArgs("tenant", "empresa_id", 4))
     assert report.strategy == "hash"
     assert report.partitions[-1] == "contratos_h3 WITH (MODULUS 4, REMAINDER 3)"
     too_many = replace(data, values=tuple(range(401)))
     with pytest.raises(Precondition, match="use --hash-partitions"):
-        partitions("contratos", PrepArgs("tenant"), too_many)
+        partitions("contratos", TENANT, too_many)
 
 
 @pytest.mark.parametrize(
     ("change", "args", "error", "match"),
     [
-        ({"source": source(relkind="p")}, PrepArgs(), Precondition, "already partitioned"),
-        ({"source": source(relkind="v")}, PrepArgs(), Precondition, "not a table"),
-        ({"source": source(pk=())}, PrepArgs(), Precondition, "no primary key"),
-        ({}, PrepArgs(column="nope"), InvalidInput, "does not exist"),
-        ({}, PrepArgs(column="numero"), InvalidInput, "date/timestamp"),
-        ({}, PrepArgs("tenant", column="data_inicio"), InvalidInput, "integer or text"),
-        ({"taken": frozenset({"contratos_retired"})}, PrepArgs(), Precondition, "exists"),
-        ({"taken": frozenset({"contratos_2025"})}, PrepArgs(), Precondition, "taken"),
-        ({"data": KeyData(None, None, 3, TODAY)}, PrepArgs(), Precondition, "NULL"),
-        ({}, PrepArgs("week"), InvalidInput, "--by"),
+        ({"source": source(relkind="p")}, YEAR, Precondition, "already partitioned"),
+        ({"source": source(relkind="v")}, YEAR, Precondition, "not a table"),
+        ({"source": source(pk=())}, YEAR, Precondition, "no primary key"),
+        ({}, PrepArgs("year", "nope"), InvalidInput, "does not exist"),
+        ({}, PrepArgs("year", "numero"), InvalidInput, "date/timestamp"),
+        ({}, PrepArgs("tenant", "data_inicio"), InvalidInput, "integer or text"),
+        ({"taken": frozenset({"contratos_retired"})}, YEAR, Precondition, "exists"),
+        ({"taken": frozenset({"contratos_2025"})}, YEAR, Precondition, "taken"),
+        ({"data": KeyData(None, None, 3, TODAY)}, YEAR, Precondition, "NULL"),
+        ({}, PrepArgs("week", "data_inicio"), InvalidInput, "--by"),
     ],
 )
 def test_refusals(change, args, error, match):
@@ -193,7 +195,7 @@ def test_a_migration_in_progress_is_nothing_to_do():
         "data_inicio", ("id",), ("id", "data_inicio"), ("id",), "prepped", False, False, 0,
         None, None, None,
     )  # fmt: skip
-    plan, report = plan_prep(PrepFacts(source(), existing=m), PrepArgs())
+    plan, report = plan_prep(PrepFacts(source(), existing=m), YEAR)
     assert plan.empty and report.already_prepared
 
 

@@ -8,6 +8,8 @@ import pytest
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops import rls
 
+DEMO = rls.RlsConfig(rls.Tenancy("empresa_id", "app.current_empresa_id"))
+
 
 def table(**kw) -> rls.TenantTable:
     base = dict(
@@ -31,7 +33,7 @@ def table(**kw) -> rls.TenantTable:
 
 def test_a_fresh_table_gets_role_grants_policies_enable_and_force():
     facts = rls.EnableFacts((table(),), None, ("public",))
-    plan = rls.plan_enable_from(facts, rls.RlsConfig(), "rls enable --table alunos")
+    plan = rls.plan_enable_from(facts, DEMO, "rls enable --table alunos")
     sql = plan.sql_text()
     assert "CREATE ROLE" in sql and "GRANT USAGE ON SCHEMA" in sql
     assert "FORCE ROW LEVEL SECURITY" in sql and rls.TENANT_POLICY in sql
@@ -40,7 +42,7 @@ def test_a_fresh_table_gets_role_grants_policies_enable_and_force():
 
 
 def test_a_covered_table_is_nothing_to_do_but_notes_a_missing_index():
-    cfg = rls.RlsConfig()
+    cfg = DEMO
     comments = (
         f"{rls.TENANT_POLICY}={rls._comment(cfg, 'integer')}",
         f"{rls.MAINTENANCE_POLICY}={rls._comment(cfg, 'integer', 'aurora_admin')}",
@@ -61,7 +63,7 @@ def test_a_covered_table_is_nothing_to_do_but_notes_a_missing_index():
 def test_a_bypassing_role_is_refused():
     role = rls.AppRole("application_user", False, True, False, True)
     with pytest.raises(Precondition, match="BYPASSRLS"):
-        rls.plan_enable_from(rls.EnableFacts((table(),), role, ()), rls.RlsConfig(), "x")
+        rls.plan_enable_from(rls.EnableFacts((table(),), role, ()), DEMO, "x")
 
 
 @pytest.mark.parametrize(
@@ -77,7 +79,7 @@ def test_a_bypassing_role_is_refused():
 )
 def test_each_key_type_gets_its_own_fail_closed_parse(base_type, kind, fragment):
     facts = rls.EnableFacts((table(column_type=base_type, base_type=base_type),), None, ())
-    plan = rls.plan_enable_from(facts, rls.RlsConfig(), "x")
+    plan = rls.plan_enable_from(facts, DEMO, "x")
     steps = [s.sql for s in plan.steps]
     policy = next(s for s in steps if s.startswith(f'CREATE POLICY "{rls.TENANT_POLICY}"'))
     assert policy.count(fragment) == 2  # USING and WITH CHECK
@@ -90,12 +92,12 @@ def test_mixed_key_types_get_a_policy_each_and_other_types_are_refused():
     facts = rls.EnableFacts(
         (table(), table(name="pedidos", column_type="uuid", base_type="uuid")), None, ()
     )
-    sql = rls.plan_enable_from(facts, rls.RlsConfig(), "x").sql_text()
+    sql = rls.plan_enable_from(facts, DEMO, "x").sql_text()
     assert "::uuid END" in sql and "::bigint END" in sql
     with pytest.raises(Precondition, match=r"^public.alunos.empresa_id is numeric\(10,0\): "):
         bad = table(column_type="numeric(10,0)", base_type="numeric")
-        rls.plan_enable_from(rls.EnableFacts((bad,), None, ()), rls.RlsConfig(), "x")
-    declared = rls.RlsConfig(tenancy=rls.Tenancy(type="uuid"))
+        rls.plan_enable_from(rls.EnableFacts((bad,), None, ()), DEMO, "x")
+    declared = rls.RlsConfig(rls.Tenancy("empresa_id", "app.current_empresa_id", "uuid"))
     with pytest.raises(Precondition, match="not the declared uuid"):
         rls.plan_enable_from(rls.EnableFacts((table(),), None, ()), declared, "x")
 
@@ -123,11 +125,16 @@ def test_parse_key_mirrors_the_policy(kind, value, key):
     assert (str(parsed) if kind == "uuid" and parsed else parsed) == key
 
 
-def test_rls_config_reads_the_tenancy():
-    cfg = rls.RlsConfig.from_section({"column": "tenant_id", "type": "uuid", "root": "t.tenants"})
-    assert cfg.tenancy == rls.Tenancy("tenant_id", "app.current_empresa_id", "uuid", "t.tenants")
-    assert cfg.app_role == "application_user" and cfg.column == "tenant_id"
+def test_rls_section_states_a_tenancy_only_with_its_column():
+    got = rls.tenancy_from_section({"column": "tenant_id", "type": "uuid", "root": "t.tenants"})
+    assert got == rls.Tenancy("tenant_id", "app.current_tenant_id", "uuid", "t.tenants")
+    assert rls.tenancy_from_section({"app_role": "web"}) is None  # the data map's, then
+    assert rls.app_role({"app_role": "web"}) == "web" and rls.app_role({}) == "application_user"
     with pytest.raises(InvalidInput, match="type must be one of"):
-        rls.RlsConfig.from_section({"type": "numeric"})
-    with pytest.raises(InvalidInput, match="root must not be empty"):
-        rls.RlsConfig.from_section({"root": ""})
+        rls.tenancy_from_section({"column": "t", "type": "numeric"})
+    with pytest.raises(InvalidInput, match="root must be a non-empty string"):
+        rls.tenancy_from_section({"column": "t", "root": ""})
+    with pytest.raises(InvalidInput, match="setting goes with \\[rls\\] column"):
+        rls.tenancy_from_section({"setting": "app.x"})
+    with pytest.raises(InvalidInput, match="unknown keys: colum"):
+        rls.app_role({"colum": "t"})

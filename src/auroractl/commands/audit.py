@@ -13,18 +13,18 @@ from auroractl.commands import _options as opt
 app = opt.group("Audit trail: who changed which row, when (personal data never copied).")
 
 
-def _config():  # type: ignore[no-untyped-def]
-    """[audit], with the personal columns of the data map when the database has one."""
+def _config(personal: bool = True):  # type: ignore[no-untyped-def]
+    """[audit], with each table's personal columns from the data map when the command
+    needs them (on the sandbox without a map, the demo's)."""
+    from dataclasses import replace
+
+    from auroractl.commands import _defaults
     from auroractl.ops.audit import AuditConfig
 
-    section = _context.settings().section("audit")
-    cfg = AuditConfig.from_section(section)
-    m = _context.data_map()
-    if m is None:
+    cfg = AuditConfig.from_section(_context.settings().section("audit"))
+    if not personal:
         return cfg
-    if "personal_columns" in section:
-        output.warn(f"[audit] personal_columns is not used: the data map {m.path} names them")
-    return cfg.with_map(m)
+    return replace(cfg, personal=_defaults.personal_by_table(_defaults.data_map()))
 
 
 @app.command()
@@ -42,8 +42,9 @@ def enable(
 
     Creates audit.audit_log (monthly partitions for this month and the next, kept ahead
     by `auroractl partition ensure`) and the generic trigger function on first use, in
-    the same change as the triggers. Personal-data columns ([audit] personal_columns)
-    are logged as changed, never their values. Idempotent.
+    the same change as the triggers. Personal-data columns (each table's, from the data
+    map: `auroractl map propose`) are logged as changed, never their values. Exit 3
+    without a data map. Idempotent.
 
     Example:
         auroractl audit enable alunos usuarios --yes
@@ -153,5 +154,5 @@ def prune(
     """
     from auroractl.ops import audit as ops
 
-    cfg = _config()
+    cfg = _config(personal=False)
     _context.apply_planned(lambda conn: ops.plan_prune(conn, cfg), dry_run, yes)

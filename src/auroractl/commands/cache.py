@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from auroractl import output
-from auroractl.commands import _context
+from auroractl.commands import _context, _defaults
 from auroractl.commands import _options as opt
 
 TABLE_COLUMNS = ("calls", "total_ms", "mean_ms", "hit_ratio", "tables", "table_writes", "query")
@@ -59,8 +59,9 @@ def publish(
 
     if name != "dashboard":
         raise InvalidInput("only the dashboard can be published for now")
+    known = matview.specs(_defaults.matviews(_context.settings().section("matviews")))
     with _context.connect() as conn:
-        view = matview.resolve(conn, name, matview.specs(_context.settings().section("matviews")))
+        view = matview.resolve(conn, name, known)
         result = cache.publish(
             cache.dashboard_rows(conn, view), redis_url, ttl, f"{view[0]}.{view[1]}"
         )

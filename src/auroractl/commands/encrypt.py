@@ -21,8 +21,7 @@ app = opt.group(
     "Encrypt a column with pgcrypto online: backfill, status, finalize, rotate, keygen."
 )
 
-DEFAULT_TABLE = "usuarios"
-ColumnOpt = Annotated[str, typer.Option("--column", "-c", help="Plaintext column.")]
+ColumnOpt = Annotated[str | None, typer.Option("--column", "-c", help="Plaintext column.")]
 TargetOpt = Annotated[
     str | None,
     typer.Option(
@@ -58,6 +57,17 @@ def _connector():  # type: ignore[no-untyped-def]
     return lambda: db.connect(t, s)
 
 
+def _names(table_arg: str | None, table: str | None, column: str | None) -> tuple[str, str]:
+    """The table and column to work on: both given (on the sandbox, the demo's)."""
+    from auroractl.commands import _defaults
+
+    demo_table, demo_column = _defaults.DEMO_ENCRYPTED
+    return (
+        _defaults.table(table_arg, table, demo_table),
+        _defaults.demo_default(column, demo_column, "--column"),
+    )
+
+
 def _command(verb: str, table: str, column: str) -> str:
     return f"encrypt {verb} --table {table} --column {column}"
 
@@ -85,7 +95,7 @@ def _apply_job(
 def backfill(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    column: ColumnOpt = "documento_identidade",
+    column: ColumnOpt = None,
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: opt.BatchOpt = 1000,
@@ -112,7 +122,7 @@ def backfill(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, jobs)
-    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    name, column = _names(table_arg, table, column)
     key = "" if dry_run else _key(key_secret)
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
@@ -132,7 +142,7 @@ def backfill(
 def status(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    column: ColumnOpt = "documento_identidade",
+    column: ColumnOpt = None,
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     sample: Annotated[
@@ -149,10 +159,9 @@ def status(
     """
     from auroractl.ops import encrypt as ops
 
+    name, column = _names(table_arg, table, column)
     with _context.connect() as conn:
-        t = ops.resolve(
-            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), column, target_column
-        )
+        t = ops.resolve(conn, name, column, target_column)
         key = _key(key_secret) if t.target_type is not None else None
         st = ops.status(conn, t, key, sample)
     listing = output.to_jsonable(st) | {"problems": st.problems}
@@ -169,7 +178,7 @@ def status(
 def finalize(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    column: ColumnOpt = "documento_identidade",
+    column: ColumnOpt = None,
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: opt.BatchOpt = 1000,
@@ -188,7 +197,7 @@ def finalize(
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, 0, 1)
-    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    name, column = _names(table_arg, table, column)
     key = "" if dry_run else _key(key_secret)
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
@@ -216,7 +225,7 @@ def rotate(
     ] = None,
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
-    column: ColumnOpt = "documento_identidade",
+    column: ColumnOpt = None,
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: opt.BatchOpt = 1000,
@@ -230,12 +239,13 @@ def rotate(
     Rows already under the new key do not open with the old one and are left alone.
 
     Example:
-        auroractl encrypt rotate --key-secret arn:...:old --new-key-secret arn:...:new --yes
+        auroractl encrypt rotate usuarios --column documento_identidade \\
+            --key-secret arn:...:old --new-key-secret arn:...:new --yes
     """
     from auroractl.ops import encrypt as ops
 
     ops.check_batching(batch_size, sleep_ms, 1)
-    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    name, column = _names(table_arg, table, column)
     key = new_key = ""
     if not dry_run:
         key = _key(key_secret)

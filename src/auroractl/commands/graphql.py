@@ -30,34 +30,24 @@ def check(
 ) -> None:
     """Per table: primary key, indexed foreign keys, RLS on tenant tables, the role's
     grants, exposed personal data; prints the PostGraphile command line and smart-comment
-    suggestions. A tenant table is one with the `[rls] column`. Exits 1 on blocking
-    findings, 2 when a --schema does not exist.
+    suggestions. Personal columns and the tenant key come from the data map (the tenant
+    key as for `auroractl rls`). Exits 1 on blocking findings, 2 when a --schema does not
+    exist, 3 without a data map.
 
     Example:
         auroractl graphql check --schema public --role application_user
     """
+    from auroractl.commands import _defaults, rls
     from auroractl.ops import graphql as ops
-    from auroractl.ops.rls import RlsConfig
 
-    s = _context.settings()
-    m = _context.data_map()
-    rls = RlsConfig.from_section(s.section("rls")).with_map(m)
-    personal = _personal(s, m)
+    m = _defaults.data_map()
+    personal = _defaults.personal_by_table(m)
+    cfg = rls.config(m)
     with _context.connect() as conn:
-        result = ops.check(conn, schema or ["public"], role or rls.app_role, rls.column, personal)
+        result = ops.check(conn, schema or ["public"], role or cfg.app_role, cfg.column, personal)
     output.result(result, rows=_rows(result), table=lambda: _table(result))
     if result.blocking:
         raise typer.Exit(1)
-
-
-def _personal(s, m) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
-    """The data map's personal columns as schema.table.column when there is a map, else
-    the column names of [webhooks] exclude_columns (every table)."""
-    from auroractl.ops import graphql as ops
-
-    if m is None:
-        return tuple(s.section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED))
-    return tuple(f"{t}.{c}" for t, cols in m.personal_by_table().items() for c in cols)
 
 
 def _rows(result) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -16,9 +16,10 @@ NameArg = Annotated[str, typer.Argument(help="`dashboard`, a [matviews] alias, o
 
 
 def _specs():  # type: ignore[no-untyped-def]
+    from auroractl.commands import _defaults
     from auroractl.ops import matview as ops
 
-    return ops.specs(_context.settings().section("matviews"))
+    return ops.specs(_defaults.matviews(_context.settings().section("matviews")))
 
 
 @app.command()
@@ -33,17 +34,22 @@ def create(
     `dashboard` is one row per tenant with counts and sums of the tables that carry the
     tenant column, aggregating each table before joining. Its tables and columns come
     from [matviews.dashboard] in auroractl.toml (root, root_key, root_label,
-    tenant_column, count, sum; name for the view). Without it, only the demo schema's
-    (mv_dashboard_empresa: id, nome, total_escolas, total_alunos, receita_total) where
-    those tables exist. A table or column that is missing: refused (exit 3), named.
+    tenant_column, count, sum; name for the view); exit 2 without it, except on the local
+    sandbox, where the demo's apply (mv_dashboard_empresa: id, nome, total_escolas,
+    total_alunos, receita_total). A table or column that is missing: refused (exit 3).
 
     Example:
         auroractl matview create dashboard --yes
     """
-    from auroractl.errors import NotFound
+    from auroractl.errors import InvalidInput, NotFound
     from auroractl.ops import matview as ops
 
     known = _specs()
+    if name == ops.DASHBOARD and name not in known:
+        raise InvalidInput(
+            f"give [matviews.{name}] in auroractl.toml (root, root_key, root_label, "
+            "tenant_column, count, sum): the demo's applies only on the local sandbox"
+        )
     if name not in known:
         raise NotFound(
             f"no matview definition named {name!r} (known: {', '.join(known)}); "

@@ -16,17 +16,24 @@ def apply(
     """Create or update the business metrics view (CREATE OR REPLACE VIEW, via a plan).
 
     Idempotent: an up-to-date view is reported and nothing changes. Configured by
-    [metrics] in auroractl.toml (schema, view, table, timezone, cohort_days).
+    [metrics] in auroractl.toml (schema, view, table, timezone, cohort_days); the users
+    table (with criado_em and ultimo_acesso) must be named there (exit 2 without it).
 
     Example:
         auroractl metrics apply --dry-run
         auroractl metrics apply --yes
     """
+    from dataclasses import replace
+
+    from auroractl.commands import _defaults
     from auroractl.ops import metrics as ops
 
     cfg = ops.config(_context.settings().section("metrics"))
+    table = _defaults.demo_default(
+        cfg.table, _defaults.DEMO_USERS, "[metrics] table in auroractl.toml"
+    )
     with _context.connect() as conn:
-        plan = ops.plan(conn, cfg)
+        plan = ops.plan(conn, replace(cfg, table=table))
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 

@@ -7,15 +7,17 @@ from typing import Annotated
 import typer
 
 from auroractl import output
-from auroractl.commands import _context, partition_migrate
+from auroractl.commands import _context, _defaults, partition_migrate
 from auroractl.commands import _options as opt
-
-# The user's daily command is `auroractl partition create --year 2026`: without a table
-# named, the verbs act on the demo's partitioned table.
-DEFAULT_TABLE = "contratos"
 
 app = opt.group("Create, keep ahead, inspect and retire table partitions.")
 app.add_typer(partition_migrate.app, name="migrate")
+
+
+def _table(positional: str | None, option: str | None) -> str:
+    """The table named; without one, on the sandbox, the demo's partitioned table (so that
+    `auroractl partition create --year 2026` works there as it is)."""
+    return _defaults.table(positional, option, _defaults.DEMO_PARTITIONED)
 
 
 @app.command()
@@ -31,8 +33,9 @@ def status(
     """
     from auroractl.ops import partition as ops
 
+    name = _table(table_arg, table)
     with _context.connect() as conn:
-        st = ops.status(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
+        st = ops.status(conn, name)
     output.result(st, rows=list(st.partitions), table=lambda: _status_table(st))
 
 
@@ -87,7 +90,7 @@ def create(
         str | None, typer.Option("--month", help="Monthly partition, YYYY-MM.")
     ] = None,
     tenant: Annotated[
-        int | None, typer.Option("--tenant", help="LIST partition for one empresa_id.")
+        int | None, typer.Option("--tenant", help="LIST partition for one tenant key.")
     ] = None,
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
@@ -106,14 +109,9 @@ def create(
     from auroractl.ops import partition as ops
 
     ops.validate_create(year, month, tenant)
+    name = _table(table_arg, table)
     with _context.connect() as conn:
-        plan, _ = ops.plan_create(
-            conn,
-            opt.table_name(table_arg, table, DEFAULT_TABLE),
-            year=year,
-            month=month,
-            tenant=tenant,
-        )
+        plan, _ = ops.plan_create(conn, name, year=year, month=month, tenant=tenant)
         output.result(_context.apply(conn, plan, dry_run, yes))
 
 
@@ -176,12 +174,7 @@ def detach(
     from auroractl.ops import partition as ops
 
     ops.check_year(before)
+    name = _table(table_arg, table)
     with _context.connect() as conn:
-        plan = ops.plan_detach(
-            conn,
-            opt.table_name(table_arg, table, DEFAULT_TABLE),
-            before,
-            archive_schema=archive_schema,
-            drop=drop,
-        )
+        plan = ops.plan_detach(conn, name, before, archive_schema=archive_schema, drop=drop)
         output.result(_context.apply(conn, plan, dry_run, yes))

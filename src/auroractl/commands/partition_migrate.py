@@ -8,18 +8,34 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from auroractl import output
-from auroractl.commands import _context
+from auroractl.commands import _context, _defaults
 from auroractl.commands import _options as opt
 
 if TYPE_CHECKING:
     from auroractl.plan import Plan
 
-DEFAULT_TABLE = "contratos"
-
 app = opt.group(
     "Turn a live unpartitioned table into a partitioned one: prep, fill, verify, swap "
     "(sub-second), unswap, cleanup."
 )
+
+
+def _table(positional: str | None, option: str | None) -> str:
+    """The table named; without one, on the sandbox, the demo's."""
+    return _defaults.table(positional, option, _defaults.DEMO_PARTITIONED)
+
+
+def _key(by: str, column: str | None) -> str:
+    """The partition key: --column; with --by tenant, else the data map's tenant column;
+    without either, on the sandbox, the demo's."""
+    if column is None and by == "tenant":
+        m = _context.data_map()
+        column = m.tenant.column if m is not None and m.tenant is not None else None
+        demo = _defaults.DEMO_TENANT[0]
+        hint = "or keep a data map that has the tenant key: auroractl map propose"
+        return _defaults.demo_default(column, demo, "--column", hint)
+    return _defaults.demo_default(column, _defaults.DEMO_RANGE_KEY, "--column")
+
 
 LockTimeoutOpt = Annotated[
     str | None,
@@ -37,7 +53,7 @@ def _apply(
 ) -> None:
     """swap / unswap / cleanup: one plan for the table, applied."""
     _context.override_lock_timeout(lock_timeout)  # validated when connecting
-    name = opt.table_name(table_arg, table, DEFAULT_TABLE)
+    name = _table(table_arg, table)
     _context.apply_planned(lambda conn: planner(conn, name), dry_run, yes)
 
 
@@ -51,7 +67,8 @@ def prep(
     column: Annotated[
         str | None,
         typer.Option(
-            "--column", help="Partition key (default data_inicio; empresa_id for tenant)."
+            "--column",
+            help="Partition key (with --by tenant: default the data map's tenant column).",
         ),
     ] = None,
     hash_partitions: Annotated[
@@ -75,14 +92,9 @@ def prep(
     from auroractl.ops import partition_migrate as ops
 
     ops.check_prep_args(by, hash_partitions)
+    name, key = _table(table_arg, table), _key(by, column)
     with _context.connect() as conn:
-        plan, report = ops.prep(
-            conn,
-            opt.table_name(table_arg, table, DEFAULT_TABLE),
-            by=by,
-            column=column,
-            hash_partitions=hash_partitions,
-        )
+        plan, report = ops.prep(conn, name, by=by, column=key, hash_partitions=hash_partitions)
         if not plan.empty:
             output.info(
                 f"{report.table} -> {report.twin}: {report.strategy} on {report.column}, "
@@ -118,13 +130,14 @@ def fill(
     from auroractl.ops import partition_migrate as ops
 
     ops.check_batching(batch_size, sleep_ms, jobs)
+    name = _table(table_arg, table)
     s = _context.settings()
     t = _context.target(s)
     with _context.connect() as conn:
         job = ops.fill_job(
             conn,
             lambda: db.connect(t, s),
-            opt.table_name(table_arg, table, DEFAULT_TABLE),
+            name,
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             jobs=jobs,
@@ -157,10 +170,9 @@ def verify(
     """
     from auroractl.ops import partition_migrate as ops
 
+    name = _table(table_arg, table)
     with _context.connect() as conn:
-        result = ops.verify(
-            conn, opt.table_name(table_arg, table, DEFAULT_TABLE), ranges=ranges, limit=limit
-        )
+        result = ops.verify(conn, name, ranges=ranges, limit=limit)
     output.result(
         {**output.to_jsonable(result), "ok": result.ok},
         rows=[_verify_summary(result)],
@@ -268,8 +280,9 @@ def status(
     """
     from auroractl.ops.partition_migrate import catalog as cat
 
+    name = _table(table_arg, table)
     with _context.connect() as conn:
-        m = cat.find(conn, opt.table_name(table_arg, table, DEFAULT_TABLE))
+        m = cat.find(conn, name)
         chunks = cat.chunks(conn, m)
     summary = {
         **output.to_jsonable(m),

@@ -12,15 +12,45 @@ from auroractl.commands import _context
 from auroractl.commands import _options as opt
 
 if TYPE_CHECKING:
+    from auroractl.ops.shared.datamap import DataMap
     from auroractl.plan import Plan
 
 app = opt.group("Tenant isolation with row level security (enable, status, verify, disable).")
 
 
-def _config():  # type: ignore[no-untyped-def]
-    from auroractl.ops.rls import RlsConfig
+def config(m: DataMap | None = None):  # type: ignore[no-untyped-def]
+    """[rls]: the application role, and the tenant key (``_tenancy``); ``m``: the data
+    map when the caller has loaded it already."""
+    from auroractl.ops import rls as ops
 
-    return RlsConfig.from_section(_context.settings().section("rls")).with_map(_context.data_map())
+    section = _context.settings().section("rls")
+    role = ops.app_role(section)
+    return ops.RlsConfig(_tenancy(section, m), role)
+
+
+def _tenancy(section: dict, m: DataMap | None):  # type: ignore[no-untyped-def]
+    """[rls] column when set (an explicit override), else the data map's tenant key (on
+    the sandbox without a map, the demo's); refused without either."""
+    from auroractl.commands import _defaults
+    from auroractl.errors import Precondition
+    from auroractl.ops import rls as ops
+
+    override = ops.tenancy_from_section(section)
+    if override is not None:
+        m = m or _context.data_map()
+        key = m.tenant if m is not None else None
+        if key is not None and key.column != override.column:
+            output.warn(f"[rls] column {override.column} overrides the data map's {key.column}")
+        return override
+    m = m or _defaults.data_map(alternative="[rls] column")
+    if m is None:
+        return ops.Tenancy(*_defaults.DEMO_TENANT)
+    if m.tenant is None:
+        raise Precondition(
+            f"the data map {m.path} has no [[tenant]]: declare the tenant key there, "
+            "or set [rls] column"
+        )
+    return ops.Tenancy.of(m.tenant)
 
 
 def _change(
@@ -31,7 +61,7 @@ def _change(
     yes: bool,
 ) -> None:
     """enable / disable: the tables named (or --all) under [rls], planned and applied."""
-    cfg = _config()
+    cfg = config()
     _context.apply_planned(lambda conn: planner(conn, cfg, tables, all_tables), dry_run, yes)
 
 
@@ -46,11 +76,12 @@ def enable(
 ) -> None:
     """Enable + FORCE fail-closed tenant policies (USING and WITH CHECK) on tenant tables.
 
-    Creates the application role ([rls] app_role, default application_user: NOLOGIN, no
-    BYPASSRLS) if missing and grants it DML on the tables. The tenant column may be
-    integer, bigint, uuid or text (read per table from the catalog); with the setting
-    ([rls] setting, default app.current_empresa_id) unset, empty or not a key of that type
-    the role sees no rows and can write none. A second policy lets the table owner see
+    The tenant key (column, setting, type, root) is the data map's, or [rls] column's
+    (exit 3 without either). Creates the application role ([rls] app_role, default
+    application_user: NOLOGIN, no BYPASSRLS) if missing and grants it DML on the tables.
+    The tenant column may be integer, bigint, uuid or text (read per table from the
+    catalog); with the setting unset, empty or not a key of that type the role sees no
+    rows and can write none. A second policy lets the table owner see
     every row only in auroractl maintenance sessions. Idempotent; warns when no index
     leads with the tenant column; exit 3 when no table has the tenant column.
 
@@ -95,7 +126,7 @@ def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """
     from auroractl.ops import rls as ops
 
-    cfg = _config()
+    cfg = config()
     with _context.connect() as conn:
         st = ops.status(conn, cfg)
     output.result(st, rows=_status_rows(st), table=lambda: _status_table(st))
@@ -165,7 +196,7 @@ def verify(
     from auroractl.ops import rls as ops
 
     ids = _tenant_ids(tenants, sample)
-    cfg = _config()
+    cfg = config()
     with _context.connect() as conn:
         if not ids:
             ids = ops.tenants_sample(conn, cfg, 3 if sample is None else sample)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from auroractl import output
-from auroractl.commands import _context
+from auroractl.commands import _context, _defaults
 from auroractl.commands import _options as opt
 
 app = opt.group("Recurring jobs with pg_cron: add, list, remove, runs (UTC).")
@@ -60,9 +60,9 @@ def add(
     schedule.next_runs(cron)  # validate before connecting
     with _cron() as (cron_conn, app_db):
         if matview:
+            section = _defaults.matviews(_context.settings().section("matviews"))
             with _context.connect() as conn:
-                known = matview_ops.specs(_context.settings().section("matviews"))
-                view = matview_ops.resolve(conn, matview, known)
+                view = matview_ops.resolve(conn, matview, matview_ops.specs(section))
             command = schedule.refresh_command(view, concurrently)
         else:
             command = sql_command

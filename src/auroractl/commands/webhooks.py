@@ -57,9 +57,10 @@ def subscribe(
     """Attach the outbox trigger to a table (whose changes emit the event) and store the
     subscription (idempotent).
 
-    Payload: event, table, operation, timestamp and the row as JSON, without personal-data
-    columns unless --include-personal. The secret stays out of the database: only the
-    name of the environment variable the dispatcher reads is stored.
+    Payload: event, table, operation, timestamp and the row as JSON, without the table's
+    personal-data columns in the data map (exit 3 without one) unless --include-personal.
+    The secret stays out of the database: only the name of the environment variable the
+    dispatcher reads is stored.
 
     Example:
         auroractl webhooks subscribe novo_aluno --table alunos --on insert \\
@@ -67,11 +68,7 @@ def subscribe(
     """
     from auroractl.ops import webhooks as ops
 
-    excluded = tuple(
-        _context.settings().section("webhooks").get("exclude_columns", ops.DEFAULT_EXCLUDED)
-    )
-    m = _context.data_map()
-    by_table = m.personal_by_table() if m is not None else None
+    personal = {} if include_personal else _personal()
     ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
     with _context.connect() as conn:
         plan = ops.plan_subscribe(
@@ -82,10 +79,23 @@ def subscribe(
             url,
             secret_env,
             include_personal,
-            excluded,
-            by_table,
+            personal,
         )
         output.result(_context.apply(conn, plan, dry_run, yes))
+
+
+def _personal() -> dict[str, tuple[str, ...]]:
+    """Personal columns per table: the data map's (on the sandbox without one, the demo's)."""
+    from auroractl.commands import _defaults
+    from auroractl.errors import InvalidInput
+
+    if "exclude_columns" in _context.settings().section("webhooks"):
+        raise InvalidInput(
+            "[webhooks] exclude_columns is no longer read: the data map names each "
+            "table's personal columns; move them into it and remove the key",
+            hint="auroractl map propose",
+        )
+    return _defaults.personal_by_table(_defaults.data_map())
 
 
 @app.command()

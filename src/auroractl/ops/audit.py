@@ -14,19 +14,17 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.catalog import SchemaNamed
-from auroractl.ops.shared.objects import AUDIT_LOG, PERSONAL_COLUMNS, personal_in
+from auroractl.ops.shared.objects import AUDIT_LOG, personal_in
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
     import psycopg
-
-    from auroractl.ops.shared.datamap import DataMap
 
 SCHEMA = "audit"
 LOG = (SCHEMA, "audit_log")
@@ -34,37 +32,33 @@ LOG_LABEL = AUDIT_LOG
 FUNCTION = (SCHEMA, "log_change")
 TRIGGERS = ("auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate")
 VERSION = "auroractl audit v2"
-DEFAULT_PERSONAL = PERSONAL_COLUMNS
 
 
 @dataclass(frozen=True)
 class AuditConfig:
-    personal_columns: tuple[str, ...] = DEFAULT_PERSONAL
     retention_months: int = 24
-    # The data map's personal columns per table ("schema.table"); when given, it is the
-    # one source and ``personal_columns`` is not used.
-    by_table: Mapping[str, tuple[str, ...]] | None = None
+    # Personal columns per "schema.table": the data map's, the one source of them.
+    personal: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def personal_of(self, table: str, columns: Sequence[str]) -> list[str]:
         """A table's personal columns (and their ciphertext twins) that it has."""
-        names = self.personal_columns if self.by_table is None else self.by_table.get(table, ())
-        return personal_in(names, columns)
-
-    def with_map(self, m: DataMap) -> AuditConfig:
-        return replace(self, by_table=m.personal_by_table())
+        return personal_in(self.personal.get(table, ()), columns)
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> AuditConfig:
-        unknown = set(section) - {"personal_columns", "retention_months"}
+        if "personal_columns" in section:
+            raise InvalidInput(
+                "[audit] personal_columns is no longer read: the data map names each "
+                "table's personal columns; move them into it and remove the key",
+                hint="auroractl map propose",
+            )
+        unknown = set(section) - {"retention_months"}
         if unknown:
             raise InvalidInput(f"[audit] has unknown keys: {', '.join(sorted(unknown))}")
-        cols = section.get("personal_columns", DEFAULT_PERSONAL)
-        if not isinstance(cols, list | tuple) or not all(isinstance(c, str) and c for c in cols):
-            raise InvalidInput("[audit] personal_columns must be a list of column names")
         months = section.get("retention_months", 24)
         if not isinstance(months, int) or not 1 <= months <= 1200:
             raise InvalidInput("[audit] retention_months must be an integer from 1 to 1200")
-        return cls(tuple(cols), months)
+        return cls(months)
 
 
 @dataclass(frozen=True)

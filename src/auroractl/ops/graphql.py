@@ -7,12 +7,12 @@ tables, grants for the role it runs as, and personal data kept out of the API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.errors import NotFound
-from auroractl.ops.shared.objects import PERSONAL_COLUMNS as DEFAULT_EXCLUDED
 
 if TYPE_CHECKING:
     import psycopg
@@ -49,10 +49,11 @@ def check(
     schemas: list[str],
     app_role: str,
     tenant_column: str,
-    personal: tuple[str, ...] = DEFAULT_EXCLUDED,
+    personal: Mapping[str, tuple[str, ...]],
 ) -> Readiness:
     """Readiness of every table in ``schemas``; a table is a tenant table when it has
-    ``tenant_column`` (``[rls] column``)."""
+    ``tenant_column``; ``personal``: the personal columns per "schema.table" (the data
+    map's)."""
     _require_schemas(conn, schemas)
     role_exists = (
         conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app_role]).fetchone() is not None
@@ -62,7 +63,7 @@ def check(
         {
             "role": app_role,
             "tenant_column": tenant_column,
-            "personal": list(personal),
+            "personal": [f"{t}.{c}" for t, cols in personal.items() for c in cols],
             "schemas": schemas,
         },
     ).fetchall()

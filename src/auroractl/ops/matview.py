@@ -1,8 +1,7 @@
 """Materialized views: the dashboard of requirements 2.2 and any declared in config.
 
-The dashboard's tables and columns come from ``[matviews.dashboard]``; without it they
-are the demo schema's, used only where the demo's tables are there: on any other
-database ``create dashboard`` refuses, naming what is missing and the config to write."""
+The dashboard's tables and columns come from ``[matviews.dashboard]`` (on the sandbox
+the command supplies the demo's); ``create dashboard`` refuses naming what is missing."""
 
 from __future__ import annotations
 
@@ -37,15 +36,14 @@ DASHBOARD_KEYS = (
 class Dashboard:
     """One row per tenant of ``root`` (``root_key`` AS id, ``root_label``), with per
     tenant a count of rows of each ``count`` table and a sum of each ``sum`` column, the
-    tables joined on ``tenant_column``. The defaults are the demo schema's."""
+    tables joined on ``tenant_column``."""
 
-    root: str = "empresas"
-    root_key: str = "id"
-    root_label: str = "nome"
-    tenant_column: str = "empresa_id"
-    count: tuple[tuple[str, str], ...] = (("total_escolas", "escolas"), ("total_alunos", "alunos"))
-    sum: tuple[tuple[str, str, str], ...] = (("receita_total", "contratos", "valor_total"),)
-    configured: bool = False  # False: the demo's names, for the demo only
+    root: str
+    root_key: str
+    root_label: str
+    tenant_column: str
+    count: tuple[tuple[str, str], ...]
+    sum: tuple[tuple[str, str, str], ...]
 
 
 DEFAULT_WARN_HOURS = 26.0  # a daily refresh that missed one run
@@ -87,12 +85,11 @@ class RefreshResult:
     row_count: int
 
 
-def dashboard_spec(body: dict[str, Any] | None) -> MatviewSpec:
-    """``[matviews.dashboard]`` (None: not configured, the demo's names)."""
-    if body is None:
-        schema, _, name = DASHBOARD_VIEW.rpartition(".")
-        return MatviewSpec(DASHBOARD, schema, name, "", ("id",), Dashboard())
+def dashboard_spec(body: dict[str, Any]) -> MatviewSpec:
+    """``[matviews.dashboard]``, validated."""
     where = f"[matviews.{DASHBOARD}]"
+    if not isinstance(body, dict):
+        raise InvalidInput(f"{where} must be a table of keys")
     unknown = set(body) - set(DASHBOARD_KEYS)
     if unknown:
         raise InvalidInput(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
@@ -115,16 +112,17 @@ def dashboard_spec(body: dict[str, Any] | None) -> MatviewSpec:
         body["tenant_column"],
         tuple((str(k), str(v)) for k, v in count.items()),
         tuple((str(k), *str(v).rsplit(".", 1)) for k, v in sums.items()),  # type: ignore[misc]
-        configured=True,
     )
     return MatviewSpec(DASHBOARD, schema or "public", name, "", ("id",), facts)
 
 
 def specs(config: dict[str, Any]) -> dict[str, MatviewSpec]:
-    """The dashboard plus ``[matviews.<alias>]`` entries (name, query_file, unique_key)."""
-    out = {DASHBOARD: dashboard_spec(config.get(DASHBOARD))}
+    """The dashboard when ``[matviews.dashboard]`` declares it, and ``[matviews.<alias>]``
+    entries (name, query_file, unique_key)."""
+    out = {}
     for alias, body in config.items():
         if alias == DASHBOARD:
+            out[DASHBOARD] = dashboard_spec(body)
             continue
         if not isinstance(body, dict) or not {"name", "query_file", "unique_key"} <= set(body):
             raise InvalidInput(f"[matviews.{alias}] needs name, query_file and unique_key")
@@ -163,7 +161,7 @@ def resolve(conn: psycopg.Connection, name: str, known: dict[str, MatviewSpec]) 
 
 def dashboard_query(conn: psycopg.Connection, d: Dashboard) -> str:
     """The dashboard's SELECT on this database's tables; refuses naming every table or
-    column that is missing (and, unconfigured, the config to write)."""
+    column that is missing."""
     from auroractl.ops.shared import catalog
 
     needs: dict[str, list[str]] = {d.root: [d.root_key, d.root_label]}
@@ -186,12 +184,6 @@ def dashboard_query(conn: psycopg.Connection, d: Dashboard) -> str:
             )
         }
         missing += [f"column {table}.{c}" for c in dict.fromkeys(columns) if c not in have]
-    if missing and not d.configured:
-        raise Precondition(
-            f"matview create {DASHBOARD}: this database does not have the demo schema's "
-            f"{', '.join(missing)}; declare its tables and columns in [matviews.{DASHBOARD}] "
-            "of auroractl.toml (root, root_key, root_label, tenant_column, count, sum)"
-        )
     if missing:
         raise Precondition(
             f"[matviews.{DASHBOARD}] names what this database does not have: " + ", ".join(missing)

@@ -45,7 +45,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 class MetricsConfig:
     schema: str = "public"
     view: str = VIEW
-    table: str = "usuarios"
+    table: str | None = None  # the users table (criado_em, ultimo_acesso); apply needs it
     timezone: str = "America/Sao_Paulo"
     cohort_days: int = 30
 
@@ -67,6 +67,8 @@ def config(section: Mapping[str, Any]) -> MetricsConfig:
     cfg = MetricsConfig(**section)
     for key in ("schema", "view", "table"):
         value = getattr(cfg, key)
+        if key == "table" and value is None:
+            continue
         if not isinstance(value, str) or not _NAME.match(value):
             raise InvalidInput(f"[metrics] {key} = {value!r} is not a plain identifier")
     if not isinstance(cfg.cohort_days, int) or not 1 <= cfg.cohort_days <= 3650:
@@ -86,6 +88,8 @@ def _relation(conn: psycopg.Connection, schema: str, name: str) -> tuple[str, st
 def plan(conn: psycopg.Connection, cfg: MetricsConfig) -> Plan:
     """CREATE OR REPLACE VIEW (DROP + CREATE when an old definition has other column types),
     marked with a hash of its SQL so that re-running is a no-op."""
+    if cfg.table is None:
+        raise InvalidInput("give [metrics] table: the users table the view counts")
     kind, _, columns = _relation(conn, cfg.schema, cfg.table)
     if kind not in ("r", "p", "v", "m", "f"):
         raise NotFound(f'table "{cfg.schema}.{cfg.table}" does not exist')

@@ -436,7 +436,7 @@ def _new_list(p: Parent, tenant: int) -> NewPartition:
     if p.strategy != "list":
         raise Precondition(
             f'"{p.label}" is {p.strategy}-partitioned, not LIST: --tenant '
-            "applies to tables partitioned by LIST (empresa_id)"
+            "applies to tables partitioned by LIST on a tenant key"
         )
     if p.key_type not in INTEGER_TYPES:
         raise Precondition(

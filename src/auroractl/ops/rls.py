@@ -1,9 +1,10 @@
 """Tenant isolation with row level security: enable, status, verify, disable.
 
-Policies fail closed: when the tenant setting (``app.current_empresa_id`` by default) is
-unset, empty or not a well-formed key of the tenant column's type (integer, bigint, uuid
-or text, read per table from the catalog) the predicate is NULL, so no row is visible and
-no row can be written, and the application never gets a cast error. ``FORCE ROW LEVEL
+The tenant key (column, setting, type, root) is the data map's, or ``[rls] column`` and
+its companions. Policies fail closed: when the tenant setting is unset, empty or not a
+well-formed key of the tenant column's type (integer, bigint, uuid or text, read per
+table from the catalog) the predicate is NULL, so no row is visible and no row can be
+written, and the application never gets a cast error. ``FORCE ROW LEVEL
 SECURITY`` binds the table owner too; auroractl's own maintenance work (backfills, moves)
 runs as the owner inside ``maintenance(conn)``, which a second policy, granted to the owner
 only, recognises (``auroractl.maintenance = on``).
@@ -15,7 +16,7 @@ import contextlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
@@ -27,7 +28,7 @@ from auroractl.plan import Plan, Step
 if TYPE_CHECKING:
     import psycopg
 
-    from auroractl.ops.shared.datamap import DataMap
+    from auroractl.ops.shared.datamap import TenantKey
 
 TENANT_POLICY = "auroractl_tenant_isolation"
 POLICY_VERSION = "auroractl rls v2"
@@ -50,16 +51,25 @@ class Tenancy:
     """The tenant key: its column, the setting that carries it, optionally its declared
     type (else each table's column type from the catalog) and the tenant root table."""
 
-    column: str = "empresa_id"
-    setting: str = "app.current_empresa_id"
+    column: str
+    setting: str
     type: str | None = None
     root_table: str | None = None  # "schema.table" whose key lists every tenant
+
+    @classmethod
+    def of(cls, key: TenantKey) -> Tenancy:
+        """The tenant key as the data map declares it."""
+        return cls(key.column, key.setting, key.type, key.root)
+
+
+SETTING_PREFIX = "app.current_"  # [rls] column without setting: app.current_<column>
+_SECTION_KEYS = ("app_role", "column", "setting", "type", "root")
 
 
 @dataclass(frozen=True)
 class RlsConfig:
+    tenancy: Tenancy
     app_role: str = "application_user"
-    tenancy: Tenancy = Tenancy()
 
     @property
     def column(self) -> str:
@@ -69,33 +79,37 @@ class RlsConfig:
     def setting(self) -> str:
         return self.tenancy.setting
 
-    def with_map(self, m: DataMap | None) -> RlsConfig:
-        """The tenant key as the data map declares it (column, setting, type, root), when
-        the database has a map with one; [rls] keeps only the application role."""
-        key = m.tenant if m is not None else None
-        if key is None:
-            return self
-        return replace(self, tenancy=Tenancy(key.column, key.setting, key.type, key.root))
 
-    @classmethod
-    def from_section(cls, section: dict[str, Any]) -> RlsConfig:
-        keys = {"app_role", "column", "setting", "type", "root"}
-        unknown = set(section) - keys
-        if unknown:
-            raise InvalidInput(f"[rls] has unknown keys: {', '.join(sorted(unknown))}")
-        values = {k: str(v) for k, v in section.items()}
-        for key in ("app_role", "column", "setting", "type", "root"):
-            if key in values and not values[key]:
-                raise InvalidInput(f"[rls] {key} must not be empty")
-        setting = values.get("setting", Tenancy.setting)
-        if "." not in setting:
-            raise InvalidInput(f"[rls] setting {setting!r} must be a dotted name like app.x")
-        if values.get("type", KEY_TYPES[0]) not in KEY_TYPES:
-            raise InvalidInput(f"[rls] type must be one of {', '.join(KEY_TYPES)}")
-        tenancy = Tenancy(
-            values.get("column", Tenancy.column), setting, values.get("type"), values.get("root")
-        )
-        return cls(values.get("app_role", cls.app_role), tenancy)
+def app_role(section: dict[str, Any]) -> str:
+    """[rls] app_role (application_user by default), the section validated."""
+    unknown = set(section) - set(_SECTION_KEYS)
+    if unknown:
+        raise InvalidInput(f"[rls] has unknown keys: {', '.join(sorted(unknown))}")
+    for key in _SECTION_KEYS:
+        if key in section and (not isinstance(section[key], str) or not section[key]):
+            raise InvalidInput(f"[rls] {key} must be a non-empty string")
+    return str(section.get("app_role", RlsConfig.app_role))
+
+
+def tenancy_from_section(section: dict[str, Any]) -> Tenancy | None:
+    """The tenant key ``[rls] column`` states (setting, type and root go with it), or None
+    when the section names none."""
+    app_role(section)
+    column = section.get("column")
+    if column is None:
+        given = [k for k in ("setting", "type", "root") if k in section]
+        if given:
+            raise InvalidInput(
+                f"[rls] {given[0]} goes with [rls] column: without it the tenant key is "
+                "the data map's (auroractl map propose)"
+            )
+        return None
+    setting = section.get("setting", f"{SETTING_PREFIX}{column}")
+    if "." not in setting:
+        raise InvalidInput(f"[rls] setting {setting!r} must be a dotted name like app.x")
+    if section.get("type", KEY_TYPES[0]) not in KEY_TYPES:
+        raise InvalidInput(f"[rls] type must be one of {', '.join(KEY_TYPES)}")
+    return Tenancy(column, setting, section.get("type"), section.get("root"))
 
 
 def parse_key(kind: str | None, value: str) -> Any:
@@ -217,7 +231,8 @@ def _role(conn: psycopg.Connection, role: str) -> tuple | None:
 def no_tenant_tables(cfg: RlsConfig) -> Precondition:
     return Precondition(
         f"no table has the tenant column {cfg.column}",
-        hint="set [rls] column to the column that holds the tenant key",
+        hint="the data map's [[tenant]] (auroractl map check), or [rls] column, names the "
+        "column that holds the tenant key",
     )
 
 

@@ -23,15 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops.shared.objects import CIPHERTEXT_SUFFIX, PERSONAL_COLUMNS
+from auroractl.ops.shared.objects import CIPHERTEXT_SUFFIX
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
 
 OPERATIONS = ("insert", "update", "delete")
-# Personal-data columns left out of payloads unless --include-personal.
-DEFAULT_EXCLUDED = PERSONAL_COLUMNS
 SIGNATURE_HEADER = "X-Auroractl-Signature"
 
 
@@ -93,11 +91,10 @@ def plan_subscribe(
     url: str,
     secret_env: str | None,
     include_personal: bool,
-    excluded: tuple[str, ...] = DEFAULT_EXCLUDED,
-    by_table: Mapping[str, tuple[str, ...]] | None = None,
+    personal: Mapping[str, tuple[str, ...]],
 ) -> Plan:
-    """``by_table``: the data map's personal columns per "schema.table"; when given it is
-    the one source and ``excluded`` is not used."""
+    """``personal``: the personal columns per "schema.table" (the data map's), left out
+    of payloads with their ciphertext twins unless ``include_personal``."""
     from auroractl.ops.shared.catalog import resolve
 
     require_installed(conn)
@@ -120,9 +117,9 @@ def plan_subscribe(
         "ON n.oid = c.relnamespace WHERE c.oid = %s",
         [oid],
     ).fetchone()
-    personal = excluded if by_table is None else by_table.get(f"{schema}.{name}", ())
+    cols = personal.get(f"{schema}.{name}", ())
     # ciphertext twins too (a name absent from the row is simply not in any payload)
-    exclude = [] if include_personal else [*personal, *(p + CIPHERTEXT_SUFFIX for p in personal)]
+    exclude = [] if include_personal else [*cols, *(p + CIPHERTEXT_SUFFIX for p in cols)]
     params = {
         "event": event,
         "table": templates.ident((schema, name)),

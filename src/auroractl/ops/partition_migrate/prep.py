@@ -34,13 +34,9 @@ LIST_TYPES = (*cat.INTEGER_TYPES, "text", "character varying")
 
 @dataclass(frozen=True)
 class PrepArgs:
-    by: str = "year"
-    column: str | None = None
+    by: str  # year | month | tenant
+    column: str  # the partition key
     hash_partitions: int | None = None
-
-    @property
-    def key(self) -> str:
-        return self.column or ("empresa_id" if self.by == "tenant" else "data_inicio")
 
     @property
     def strategy(self) -> str:
@@ -49,7 +45,7 @@ class PrepArgs:
         return "hash" if self.hash_partitions else "list"
 
     def command(self, label: str) -> str:
-        return f"partition migrate prep {label} --by {self.by} --column {self.key}" + (
+        return f"partition migrate prep {label} --by {self.by} --column {self.column}" + (
             f" --hash-partitions {self.hash_partitions}" if self.hash_partitions else ""
         )
 
@@ -103,8 +99,8 @@ def prep(
     conn: psycopg.Connection,
     table: str,
     *,
-    by: str = "year",
-    column: str | None = None,
+    by: str,
+    column: str,
     hash_partitions: int | None = None,
 ) -> tuple[Plan, PrepReport]:
     """Read, then plan: the Plan creating the twin and its mirror trigger."""
@@ -133,18 +129,18 @@ def read(conn: psycopg.Connection, table: str, args: PrepArgs) -> PrepFacts:
         dependents=tuple(tuple(d) for d in cat.dependents(conn, src.oid)),
         state_steps=state.plan_steps(conn, txn="prep"),  # auroractl.migrations_partition
     )
-    col = src.column(args.key)
+    col = src.column(args.column)
     if src.relkind != "r" or col is None or col.generated or not _fits(col.type, args):
         return facts  # the planner refuses before it needs the rows
     lo, hi, nulls = conn.execute(
-        render("bounds.sql.j2", table=src.qualified, column=args.key)
+        render("bounds.sql.j2", table=src.qualified, column=args.column)
     ).fetchone()
     values: tuple[Any, ...] = ()
     if args.strategy == "list":
         values = tuple(
             r[0]
             for r in conn.execute(
-                render("distinct_values.sql.j2", table=src.qualified, column=args.key)
+                render("distinct_values.sql.j2", table=src.qualified, column=args.column)
             )
         )
     today = conn.execute("SELECT current_date").fetchone()[0]
@@ -170,7 +166,7 @@ def plan_prep(facts: PrepFacts, args: PrepArgs) -> tuple[Plan, PrepReport]:
     """The twin, its partitions and shape, access rules and the mirror trigger, from
     ``facts`` alone; refuses (Precondition / InvalidInput) what it cannot carry safely."""
     check_prep_args(args.by, args.hash_partitions)
-    src, column = facts.source, args.key
+    src, column = facts.source, args.column
     command = args.command(src.label)
     if facts.existing is not None and facts.existing.phase != "done":
         return _already_prepared(command, facts.existing)
@@ -241,7 +237,7 @@ def _already_prepared(command: str, m: cat.Migration) -> tuple[Plan, PrepReport]
 def _check_source(facts: PrepFacts, args: PrepArgs) -> None:
     from auroractl.ops.shared.session import MAINTENANCE_POLICY
 
-    src, column, by = facts.source, args.key, args.by
+    src, column, by = facts.source, args.column, args.by
     if src.relkind == "p":
         raise Precondition(f'"{src.label}" is already partitioned')
     if src.relkind != "r":
@@ -283,7 +279,7 @@ def partitions(name: str, args: PrepArgs, data: KeyData) -> list[PartitionSpec]:
     if args.strategy == "list":
         if len(data.values) > MAX_PARTITIONS:
             raise Precondition(
-                f"{len(data.values)} distinct {args.key} values: more than {MAX_PARTITIONS} "
+                f"{len(data.values)} distinct {args.column} values: more than {MAX_PARTITIONS} "
                 "LIST partitions; use --hash-partitions"
             )
         return [
@@ -316,7 +312,7 @@ def _twin_steps(src: Source, twin: str, args: PrepArgs, parts: list[PartitionSpe
                 twin=twin_q,
                 table=src.qualified,
                 strategy=args.strategy,
-                column=args.key,
+                column=args.column,
             ),
             f"partitioned twin {src.schema}.{twin}",
         ),
@@ -387,7 +383,7 @@ def _mirror_steps(
         "retired": retired,
         "strategy": args.strategy,
         "by_period": args.by if not args.hash_partitions else "hash",
-        "key_column": args.key,
+        "key_column": args.column,
         "pk": list(src.pk),
         "twin_pk": list(twin_pk),
         "columns": columns,

@@ -1,21 +1,10 @@
-"""Names of auroractl's own objects, and defaults shared by several features."""
+"""Names of auroractl's own objects, and conventions shared by several features."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 AUDIT_LOG = "audit.audit_log"  # the audit trail (`audit setup`); lgpd scrubs it
-
-# Column names treated as personal data when nothing else is configured: never copied
-# into webhook payloads, flagged by `graphql check`.
-PERSONAL_COLUMNS = (
-    "documento_identidade",
-    "documento_identidade_encrypted",
-    "telefone",
-    "endereco",
-    "foto_perfil",
-    "email",
-)
 
 # `encrypt backfill` writes the ciphertext of column X into X_encrypted by default. A
 # ciphertext of personal data is personal data: it is redacted and erased like X.
