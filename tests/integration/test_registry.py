@@ -30,7 +30,6 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     config: str = ""  # auroractl.toml written into the test's working directory
     cron: bool = False  # needs pg_cron
-    map: bool = False  # needs the data map (the demo's, proposed: demo_map)
 
 
 def _walk(command: click.Command, path: list[str]):
@@ -96,18 +95,16 @@ MUTATING: dict[str, Case] = {
     ),
     "metrics apply": Case(("metrics", "apply"), config=DEMO_CONFIG),
     "init": Case(("init",)),
-    "rls enable": Case(("rls", "enable", "--table", "alunos"), map=True),
+    "rls enable": Case(("rls", "enable", "--table", "alunos")),
     "rls disable": Case(
         ("rls", "disable", "--table", "alunos"),
         setup=(("rls", "enable", "--table", "alunos"),),
-        map=True,
     ),
-    "audit enable": Case(AUDIT, map=True),
-    "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,), map=True),
+    "audit enable": Case(AUDIT),
+    "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,)),
     "audit prune": Case(
         ("audit", "prune"),
         setup=(AUDIT, ("partition", "create", "--month", "2020-01", "--table", "audit.audit_log")),
-        map=True,
     ),
     "encrypt backfill": Case(BACKFILL, env={"AURORACTL_ENCRYPTION_KEY": KEY}),
     "encrypt finalize": Case(
@@ -153,7 +150,6 @@ MUTATING: dict[str, Case] = {
             *HOOK,
         ),
         setup=(("webhooks", "install"),),
-        map=True,
     ),
     "webhooks retry": Case(
         ("webhooks", "retry", "--failed"),
@@ -222,8 +218,6 @@ def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
     request.getfixturevalue("demo_map")  # a database auroractl has been told about
     if case.cron:
         request.getfixturevalue("cron")
-    if case.map:
-        request.getfixturevalue("demo_map")
     for k, v in case.env.items():
         monkeypatch.setenv(k, v)
     if case.config:
@@ -283,10 +277,10 @@ REPORTS: dict[str, Case] = {
     "params show": Case(("params", "show")),
     "params diff": Case(("params", "diff")),
     "metrics show": Case(("metrics", "show"), setup=(("metrics", "apply"),), config=DEMO_CONFIG),
-    "rls status": Case(("rls", "status"), map=True),
-    "rls verify": Case(("rls", "verify"), setup=(("rls", "enable", "--all"),), map=True),
-    "audit status": Case(("audit", "status"), map=True),
-    "audit log": Case(("audit", "log"), setup=(AUDIT,), map=True),
+    "rls status": Case(("rls", "status")),
+    "rls verify": Case(("rls", "verify"), setup=(("rls", "enable", "--all"),)),
+    "audit status": Case(("audit", "status")),
+    "audit log": Case(("audit", "log"), setup=(AUDIT,)),
     "encrypt status": Case(
         ("encrypt", "status", "--table", "usuarios", "--column", "documento_identidade"),
         setup=(BACKFILL,),
@@ -311,7 +305,7 @@ REPORTS: dict[str, Case] = {
     "schema split plan": Case(("schema", "split", "plan")),
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
-    "graphql check": Case(("graphql", "check"), map=True),
+    "graphql check": Case(("graphql", "check")),
     "history": Case(("history",), setup=(("partition", "create", "contratos", "--year", "2031"),)),
     "config show": Case(("config", "show")),
     "map propose": Case(("map", "propose")),
