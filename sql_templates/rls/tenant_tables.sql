@@ -22,7 +22,23 @@ SELECT n.nspname AS schema,
                 WHERE x.indrelid = c.oid AND x.indkey[0] = a.attnum) AS has_tenant_index,
        CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(role)s)
             THEN has_table_privilege(%(role)s, c.oid, 'SELECT,INSERT,UPDATE,DELETE')
-            ELSE false END AS app_role_has_access
+            ELSE false END AS app_role_has_access,
+       -- sequences a column DEFAULT calls nextval() on (serial, or a plain DEFAULT
+       -- nextval): an INSERT by the application role needs USAGE on them (identity
+       -- columns do not); only those the role lacks.
+       COALESCE((SELECT array_agg(ARRAY[sn.nspname::text, sq.relname::text] ORDER BY sq.relname)
+                   FROM pg_attrdef ad
+                   JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                                   AND d.refclassid = 'pg_class'::regclass
+                   JOIN pg_class sq ON sq.oid = d.refobjid AND sq.relkind = 'S'
+                   JOIN pg_namespace sn ON sn.oid = sq.relnamespace
+                  WHERE ad.adrelid = c.oid
+                    -- CASE: the privilege check runs on sequences only, whatever the order
+                    AND NOT CASE WHEN sq.relkind = 'S'
+                                  AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(role)s)
+                                 THEN has_sequence_privilege(%(role)s, sq.oid, 'USAGE')
+                                 ELSE false END),
+                '{}') AS sequences_to_grant
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = %(column)s

@@ -462,3 +462,23 @@ def test_rls_column_overrides_the_data_map_and_says_so(
     assert result.exit_code == 1  # k.t_integer is not covered yet
     assert "[rls] column tenant_key overrides the data map's empresa_id" in result.stderr
     assert [t["table"] for t in json.loads(result.stdout)["tables"]] == ["k.t_integer"]
+
+
+def test_the_app_role_can_insert_into_serial_and_nextval_keys(cli, dsn, conn, demo_map):
+    """A serial key and a plain DEFAULT nextval(): the application role gets USAGE on their
+    sequences (identity keys need none), so its own-tenant INSERT succeeds."""
+    conn.execute("CREATE SEQUENCE nota_seq")
+    conn.execute(
+        "CREATE TABLE notas (id serial PRIMARY KEY, numero bigint DEFAULT nextval('nota_seq'),"
+        " empresa_id integer NOT NULL REFERENCES empresas (id))"
+    )
+    assert cli("rls", "enable", "--table", "notas", "--yes").exit_code == 0
+    tenant = first_tenant(conn)
+    with conn.transaction():
+        conn.execute("SET LOCAL ROLE application_user")
+        conn.execute("SELECT set_config('app.current_empresa_id', %s, true)", [str(tenant)])
+        conn.execute("INSERT INTO notas (empresa_id) VALUES (%s)", [tenant])
+        conn.execute("RESET ROLE")
+    assert app_count(conn, "notas", str(tenant)) == 1
+    again = cli("rls", "enable", "--table", "notas", "--dry-run")
+    assert "SEQUENCE" not in again.stdout  # granted once

@@ -143,6 +143,7 @@ class TenantTable(SchemaNamed):
     policy_comments: tuple[str, ...]
     has_tenant_index: bool
     app_role_has_access: bool
+    sequences_to_grant: tuple[tuple[str, str], ...] = ()  # (schema, name) fed by DEFAULTs
 
     @property
     def key_type(self) -> str | None:
@@ -221,7 +222,13 @@ def tenant_tables(conn: psycopg.Connection, cfg: RlsConfig) -> list[TenantTable]
     rows = conn.execute(
         templates.load("rls/tenant_tables.sql"), {"role": cfg.app_role, "column": cfg.column}
     ).fetchall()
-    return [TenantTable(*r[:10], tuple(r[10]), tuple(r[11]), r[12], r[13]) for r in rows]
+    return [
+        TenantTable(*r[:10], tuple(r[10]), tuple(r[11]), r[12], r[13], _pairs(r[14])) for r in rows
+    ]
+
+
+def _pairs(value: list[list[str]] | None) -> tuple[tuple[str, str], ...]:
+    return tuple((a, b) for a, b in value or ())
 
 
 def _role(conn: psycopg.Connection, role: str) -> tuple | None:
@@ -401,6 +408,14 @@ def _table_steps(t: TenantTable, cfg: RlsConfig, kind: str) -> list[Step]:
                 txn=txn,
             )
         )
+    steps += [
+        Step(
+            templates.render("rls/grant_sequence.sql.j2", sequence=seq, role=cfg.app_role),
+            comment=f"{cfg.app_role} inserts rows whose DEFAULT calls nextval({seq[1]})",
+            txn=txn,
+        )
+        for seq in t.sequences_to_grant
+    ]
     want_tenant = _comment(cfg, kind)
     if comments.get(TENANT_POLICY) != want_tenant:
         steps += _policy_steps(

@@ -24,6 +24,7 @@ CONTEXTS = {
     "rls/grant_role.sql.j2": {"role": None},
     "rls/grant_schema.sql.j2": {"schema": None, "role": None},
     "rls/grant_table.sql.j2": {"table": None, "role": None},
+    "rls/grant_sequence.sql.j2": {"sequence": None, "role": None},
     "rls/no_force.sql.j2": {"table": None},
 }
 
