@@ -11,6 +11,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from auroractl import config
+from auroractl.ops import datamap as datamap_ops
+from auroractl.ops import sandbox as sandbox_ops
 from auroractl.sandbox import ADMIN_ROLE, DBNAME, LocalCluster
 from tests.conftest import TEMPLATE_DB, superuser
 
@@ -164,6 +167,10 @@ def sandbox(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setenv("AURORACTL_SANDBOX_PORT", str(cluster.port))
     try:
         with psycopg.connect(cluster.conninfo(DBNAME), autocommit=True) as conn:
+            # as `sandbox up` does: the sandbox's own map in its directory
+            path = sandbox_ops.map_path(config.load())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sandbox_ops.write_map(conn, path, lambda c: datamap_ops.propose(c).map)
             yield conn
     finally:
         with superuser(cluster) as su:

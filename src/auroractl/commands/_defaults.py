@@ -19,12 +19,6 @@ DEMO_RANGE_KEY = "data_inicio"  # partition migrate prep --by year|month
 DEMO_ENCRYPTED = ("usuarios", "documento_identidade")  # encrypt: table, column
 DEMO_USERS = "usuarios"  # metrics apply
 DEMO_TENANT = ("empresa_id", "app.current_empresa_id")  # column, setting
-# Its personal columns per table, until the sandbox keeps a data map of its own.
-DEMO_PERSONAL = {
-    "public.alunos": ("documento_identidade", "email"),
-    "public.professores": ("email", "documento_identidade"),
-    "public.usuarios": ("documento_identidade", "telefone", "endereco", "foto_perfil", "email"),
-}
 DEMO_DASHBOARD = {  # [matviews.dashboard] as the demo would write it
     "root": "empresas",
     "root_key": "id",
@@ -69,24 +63,15 @@ def matviews(section: dict[str, Any]) -> dict[str, Any]:
     return {"dashboard": DEMO_DASHBOARD, **section}
 
 
-def data_map(alternative: str | None = None) -> DataMap | None:
-    """This database's data map; None on the sandbox without one (the demo's names
-    apply there); elsewhere Precondition naming `auroractl map propose` (or
-    ``alternative``, a setting that also tells the command what it needs)."""
+def data_map(alternative: str | None = None) -> DataMap:
+    """This database's data map, or Precondition naming `auroractl map propose` (or
+    ``alternative``, a setting that also tells the command what it needs). The sandbox
+    has one too: `sandbox up` writes it."""
     from auroractl.errors import Precondition
 
-    m = _context.data_map()
-    if m is not None or on_demo():
-        return m
     try:
         return _context.require_data_map()
     except Precondition as exc:
-        if alternative is None:
-            raise
-        raise Precondition(f"{exc} (or set {alternative})", hint=exc.hint) from None
-
-
-def personal_by_table(m: DataMap | None) -> dict[str, tuple[str, ...]]:
-    """The personal columns per "schema.table" of ``data_map()``'s answer: the map's, or
-    the demo's when it is None (the sandbox without a map)."""
-    return m.personal_by_table() if m is not None else dict(DEMO_PERSONAL)
+        hint = "auroractl sandbox up writes the sandbox's own map" if on_demo() else exc.hint
+        more = f" (or set {alternative})" if alternative else ""
+        raise Precondition(f"{exc}{more}", hint=hint) from None

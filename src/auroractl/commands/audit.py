@@ -24,7 +24,7 @@ def _config(personal: bool = True):  # type: ignore[no-untyped-def]
     cfg = AuditConfig.from_section(_context.settings().section("audit"))
     if not personal:
         return cfg
-    return replace(cfg, personal=_defaults.personal_by_table(_defaults.data_map()))
+    return replace(cfg, personal=_defaults.data_map().personal_by_table())
 
 
 @app.command()

@@ -41,7 +41,7 @@ def check(
     from auroractl.ops import graphql as ops
 
     m = _defaults.data_map()
-    personal = _defaults.personal_by_table(m)
+    personal = m.personal_by_table()
     cfg = rls.config(m)
     with _context.connect() as conn:
         result = ops.check(conn, schema or ["public"], role or cfg.app_role, cfg.column, personal)

@@ -29,8 +29,8 @@ def config(m: DataMap | None = None):  # type: ignore[no-untyped-def]
 
 
 def _tenancy(section: dict, m: DataMap | None):  # type: ignore[no-untyped-def]
-    """[rls] column when set (an explicit override), else the data map's tenant key (on
-    the sandbox without a map, the demo's); refused without either."""
+    """[rls] column when set (an explicit override), else the data map's tenant key;
+    refused without either."""
     from auroractl.commands import _defaults
     from auroractl.errors import Precondition
     from auroractl.ops import rls as ops
@@ -43,8 +43,6 @@ def _tenancy(section: dict, m: DataMap | None):  # type: ignore[no-untyped-def]
             output.warn(f"[rls] column {override.column} overrides the data map's {key.column}")
         return override
     m = m or _defaults.data_map(alternative="[rls] column")
-    if m is None:
-        return ops.Tenancy(*_defaults.DEMO_TENANT)
     if m.tenant is None:
         raise Precondition(
             f"the data map {m.path} has no [[tenant]]: declare the tenant key there, "

@@ -95,7 +95,7 @@ def _personal() -> dict[str, tuple[str, ...]]:
             "table's personal columns; move them into it and remove the key",
             hint="auroractl map propose",
         )
-    return _defaults.personal_by_table(_defaults.data_map())
+    return _defaults.data_map().personal_by_table()
 
 
 @app.command()
