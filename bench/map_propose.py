@@ -24,6 +24,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parent.parent))  # the labelled test schemas
 from _harness import throwaway_cluster
 from auroractl.ops import datamap
 from auroractl.ops import sandbox as sandbox_ops
@@ -85,6 +86,14 @@ def measure(dsn: str, runs: int) -> tuple[float, int, int, int]:
     return statistics.median(times), calls, columns, tables
 
 
+def accuracy(dsn: str, expected: set[tuple[str, str]]) -> tuple[int, int, float, float]:
+    """Recall and precision of the proposed personal columns against a labelled schema."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        found = {(c.table, c.column) for c in datamap.propose(conn).map.columns}
+    hit = len(found & expected)
+    return len(expected), len(found), hit / len(expected), hit / len(found) if found else 0.0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=float, default=0.02)
@@ -103,6 +112,17 @@ def main() -> None:
                 " JOIN pg_namespace n ON n.oid = c.relnamespace"
                 " WHERE n.nspname = 'big' AND c.relkind = 'r' AND a.attnum > 0"
             ).fetchone()[0]
+        from tests.integration.conftest import SCHEMA_EN
+        from tests.integration.test_map import EXPECTED_DEMO, EXPECTED_EN
+
+        sandbox_ops.bootstrap(c, "english")
+        with psycopg.connect(c.conninfo("english"), autocommit=True) as conn:
+            conn.execute(SCHEMA_EN.read_text(encoding="utf-8"))
+        scores = [
+            ("demo", *accuracy(c.conninfo("demo"), EXPECTED_DEMO)),
+            ("English (tests/integration/schema_en.sql)",
+             *accuracy(c.conninfo("english"), EXPECTED_EN)),
+        ]  # fmt: skip
         rows = [
             ("demo (7 tables)", *measure(c.conninfo("demo"), args.runs)),
             (f"large ({TABLES + 1} tables, {n_cols:,} columns)",
@@ -113,6 +133,9 @@ def main() -> None:
     )
     for name, wall, calls, columns, tables in rows:
         print(f"{name:<36} {wall:>13.2f}s {calls:>12} {columns:>9,} {tables:>7,}")
+    print(f"\n{'schema':<44} {'labelled':>8} {'proposed':>8} {'recall':>7} {'precision':>9}")
+    for name, labelled, proposed, recall, precision in scores:
+        print(f"{name:<44} {labelled:>8} {proposed:>8} {recall:>7.2f} {precision:>9.2f}")
 
 
 if __name__ == "__main__":
