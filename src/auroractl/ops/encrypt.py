@@ -12,6 +12,8 @@ Rows written during a backfill: a BEFORE UPDATE trigger clears the ciphertext of
 whose plaintext changes without a new ciphertext, and the backfill ends with catch-up
 passes until no row is left with plaintext but no ciphertext. Rows the application
 writes after the backfill are caught by the next run (status shows them).
+
+The table's own triggers do not fire for the batches (``Triggers``, ``check_triggers``).
 """
 
 from __future__ import annotations
