@@ -248,11 +248,13 @@ def root(
     lock_timeout: Annotated[
         str | None,
         typer.Option(
-            "--lock-timeout", help="lock_timeout for DDL (default 2s), retried with backoff."
+            "--lock-timeout",
+            help="lock_timeout for DDL (default 2s, 1ms to 60s), retried with backoff.",
         ),
     ] = None,
     statement_timeout: Annotated[
-        str | None, typer.Option("--statement-timeout", help="statement_timeout (default 30min).")
+        str | None,
+        typer.Option("--statement-timeout", help="statement_timeout (default 30min, 1ms to 24h)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only data and errors.")] = False,
     version: Annotated[

@@ -12,14 +12,37 @@ if TYPE_CHECKING:
     import psycopg
 
 MAINTENANCE_OPTION = "auroractl.maintenance=on"
-_DURATION = re.compile(r"^\d+(us|ms|s|min|h|d)?$")
+_DURATION = re.compile(r"^(\d+)(us|ms|s|min|h|d)?$")
+_MS = {"us": 0.001, "": 1, "ms": 1, "s": 1_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+# The longest each timeout may be. PostgreSQL reads 0 (and anything under 1ms) as "no
+# limit": a DDL queued that long behind a reader blocks every query queued behind it, and
+# its backend stays in the lock queue after the client is gone. A lock wait is retried
+# with backoff, so a minute per attempt is already long; a statement past a day is not
+# maintenance (an index build on a very large table fits).
+CAPS = {"lock_timeout": ("60s", 60_000), "statement_timeout": ("24h", 86_400_000)}
+_SOURCES = {
+    "lock_timeout": "--lock-timeout, AURORACTL_LOCK_TIMEOUT or lock_timeout in auroractl.toml",
+    "statement_timeout": (
+        "--statement-timeout, AURORACTL_STATEMENT_TIMEOUT or statement_timeout in auroractl.toml"
+    ),
+}
 
 
 def check_duration(value: str, what: str) -> str:
-    """Timeouts end up in libpq ``options``: accept only PostgreSQL duration syntax."""
-    if not _DURATION.match(value.strip()):
-        raise InvalidInput(f"{what} {value!r} is not a duration like 2s, 500ms or 5min")
-    return value.strip()
+    """Timeouts end up in libpq ``options``: accept only PostgreSQL duration syntax, and
+    only a bound (not 0, at most ``CAPS``): checked before any connection is opened."""
+    text = str(value).strip()  # auroractl.toml may hold a bare number
+    m = _DURATION.match(text)
+    if not m:
+        raise InvalidInput(f"{what} {text!r} is not a duration like 2s, 500ms or 5min")
+    ms = int(m[1]) * _MS[m[2] or ""]
+    cap_text, cap = CAPS[what]
+    if 1 <= ms <= cap:
+        return text
+    problem = "means no timeout at all to PostgreSQL" if ms < 1 else "is implausibly long"
+    raise InvalidInput(
+        f"{what} {text!r} {problem}: give one from 1ms to {cap_text} ({_SOURCES[what]})"
+    )
 
 
 def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:

@@ -94,3 +94,22 @@ def test_timeouts_are_validated():
     assert db.check_duration("500ms", "lock_timeout") == "500ms"
     with pytest.raises(InvalidInput):
         db.check_duration("2s -c search_path=evil", "lock_timeout")
+
+
+@pytest.mark.parametrize("value", ["0", "0s", "0ms", "500us", "0min", 0])
+def test_a_timeout_of_zero_is_refused_because_postgresql_reads_it_as_forever(value):
+    for what in ("lock_timeout", "statement_timeout"):
+        with pytest.raises(InvalidInput, match="means no timeout at all"):
+            db.check_duration(value, what)  # type: ignore[arg-type]
+
+
+def test_timeouts_are_capped():
+    assert db.check_duration("60s", "lock_timeout") == "60s"
+    assert db.check_duration("1500us", "lock_timeout") == "1500us"
+    assert db.check_duration(2000, "lock_timeout") == "2000"  # type: ignore[arg-type]
+    assert db.check_duration("24h", "statement_timeout") == "24h"
+    for value, what in (("61s", "lock_timeout"), ("2min", "lock_timeout"), ("1d", "lock_timeout")):
+        with pytest.raises(InvalidInput, match=r"implausibly long.*60s"):
+            db.check_duration(value, what)
+    with pytest.raises(InvalidInput, match=r"implausibly long.*24h"):
+        db.check_duration("25h", "statement_timeout")

@@ -55,3 +55,18 @@ def test_finalize_and_rotate_need_the_ciphertext_column_and_two_keys():
         encrypt.rotate_job(None, target(), KEY, KEY, "encrypt rotate")
     with pytest.raises(InvalidInput):
         encrypt.backfill_job(lambda: None, target(), KEY, Plan("c", "s"), batch_size=0)
+
+
+def test_skipped_triggers_are_in_the_preview_and_the_hash():
+    t = target()
+    quiet = encrypt.Triggers(("people_last_update",), ("always_on",))
+    fired = encrypt.Triggers(("people_last_update",), (), fire=True)
+    plain = encrypt.finalize_job(None, t, KEY, "encrypt finalize")
+    skipping = encrypt.finalize_job(None, t, KEY, "encrypt finalize", triggers=quiet)
+    firing = encrypt.finalize_job(None, t, KEY, "encrypt finalize", triggers=fired)
+    assert skipping.steps[0].sql == "SET LOCAL session_replication_role = replica"
+    assert "session_replication_role" not in plain.sql_text() + firing.sql_text()
+    assert skipping.sql_hash() != plain.sql_hash() == firing.sql_hash()
+    notes = " ".join(skipping.preview()["notes"])
+    assert "people_last_update do not fire" in notes and "always_on fire" in notes
+    assert plain.preview()["notes"] == [] and "--fire-triggers" in firing.preview()["notes"][0]

@@ -28,6 +28,13 @@ TargetOpt = Annotated[
         "--target-column", help="bytea column for the ciphertext (default <column>_encrypted)."
     ),
 ]
+FireTriggersOpt = Annotated[
+    bool,
+    typer.Option(
+        "--fire-triggers",
+        help="Fire the table's own triggers for every row written (default: they do not fire).",
+    ),
+]
 KeySecretOpt = Annotated[
     str | None,
     typer.Option(
@@ -103,6 +110,7 @@ def backfill(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Parallel workers over disjoint key ranges.")
     ] = 1,
+    fire_triggers: FireTriggersOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
@@ -115,6 +123,10 @@ def backfill(
     meanwhile, and catch-up passes run until none is left. Exit 1 when rows locked by
     writers are left: run it again.
 
+    The table's own triggers (last_update stamps, audit) do not fire for these writes:
+    each batch sets session_replication_role = replica for its transaction, which needs
+    rds_superuser on Aurora (GRANT SET ON PARAMETER elsewhere); --fire-triggers fires them.
+
     Example:
         AURORACTL_ENCRYPTION_KEY=... auroractl encrypt backfill usuarios \\
             --column documento_identidade --batch-size 2000 --jobs 2 --yes
@@ -126,9 +138,17 @@ def backfill(
     key = "" if dry_run else _key(key_secret)
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
+        triggers = ops.check_triggers(conn, t, t.target, "backfill", fire_triggers)
         prepare = ops.plan_prepare(conn, t, _command("backfill", name, column))
         return ops.backfill_job(
-            _connector(), t, key, prepare, batch_size=batch_size, sleep_ms=sleep_ms, jobs=jobs
+            _connector(),
+            t,
+            key,
+            prepare,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            jobs=jobs,
+            triggers=triggers,
         )
 
     outcome, _ = _apply_job(job, name, column, target_column, dry_run, yes)
@@ -182,6 +202,7 @@ def finalize(
     target_column: TargetOpt = None,
     key_secret: KeySecretOpt = None,
     batch_size: opt.BatchOpt = 1000,
+    fire_triggers: FireTriggersOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
@@ -189,7 +210,8 @@ def finalize(
     """NULL the plaintext only where the ciphertext decrypts to exactly it; report the rest.
 
     Never loses data: a row without ciphertext, or whose ciphertext does not match, keeps
-    its plaintext and is reported (exit 1).
+    its plaintext and is reported (exit 1). The table's own triggers do not fire (see
+    backfill); --fire-triggers fires them.
 
     Example:
         auroractl encrypt finalize usuarios --column documento_identidade --yes
@@ -202,7 +224,8 @@ def finalize(
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
         command = _command("finalize", name, column)
-        return ops.finalize_job(conn, t, key, command, batch_size=batch_size)
+        triggers = ops.check_triggers(conn, t, t.column, "finalize", fire_triggers)
+        return ops.finalize_job(conn, t, key, command, batch_size=batch_size, triggers=triggers)
 
     outcome, t = _apply_job(job, name, column, target_column, dry_run, yes)
     r = outcome.result
@@ -230,6 +253,7 @@ def rotate(
     key_secret: KeySecretOpt = None,
     batch_size: opt.BatchOpt = 1000,
     sleep_ms: opt.SleepOpt = 0,
+    fire_triggers: FireTriggersOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
@@ -237,6 +261,7 @@ def rotate(
     """Re-encrypt the ciphertext column under a new key, in batches; resumable.
 
     Rows already under the new key do not open with the old one and are left alone.
+    The table's own triggers do not fire (see backfill); --fire-triggers fires them.
 
     Example:
         auroractl encrypt rotate usuarios --column documento_identidade \\
@@ -253,8 +278,16 @@ def rotate(
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
         command = _command("rotate", name, column)
+        triggers = ops.check_triggers(conn, t, t.target, "rotate", fire_triggers)
         return ops.rotate_job(
-            conn, t, key, new_key, command, batch_size=batch_size, sleep_ms=sleep_ms
+            conn,
+            t,
+            key,
+            new_key,
+            command,
+            batch_size=batch_size,
+            sleep_ms=sleep_ms,
+            triggers=triggers,
         )
 
     _apply_job(job, name, column, target_column, dry_run, yes)

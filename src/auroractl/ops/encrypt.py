@@ -12,6 +12,8 @@ Rows written during a backfill: a BEFORE UPDATE trigger clears the ciphertext of
 whose plaintext changes without a new ciphertext, and the backfill ends with catch-up
 passes until no row is left with plaintext but no ciphertext. Rows the application
 writes after the backfill are caught by the next run (status shows them).
+
+The table's own triggers do not fire for the batches (``Triggers``, ``check_triggers``).
 """
 
 from __future__ import annotations
@@ -157,6 +159,7 @@ class Target(SchemaNamed):
     has_trigger: bool
     has_decrypt: bool
     has_invalidate: bool
+    oid: int | None = None
 
     @property
     def trigger(self) -> str:
@@ -204,8 +207,91 @@ def resolve(conn: psycopg.Connection, table: str, column: str, target: str | Non
             f"{schema}.{name} needs a single-column integer primary key for keyset batches"
         )
     return Target(
-        schema, name, column, target, pk[0], col_type, target_type, has_trig, has_dec, has_inv
+        schema, name, column, target, pk[0], col_type, target_type, has_trig, has_dec, has_inv, oid
     )
+
+
+# ---------------------------------------------------------------- the table's own triggers
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """The user triggers an UPDATE of the table fires, and whether the batches skip them.
+
+    Skipped by default: a backfill, finalize or rotate is maintenance, not an application
+    change, so a trigger stamping ``last_update`` must leave it alone and an audit trigger
+    must not log the ciphertext churn row by row; the run is recorded once, by its ledger
+    row in auroractl.operations. Each batch then runs in its own transaction with
+    ``SET LOCAL session_replication_role = replica``, only in auroractl's session:
+    the application's writes keep firing every trigger meanwhile. In replica mode
+    foreign-key triggers do not fire either; the batches write only the ciphertext (or,
+    finalize, NULL the plaintext) and never a key column, which ``check_triggers``
+    makes sure of. auroractl's own invalidation trigger would not fire for these writes
+    in any mode (its WHEN needs a new non-NULL plaintext).
+    """
+
+    names: tuple[str, ...] = ()  # ENABLE (origin) triggers: not fired unless --fire-triggers
+    always: tuple[str, ...] = ()  # ENABLE ALWAYS: fire in any mode
+    fire: bool = False
+
+    @property
+    def quiet(self) -> bool:
+        """The batches run in replica mode."""
+        return bool(self.names) and not self.fire
+
+    def notes(self) -> tuple[str, ...]:
+        out: list[str] = []
+        if self.quiet:
+            out.append(
+                f"the table's own trigger(s) {', '.join(self.names)} do not fire: each batch "
+                "sets session_replication_role = replica for its transaction (--fire-triggers "
+                "fires them); the run is recorded once, in auroractl.operations"
+            )
+        elif self.names:
+            out.append(f"--fire-triggers: {', '.join(self.names)} fire for every row written")
+        if self.always:
+            out.append(f"ENABLE ALWAYS trigger(s) {', '.join(self.always)} fire for every row")
+        return tuple(out)
+
+
+NO_TRIGGERS = Triggers()
+
+
+def check_triggers(
+    conn: psycopg.Connection, t: Target, writes: str, verb: str, fire: bool = False
+) -> Triggers:
+    """The preflight of a job writing column ``writes``: the user triggers it would fire,
+    and, when they are to be skipped, refused in one line before any change unless this
+    role may set session_replication_role and no foreign key holds ``writes``."""
+    from auroractl.ops.shared.batching import can_set_replica
+
+    found, fks = conn.execute(
+        templates.load("encrypt/triggers.sql"), {"oid": t.oid, "column": writes}
+    ).fetchone()
+    by_mode = {m: tuple(n for n, e in found if e == m) for m in ("O", "A", "R")}
+    triggers = Triggers(by_mode["O"], by_mode["A"], fire)
+    if not triggers.quiet:
+        return triggers
+    names = ", ".join(triggers.names)
+    if by_mode["R"]:
+        raise Precondition(
+            f"{t.label} has ENABLE REPLICA trigger(s) {', '.join(by_mode['R'])}, which would "
+            f"fire only because {verb} skips {names}: pass --fire-triggers"
+        )
+    if fks:
+        raise Precondition(
+            f"{t.label}.{writes} is in foreign key(s) {', '.join(fks)}, which {verb} would "
+            f"not check while it skips the trigger(s) {names}: pass --fire-triggers"
+        )
+    if not can_set_replica(conn):
+        role = conn.execute("SELECT quote_ident(current_user)").fetchone()[0]
+        raise Precondition(
+            f"{verb} would fire {t.label}'s trigger(s) {names} on every row, and {role} may "
+            "not SET session_replication_role to skip them: GRANT SET ON PARAMETER "
+            f"session_replication_role TO {role} (on Aurora, a member of rds_superuser may), "
+            "or pass --fire-triggers to fire them"
+        )
+    return triggers
 
 
 # ---------------------------------------------------------------- prepare
@@ -268,13 +354,17 @@ def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
     return Plan(command, f"prepare {t.label}.{t.target}", tuple(steps))
 
 
-def _batch_plan(t: Target, command: str, template: str, summary: str) -> Plan:
-    """The statement a job repeats per batch (each its own transaction): what --dry-run
+def _batch_plan(t: Target, command: str, template: str, summary: str, triggers: Triggers) -> Plan:
+    """The statement(s) a job repeats per batch (each its own transaction): what --dry-run
     and the confirmation show and the ledger hashes. The key is a placeholder in it."""
+    from auroractl.ops.shared.batching import REPLICA
+
     sql = templates.render(template, **t.ctx())
-    return Plan(
-        command, summary, (Step(sql, comment="repeated per batch, each its own transaction"),)
-    )
+    steps = [Step(sql, comment="repeated per batch, each its own transaction")]
+    if triggers.quiet:
+        skipped = f"in each batch's transaction: {', '.join(triggers.names)} do not fire"
+        steps.insert(0, Step(REPLICA, comment=skipped))
+    return Plan(command, summary, tuple(steps), triggers.notes())
 
 
 def backfill_job(
@@ -286,6 +376,7 @@ def backfill_job(
     batch_size: int = 1000,
     sleep_ms: int = 0,
     jobs: int = 1,
+    triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
     """Prepare (column, helpers, trigger), then the resumable batches over ``jobs`` workers."""
     check_batching(batch_size, sleep_ms, jobs)
@@ -305,11 +396,12 @@ def backfill_job(
             sleep_ms=sleep_ms,
             jobs=jobs,
             on_progress=progress.advance,
+            quiet=triggers.quiet,
         )
         return JobResult(r.encrypted, r, remaining=r.remaining)
 
-    preview = _batch_plan(t, prepare.command, "encrypt/batch.sql.j2", summary)
-    return Job(prepare.command, summary, preview, run, prepare=prepare)
+    preview = _batch_plan(t, prepare.command, "encrypt/batch.sql.j2", summary, triggers)
+    return Job(prepare.command, summary, preview, run, prepare=prepare, notes=preview.notes)
 
 
 def _require_target(t: Target) -> None:
@@ -320,7 +412,13 @@ def _require_target(t: Target) -> None:
 
 
 def finalize_job(
-    conn: psycopg.Connection, t: Target, key: str, command: str, *, batch_size: int = 1000
+    conn: psycopg.Connection,
+    t: Target,
+    key: str,
+    command: str,
+    *,
+    batch_size: int = 1000,
+    triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
     """NULL the plaintext where the ciphertext decrypts to it; refused rows are ``failed``."""
     check_batching(batch_size, 0, 1)
@@ -329,11 +427,13 @@ def finalize_job(
 
     def run(progress: Progress) -> JobResult:
         progress.start(remaining_plain(conn, t))
-        r = finalize(conn, t, key, batch_size=batch_size, on_progress=progress.advance)
+        r = finalize(
+            conn, t, key, batch_size=batch_size, on_progress=progress.advance, quiet=triggers.quiet
+        )
         return JobResult(r.cleared, r, failed=r.refused)
 
-    preview = _batch_plan(t, command, "encrypt/finalize_batch.sql.j2", summary)
-    return Job(command, summary, preview, run)
+    preview = _batch_plan(t, command, "encrypt/finalize_batch.sql.j2", summary, triggers)
+    return Job(command, summary, preview, run, notes=preview.notes)
 
 
 def rotate_job(
@@ -345,6 +445,7 @@ def rotate_job(
     *,
     batch_size: int = 1000,
     sleep_ms: int = 0,
+    triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
     """Re-encrypt every ciphertext the old key opens under the new one; resumable."""
     check_batching(batch_size, sleep_ms, 1)
@@ -362,11 +463,12 @@ def rotate_job(
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             on_progress=progress.advance,
+            quiet=triggers.quiet,
         )
         return JobResult(r.rotated, r)
 
-    preview = _batch_plan(t, command, "encrypt/rotate_batch.sql.j2", summary)
-    return Job(command, summary, preview, run)
+    preview = _batch_plan(t, command, "encrypt/rotate_batch.sql.j2", summary, triggers)
+    return Job(command, summary, preview, run, notes=preview.notes)
 
 
 # ---------------------------------------------------------------- backfill
@@ -421,8 +523,11 @@ def backfill(
     jobs: int = 1,
     on_progress: Callable[[int], None] = lambda n: None,
     max_passes: int = 20,
+    quiet: bool = False,
 ) -> BackfillResult:
-    """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run."""
+    """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run.
+    ``quiet``: the table's own triggers do not fire (see ``Triggers``)."""
+    from auroractl.ops.shared.batching import batch
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, jobs)
@@ -436,7 +541,8 @@ def backfill(
         with connect() as conn, maintenance(conn):
             while True:
                 params = {"after": after, "hi": hi, "limit": batch_size, "key": key}
-                keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
+                with batch(conn, quiet=quiet):
+                    keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
                 if keys:
                     n = len(keys)
                     # rows skipped as locked (or already done) below max(keys) are
@@ -550,6 +656,7 @@ def finalize(
     *,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] = lambda n: None,
+    quiet: bool = False,
 ) -> FinalizeResult:
     """NULL the plaintext of rows whose ciphertext decrypts to exactly it; never loses data."""
     from auroractl.ops.shared.session import maintenance
@@ -559,7 +666,7 @@ def finalize(
     started = time.monotonic()
     sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
     with maintenance(conn):
-        cleared = _walk(conn, t, sql, {"limit": batch_size, "key": key}, on_progress)
+        cleared = _walk(conn, t, sql, {"limit": batch_size, "key": key}, on_progress, quiet=quiet)
         refused = conn.execute(
             templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
         ).fetchone()[0]
@@ -591,6 +698,7 @@ def rotate(
     batch_size: int = 1000,
     sleep_ms: int = 0,
     on_progress: Callable[[int], None] = lambda n: None,
+    quiet: bool = False,
 ) -> RotateResult:
     """Re-encrypt under ``new_key`` every ciphertext the old key opens; resumable."""
     from auroractl.ops.shared.session import maintenance
@@ -603,7 +711,7 @@ def rotate(
     sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
     params = {"limit": batch_size, "key": key, "new_key": new_key}
     with maintenance(conn):
-        rotated = _walk(conn, t, sql, params, on_progress, sleep_ms)
+        rotated = _walk(conn, t, sql, params, on_progress, sleep_ms, quiet=quiet)
     return RotateResult(t.label, t.target, rotated, time.monotonic() - started)
 
 
@@ -614,14 +722,19 @@ def _walk(
     params: dict[str, Any],
     on_progress: Callable[[int], None],
     sleep_ms: int = 0,
+    *,
+    quiet: bool = False,
 ) -> int:
     """Run a keyset batch statement (returning its last key and rows changed) from the
     lowest key to the end, each batch its own statement; returns the rows changed."""
+    from auroractl.ops.shared.batching import batch
+
     after = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()[0]
     after = after - 1 if after is not None else None
     changed = 0
     while after is not None:
-        top, n = conn.execute(sql, {**params, "after": after}).fetchone()
+        with batch(conn, quiet=quiet):
+            top, n = conn.execute(sql, {**params, "after": after}).fetchone()
         changed += n
         if n:
             on_progress(n)

@@ -1,12 +1,23 @@
-"""Batched jobs' common parts: the limits on their options and running their workers."""
+"""Batched jobs' common parts: the limits on their options, running their workers, and
+batches that leave the table's own triggers alone."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from auroractl.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import psycopg
+
+# Per transaction, so it can never outlive a batch (a pooled or reused connection, an
+# error): ordinary triggers (ENABLE, the default) and foreign-key triggers do not fire in
+# it; ENABLE ALWAYS and ENABLE REPLICA ones do. A superuser-level setting: Aurora's
+# rds_superuser may set it; on PostgreSQL 15+ `GRANT SET ON PARAMETER` gives it to a role.
+REPLICA = "SET LOCAL session_replication_role = replica"
 
 
 def check_batching(batch_size: int, sleep_ms: int, jobs: int) -> None:
@@ -40,3 +51,29 @@ def run_workers(worker: Callable[..., None], args: Sequence[tuple[Any, ...]]) ->
         th.join()
     if errors:
         raise errors[0]
+
+
+@contextlib.contextmanager
+def batch(conn: psycopg.Connection, *, quiet: bool) -> Iterator[None]:
+    """One batch on an autocommit connection: as it is, or (``quiet``) in its own
+    transaction with ``session_replication_role = replica``, so that the table's own
+    triggers do not fire for auroractl's maintenance writes."""
+    if not quiet:
+        yield
+        return
+    with conn.transaction():
+        conn.execute(REPLICA)
+        yield
+
+
+def can_set_replica(conn: psycopg.Connection) -> bool:
+    """Whether this role may set ``session_replication_role`` (tried, then rolled back)."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute(REPLICA)
+            raise psycopg.Rollback()
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+    return True
