@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import Precondition
 from auroractl.ops.partition.model import STRATEGIES, TEMPORAL_TYPES, Parent, partition_info
-from auroractl.ops.shared.catalog import resolve
+from auroractl.ops.shared.catalog import resolve, sql_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,8 +45,9 @@ def count(conn: psycopg.Connection, template: str, label: str, **ctx: Any) -> in
 
 
 def range_parents(conn: psycopg.Connection) -> list[str]:
-    """Every RANGE-partitioned table with a single date/timestamp key (user schemas)."""
+    """Every RANGE-partitioned table with a single date/timestamp key (user schemas), as
+    names that resolve back to it (public."Eventos")."""
     rows = conn.execute(
         templates.load("partition/range_parents.sql"), {"types": list(TEMPORAL_TYPES)}
     ).fetchall()
-    return [f"{s}.{n}" for s, n in rows]
+    return [sql_name(s, n) for s, n in rows]

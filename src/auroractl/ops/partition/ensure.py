@@ -1,13 +1,23 @@
-"""``partition ensure``: every missing period through the current one + ahead."""
+"""``partition ensure``: every missing period through the current one + ahead, per table.
+
+Each table is planned on its own (``plan_table``), so that one table's problem (a name,
+a lock, a gap too wide) is that table's outcome and never stops the others. A table
+that would get more than ``max_new`` partitions at once (a gap of years) is refused
+until the limit is raised: the daily run passes --yes, so confirmation alone would let
+it fill a four-year gap without anyone looking.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from auroractl.errors import InvalidInput
+from auroractl.errors import EXIT_DATABASE, AuroraCtlError, InvalidInput, Refused
+from auroractl.ops.partition import naming as nm
 from auroractl.ops.partition.catalog import parent, range_parents
-from auroractl.ops.partition.create import create_steps, new_range, with_rows_to_move
+from auroractl.ops.partition.create import checked, context, create_steps, new_period
 from auroractl.ops.partition.model import (
+    INTERVALS,
     EnsureReport,
     NewPartition,
     add_period,
@@ -20,49 +30,264 @@ from auroractl.plan import Plan, Step
 if TYPE_CHECKING:
     import psycopg
 
+MAX_AHEAD = 100
+DEFAULT_MAX_NEW = 12  # a year of months: more at once is a gap someone should look at
 
-def plan_ensure(
-    conn: psycopg.Connection, tables: list[str] | None, ahead: int
-) -> tuple[Plan, EnsureReport]:
-    """Create every missing period after the newest one through the current period + ahead."""
-    if not 0 <= ahead <= 100:
-        raise InvalidInput(f"--ahead {ahead} is out of range (0-100)")
-    names = tables or range_parents(conn)
-    steps: list[Step] = []
-    created: list[NewPartition] = []
-    skipped: list[str] = []
-    for table in names:
-        p = parent(conn, table)
-        interval = interval_of(p) if p.temporal and p.strategy == "range" else None
-        if interval not in ("year", "month"):
-            skipped.append(
-                f"{p.label}: not yearly/monthly RANGE partitions ({interval or p.strategy})"
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a table failed, as the CLI would report it alone."""
+
+    error: str
+    exit_code: int
+    hint: str | None = None
+    over_limit: bool = False  # more partitions at once than --max-new
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """What ``ensure`` does to one table: a plan (empty when covered or skipped)."""
+
+    table: str
+    plan: Plan
+    created: tuple[NewPartition, ...] = ()
+    skipped: str | None = None  # why the table is not one ensure keeps ahead
+    failure: Failure | None = None  # why it cannot be planned, or is refused
+
+    @property
+    def refused(self) -> bool:
+        """Planned, but more partitions at once than --max-new allows."""
+        return self.failure is not None and self.failure.over_limit
+
+    @property
+    def failed(self) -> bool:
+        """Could not be planned at all."""
+        return self.failure is not None and not self.refused
+
+
+@dataclass(frozen=True)
+class TableOutcome:
+    table: str
+    status: str  # applied | nothing-to-do | skipped | failed
+    created: tuple[str, ...] = ()
+    ledger_id: int | str | None = None
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+    exit_code: int | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class EnsureRun:
+    """The report of one ``ensure``: every table's outcome."""
+
+    command: str
+    status: str  # applied | nothing-to-do | incomplete (some table failed)
+    tables: tuple[TableOutcome, ...] = field(default_factory=tuple)
+    ledger_id: int | str | None = None  # the last ledger row written
+
+    @property
+    def failed(self) -> list[TableOutcome]:
+        return [t for t in self.tables if t.status == "failed"]
+
+
+class EnsureFailed(AuroraCtlError):
+    """Some tables failed (each was reported); the exit code is the first failure's."""
+
+    def __init__(self, run: EnsureRun) -> None:
+        failed = run.failed
+        names = ", ".join(t.table for t in failed)
+        if len(failed) == 1:
+            message = f"partition ensure failed for {names}: {failed[0].error}"
+        else:
+            message = (
+                f"partition ensure failed for {len(failed)} of {len(run.tables)} tables: {names}"
             )
-            continue
-        last = as_date(p.ranges[-1].upper)
-        if last is None:
-            skipped.append(f"{p.label}: newest partition is unbounded (MAXVALUE)")
-            continue
-        target = add_period(period_start(p.today, interval), interval, ahead + 1)
-        start = last
-        while start < target:
-            year = start.year if interval == "year" else None
-            month = f"{start.year}-{start.month:02d}" if interval == "month" else None
-            new = new_range(p, year=year, month_start=start if month else None)
-            new = with_rows_to_move(conn, p, new)
-            steps += create_steps(conn, p, new, txn=new.partition)
-            created.append(new)
-            start = add_period(start, interval)
+        super().__init__(message, failed[0].hint if len(failed) == 1 else None)
+        self.exit_code = failed[0].exit_code or EXIT_DATABASE
+
+
+def check_args(ahead: int, max_new: int | None = None) -> None:
+    if not 0 <= ahead <= MAX_AHEAD:
+        raise InvalidInput(f"--ahead {ahead} is out of range (0-{MAX_AHEAD})")
+    if max_new is not None and max_new < 1:
+        raise InvalidInput(f"--max-new {max_new} must be at least 1")
+
+
+def command_line(tables: list[str] | None, ahead: int, max_new: int | None = None) -> str:
+    import shlex
+
+    which = " ".join(f"--table {shlex.quote(t)}" for t in tables) if tables else "--all"
+    limit = f" --max-new {max_new}" if max_new not in (None, DEFAULT_MAX_NEW) else ""
+    return f"partition ensure {which} --ahead {ahead}{limit}"
+
+
+def plan_table(
+    conn: psycopg.Connection,
+    table: str,
+    ahead: int,
+    *,
+    naming: nm.Naming | None = None,
+    max_new: int | None = None,
+) -> TablePlan:
+    """One table's missing periods, after its newest partition through the current
+    period + ``ahead``; errors are raised (``try_plan_table`` turns them into a failure)."""
+    p = parent(conn, table)
+    interval = interval_of(p) if p.temporal and p.strategy == "range" else None
+    if interval not in INTERVALS:
+        why = f"not yearly, monthly or daily RANGE partitions ({interval or p.strategy})"
+        return TablePlan(p.label, Plan("", f"{p.label}: skipped"), skipped=why)
+    last = as_date(p.ranges[-1].upper)
+    if last is None:
+        return TablePlan(
+            p.label, Plan("", ""), skipped="the newest partition is unbounded (MAXVALUE)"
+        )
+    assert interval is not None
+    target = add_period(period_start(p.today, interval), interval, ahead + 1)
+    ctx = context(conn, p, naming)
+    created: list[NewPartition] = []
+    steps: list[Step] = []
+    start = last
+    while start < target:
+        new = checked(conn, ctx, new_period(ctx, interval, start))
+        steps += create_steps(ctx, new, txn=new.partition)
+        created.append(new)
+        start = add_period(start, interval)
+    summary = (
+        f"create {len(created)} partition(s) of {p.label}: "
+        + ", ".join(c.partition for c in created)
+        if created
+        else f"{p.label} is covered: nothing to do"
+    )
+    plan = Plan(command_line([p.shell], ahead), summary, tuple(steps), ctx.notes(created))
+    return TablePlan(p.label, plan, tuple(created), failure=_over(p.shell, created, ahead, max_new))
+
+
+def _over(
+    shell: str, created: list[NewPartition], ahead: int, max_new: int | None
+) -> Failure | None:
+    """A refusal when more partitions than ``max_new`` would be created at once."""
+    if max_new is None or len(created) <= max_new:
+        return None
+    return Failure(
+        f"would create {len(created)} partitions at once ({created[0].partition} .. "
+        f"{created[-1].partition}), more than --max-new {max_new}",
+        Refused.exit_code,
+        "check the gap (partition status), then raise the limit: auroractl "
+        + command_line([shell], ahead, len(created)),
+        over_limit=True,
+    )
+
+
+def try_plan_table(
+    conn: psycopg.Connection,
+    table: str,
+    ahead: int,
+    *,
+    naming: nm.Naming | None = None,
+    max_new: int | None = None,
+) -> TablePlan:
+    """``plan_table``, a failure being that table's outcome instead of an exception."""
+    try:
+        return plan_table(conn, table, ahead, naming=naming, max_new=max_new)
+    except Exception as exc:
+        failure = failure_of(exc)
+        if failure is None:
+            raise
+        return TablePlan(table, Plan("", ""), failure=failure)
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """An auroractl or database error as one table's failure; None for anything else (a
+    bug, which keeps its traceback)."""
+    import psycopg
+
+    if isinstance(exc, AuroraCtlError):
+        return Failure(str(exc), exc.exit_code, exc.hint)
+    if isinstance(exc, psycopg.Error):
+        state = f" [{exc.sqlstate}]" if exc.sqlstate else ""
+        text = " ".join(str(exc).split())[:400]
+        return Failure(f"database error{state}: {text}", EXIT_DATABASE)
+    return None
+
+
+def preview(tables: list[TablePlan], command: str, *, applying: bool = False) -> Plan:
+    """Every table's steps as one plan, to show or (``applying``) to confirm once. Shown,
+    it has the tables over --max-new too, with a note; to confirm, only what will run.
+    Failures and skips are its notes."""
+    steps: list[Step] = []
+    notes: list[str] = []
+    created: list[NewPartition] = []
+    for t in tables:
+        if t.failure is None or (t.refused and not applying):
+            steps += t.plan.steps
+            created += t.created
+            notes += [f"{t.table}: {n}" for n in t.plan.notes]
+        if t.refused and t.failure is not None:
+            notes.append(f"{t.table}: refused when applied: {t.failure.error}")
+        elif t.failure is not None:
+            notes.append(f"{t.table}: FAILED: {t.failure.error}")
+        elif t.skipped:
+            notes.append(f"{t.table}: skipped: {t.skipped}")
     summary = (
         f"create {len(created)} partition(s): " + ", ".join(c.partition for c in created)
         if created
         else "every partitioned table is covered: nothing to do"
     )
-    command = (
-        "partition ensure "
-        + (" ".join(f"--table {t}" for t in tables) if tables else "--all")
-        + f" --ahead {ahead}"
+    return Plan(command, summary, tuple(steps), tuple(notes))
+
+
+def outcome(
+    t: TablePlan, ledger_id: int | str | None = None, failure: Failure | None = None
+) -> TableOutcome:
+    """How one table ended: applied (its ledger row), nothing to do, skipped or failed."""
+    failure = failure or t.failure
+    notes = t.plan.notes
+    if failure is not None:
+        return TableOutcome(
+            t.table, "failed", (), None, notes, failure.error, failure.exit_code, failure.hint
+        )
+    if t.skipped:
+        return TableOutcome(t.table, "skipped", notes=(t.skipped,))
+    if t.plan.empty:
+        return TableOutcome(t.table, "nothing-to-do")
+    return TableOutcome(t.table, "applied", tuple(c.partition for c in t.created), ledger_id, notes)
+
+
+def run_report(command: str, outcomes: list[TableOutcome]) -> EnsureRun:
+    applied = [o for o in outcomes if o.status == "applied"]
+    status = (
+        "incomplete"
+        if any(o.status == "failed" for o in outcomes)
+        else "applied"
+        if applied
+        else "nothing-to-do"
     )
-    return Plan(command, summary, tuple(steps), tuple(skipped)), EnsureReport(
-        tuple(created), tuple(skipped)
+    ledger = applied[-1].ledger_id if applied else None
+    return EnsureRun(command, status, tuple(outcomes), ledger)
+
+
+def plan_ensure(
+    conn: psycopg.Connection,
+    tables: list[str] | None,
+    ahead: int,
+    *,
+    naming: nm.Naming | None = None,
+    max_new: int | None = None,
+) -> tuple[Plan, EnsureReport]:
+    """Every table's missing periods as one plan (the library's all-or-nothing form: the
+    first table that cannot be planned raises)."""
+    check_args(ahead, max_new)
+    planned = [
+        plan_table(conn, t, ahead, naming=naming, max_new=max_new)
+        for t in (tables or range_parents(conn))
+    ]
+    refused = next((t for t in planned if t.failure is not None), None)
+    if refused is not None and refused.failure is not None:
+        raise Refused(refused.failure.error, hint=refused.failure.hint)
+    plan = preview(planned, command_line(tables, ahead, max_new), applying=True)
+    report = EnsureReport(
+        tuple(c for t in planned for c in t.created),
+        tuple(f"{t.table}: {t.skipped}" for t in planned if t.skipped),
     )
+    return plan, report

@@ -42,6 +42,7 @@ class PartitionInfo(_Partition):
     detach_pending: bool = False
     schema: str = ""
     relname: str = ""
+    oid: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class PartitionStatus:
     strategy: str
     key: str
     key_type: str
-    interval: str | None  # year | month | mixed | None
+    interval: str | None  # year | month | day | mixed | None
     partitions: tuple[PartitionInfo, ...]
     default_partition: str | None
     default_rows: int | None
@@ -102,6 +103,7 @@ class NewPartition(_Partition):
     values: tuple[Any, ...] = ()
     schema: str = ""
     relname: str = ""
+    named: str | None = None  # how its name was chosen, when not by the default
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ class EnsureReport:
 
 
 def partition_info(row: tuple, key_type: str) -> PartitionInfo:
-    schema, name, bound, rows, size, pending = row
+    """One row of partition/partitions.sql (schema, name, bound, rows, bytes, detach
+    pending[, oid]) as data."""
+    schema, name, bound, rows, size, pending, *oid = row
     label = f"{schema}.{name}"
     common = {
         "rows_estimate": rows,
@@ -119,6 +123,7 @@ def partition_info(row: tuple, key_type: str) -> PartitionInfo:
         "detach_pending": pending,
         "schema": schema,
         "relname": name,
+        "oid": oid[0] if oid else 0,
     }
     if bound == "DEFAULT":
         return PartitionInfo(label, "default", bound, **common)
@@ -178,28 +183,50 @@ def as_date(value: Any) -> dt.date | None:
     return value if isinstance(value, dt.date) else None
 
 
+def day_of(value: Any) -> dt.date | None:
+    """The date a bound falls on when it is exactly midnight (UTC for timestamptz: the
+    session's TimeZone), else None: such a bound does not start a whole period."""
+    if isinstance(value, dt.datetime):
+        offset = value.utcoffset()
+        if value.time() != dt.time(0) or (offset is not None and offset != dt.timedelta(0)):
+            return None
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+INTERVALS = ("year", "month", "day")
+
+
 def interval_of(p: Parent) -> str | None:
-    """year / month when every range partition spans exactly one aligned period."""
-    spans = [(as_date(r.lower), as_date(r.upper)) for r in p.ranges]
-    spans = [(lo, hi) for lo, hi in spans if lo and hi]
+    """year / month / day when every bounded range partition spans exactly one aligned
+    period (MINVALUE / MAXVALUE ranges aside); "mixed" otherwise; None without any."""
+    spans = [(r.lower, r.upper) for r in p.ranges if r.lower is not None and r.upper is not None]
     if not spans:
         return None
-    if all(lo.month == 1 and lo.day == 1 and hi == add_period(lo, "year") for lo, hi in spans):
-        return "year"
-    if all(lo.day == 1 and hi == add_period(lo, "month") for lo, hi in spans):
-        return "month"
+    days = [(day_of(lo), day_of(hi)) for lo, hi in spans]
+    for interval in INTERVALS:
+        if all(lo and hi and _one_period(lo, hi, interval) for lo, hi in days):
+            return interval
     return "mixed"
+
+
+def _one_period(lo: dt.date, hi: dt.date, interval: str) -> bool:
+    return lo == period_start(lo, interval) and hi == add_period(lo, interval)
 
 
 def add_period(d: dt.date, interval: str, n: int = 1) -> dt.date:
     if interval == "year":
         return dt.date(d.year + n, 1, 1)
+    if interval == "day":
+        return d + dt.timedelta(days=n)
     months = d.year * 12 + (d.month - 1) + n
     return dt.date(months // 12, months % 12 + 1, 1)
 
 
 def period_start(d: dt.date, interval: str) -> dt.date:
-    return dt.date(d.year, 1, 1) if interval == "year" else dt.date(d.year, d.month, 1)
+    if interval == "year":
+        return dt.date(d.year, 1, 1)
+    return d if interval == "day" else dt.date(d.year, d.month, 1)
 
 
 def parse_month(text: str) -> dt.date:

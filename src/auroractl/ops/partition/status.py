@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from typing import TYPE_CHECKING
 
 from auroractl.ops.partition.catalog import count, parent
 from auroractl.ops.partition.model import (
+    INTERVALS,
+    PartitionInfo,
     PartitionStatus,
     add_period,
     as_date,
@@ -35,12 +38,9 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
     interval = interval_of(p) if p.temporal and p.strategy == "range" else None
     covered_until = ranges[-1].upper if ranges else None
     current, ahead = None, None
-    if interval in ("year", "month") and covered_until is not None:
+    if interval in INTERVALS and covered_until is not None:
         start = period_start(p.today, interval)
-        covering = [
-            r for r in ranges if as_date(r.lower) and as_date(r.lower) <= start < as_date(r.upper)
-        ]
-        current = bool(covering)
+        current = any(_covers(r, start) for r in ranges)
         ahead = 0
         nxt = add_period(start, interval)
         starts = {as_date(r.lower) for r in ranges}
@@ -62,3 +62,10 @@ def status(conn: psycopg.Connection, table: str) -> PartitionStatus:
         current,
         ahead,
     )
+
+
+def _covers(r: PartitionInfo, day: dt.date) -> bool:
+    """Whether range partition ``r`` holds ``day`` (MINVALUE / MAXVALUE are open ends)."""
+    lo, hi = as_date(r.lower), as_date(r.upper)
+    after_lower = r.lower is None or (lo is not None and lo <= day)
+    return after_lower and (r.upper is None or (hi is not None and day < hi))
