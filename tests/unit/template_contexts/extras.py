@@ -14,7 +14,7 @@ CONTEXTS = {
     "shared/extras_grant.sql.j2": {
         "table": None,
         "privileges": ["SELECT", "UPDATE"],
-        "grantee": "app \"ro\"",
+        "grantee": 'app "ro"',
         "grantable": True,
         "column": None,
     },
@@ -22,6 +22,6 @@ CONTEXTS = {
         "table": None,
         "options": [("fillfactor", "70"), ("autovacuum_enabled", "false")],
     },
-    "shared/extras_comment.sql.j2": {"table": None, "comment": "it's a \"comment\""},
+    "shared/extras_comment.sql.j2": {"table": None, "comment": 'it\'s a "comment"'},
     "shared/extras_column_comment.sql.j2": {"table": None, "column": None, "comment": "x"},
 }

@@ -25,7 +25,7 @@ from auroractl.ops.partition.model import (
     typed,
 )
 from auroractl.ops.shared import shape
-from auroractl.ops.shared.catalog import exists
+from auroractl.ops.shared.catalog import exists, sql_name
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -185,7 +185,7 @@ def new_period(ctx: Context, interval: str, lower: dt.date) -> NewPartition:
     _check_free_name(p, name)
     return NewPartition(
         p.label,
-        f"{p.schema}.{name}",
+        sql_name(p.schema, name),
         bound,
         False,
         lower=lo,
@@ -230,7 +230,7 @@ def new_list(ctx: Context, tenant: int) -> NewPartition:
     _check_free_name(p, name)
     return NewPartition(
         p.label,
-        f"{p.schema}.{name}",
+        sql_name(p.schema, name),
         f"FOR VALUES IN ({tenant})",
         False,
         values=(tenant,),

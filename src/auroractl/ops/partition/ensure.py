@@ -115,6 +115,7 @@ def check_args(ahead: int, max_new: int | None = None) -> None:
 
 
 def command_line(tables: list[str] | None, ahead: int, max_new: int | None = None) -> str:
+    """The command as one would type it (table names shell-quoted)."""
     import shlex
 
     which = " ".join(f"--table {shlex.quote(t)}" for t in tables) if tables else "--all"
@@ -159,12 +160,12 @@ def plan_table(
         if created
         else f"{p.label} is covered: nothing to do"
     )
-    plan = Plan(command_line([p.shell], ahead), summary, tuple(steps), ctx.notes(created))
-    return TablePlan(p.label, plan, tuple(created), failure=_over(p.shell, created, ahead, max_new))
+    plan = Plan(command_line([p.label], ahead), summary, tuple(steps), ctx.notes(created))
+    return TablePlan(p.label, plan, tuple(created), failure=_over(p.label, created, ahead, max_new))
 
 
 def _over(
-    shell: str, created: list[NewPartition], ahead: int, max_new: int | None
+    table: str, created: list[NewPartition], ahead: int, max_new: int | None
 ) -> Failure | None:
     """A refusal when more partitions than ``max_new`` would be created at once."""
     if max_new is None or len(created) <= max_new:
@@ -174,7 +175,7 @@ def _over(
         f"{created[-1].partition}), more than --max-new {max_new}",
         Refused.exit_code,
         "check the gap (partition status), then raise the limit: auroractl "
-        + command_line([shell], ahead, len(created)),
+        + command_line([table], ahead, len(created)),
         over_limit=True,
     )
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auroractl.errors import InvalidInput
-from auroractl.ops.shared.catalog import SchemaNamed
+from auroractl.ops.shared.catalog import SchemaNamed, sql_name
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
 TEMPORAL_TYPES = ("date", "timestamp without time zone", "timestamp with time zone")
@@ -55,6 +55,11 @@ class Parent(SchemaNamed):
     key_type: str
     today: dt.date
     partitions: tuple[PartitionInfo, ...]
+
+    @property
+    def label(self) -> str:
+        """schema.name as PostgreSQL reads it back (public."Eventos")."""
+        return sql_name(self.schema, self.name)
 
     @property
     def default(self) -> PartitionInfo | None:
@@ -116,7 +121,7 @@ def partition_info(row: tuple, key_type: str) -> PartitionInfo:
     """One row of partition/partitions.sql (schema, name, bound, rows, bytes, detach
     pending[, oid]) as data."""
     schema, name, bound, rows, size, pending, *oid = row
-    label = f"{schema}.{name}"
+    label = sql_name(schema, name)
     common = {
         "rows_estimate": rows,
         "bytes": size,
@@ -168,6 +173,8 @@ def _value(text: str, key_type: str) -> Any:
                 return dt.date.fromisoformat(raw)
             if key_type.startswith("timestamp"):
                 return dt.datetime.fromisoformat(raw)
+            if key_type in INTEGER_TYPES:  # bigint bounds are deparsed quoted: ('1000000')
+                return int(raw)
         except ValueError:
             return raw
         return raw

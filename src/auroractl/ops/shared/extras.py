@@ -119,8 +119,8 @@ def copy(
     """The statements giving ``target`` these extras; ``rename`` names its policies."""
     out: list[Statement] = []
 
-    def add(template: str, comment: str = "", **ctx: object) -> None:
-        out.append(Statement(templates.render(T + template, table=target, **ctx), comment))
+    def add(template: str, why: str = "", **ctx: object) -> None:
+        out.append(Statement(templates.render(T + template, table=target, **ctx), why))
 
     if extras.row_security:
         add("extras_row_security.sql.j2", force=False)
