@@ -526,7 +526,7 @@ def test_ensure_goes_on_past_a_failing_table_and_reports_each(cli, dsn, conn):
     failed = by_table["public.acessos"]
     assert failed["status"] == "failed" and failed["exit_code"] == 3
     assert f"acessos_{this:%Y_%m} exists and is not a partition" in failed["error"]
-    assert "partition ensure failed for public.acessos" in result.stderr
+    assert "partition ensure failed for 1 of 3 table(s): public.acessos" in result.stderr
     # The quoted table got this month and the next, named like its siblings.
     names = set(partitions(conn, '"Eventos"'))
     assert {f"Eventos_p{this:%Y_%m}", f"Eventos_p{add_months(this, 1):%Y_%m}"} <= names

@@ -176,7 +176,7 @@ def ensure(
         command = ops.command_line(table or None, ahead, max_new)
         if dry_run:
             output.result(_context.apply(conn, ops.preview(planned, command), True, yes))
-            run = ops.run_report(command, [ops.outcome(t) for t in planned if t.failed])
+            run = ops.dry_run_report(command, planned)
         else:
             run = _apply_each(conn, planned, command, yes)
             output.result(run, table=lambda: _ensure_lines(run))

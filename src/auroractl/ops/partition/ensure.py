@@ -68,7 +68,7 @@ class TablePlan:
 @dataclass(frozen=True)
 class TableOutcome:
     table: str
-    status: str  # applied | nothing-to-do | skipped | failed
+    status: str  # applied | nothing-to-do | skipped | failed | dry-run
     created: tuple[str, ...] = ()
     ledger_id: int | str | None = None
     notes: tuple[str, ...] = ()
@@ -82,7 +82,7 @@ class EnsureRun:
     """The report of one ``ensure``: every table's outcome."""
 
     command: str
-    status: str  # applied | nothing-to-do | incomplete (some table failed)
+    status: str  # applied | nothing-to-do | incomplete (some table failed) | dry-run
     tables: tuple[TableOutcome, ...] = field(default_factory=tuple)
     ledger_id: int | str | None = None  # the last ledger row written
 
@@ -97,13 +97,11 @@ class EnsureFailed(AuroraCtlError):
     def __init__(self, run: EnsureRun) -> None:
         failed = run.failed
         names = ", ".join(t.table for t in failed)
-        if len(failed) == 1:
-            message = f"partition ensure failed for {names}: {failed[0].error}"
-        else:
-            message = (
-                f"partition ensure failed for {len(failed)} of {len(run.tables)} tables: {names}"
-            )
-        super().__init__(message, failed[0].hint if len(failed) == 1 else None)
+        # Each failure was reported with its table (its line, the JSON document, or the
+        # dry run's notes): this line only sums up.
+        super().__init__(
+            f"partition ensure failed for {len(failed)} of {len(run.tables)} table(s): {names}"
+        )
         self.exit_code = failed[0].exit_code or EXIT_DATABASE
 
 
@@ -253,6 +251,13 @@ def outcome(
     if t.plan.empty:
         return TableOutcome(t.table, "nothing-to-do")
     return TableOutcome(t.table, "applied", tuple(c.partition for c in t.created), ledger_id, notes)
+
+
+def dry_run_report(command: str, tables: list[TablePlan]) -> EnsureRun:
+    """What a dry run says of each table: failed to plan, or previewed (a table over
+    --max-new is previewed: applying it is what is refused)."""
+    outcomes = [outcome(t) if t.failed else TableOutcome(t.table, "dry-run") for t in tables]
+    return EnsureRun(command, "dry-run", tuple(outcomes))
 
 
 def run_report(command: str, outcomes: list[TableOutcome]) -> EnsureRun:

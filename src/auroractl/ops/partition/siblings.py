@@ -72,7 +72,21 @@ def before_attach(model: Model | None, target: tuple[str, str]) -> shape.Copy:
         return shape.Copy(())
     rename = _renamer(model.sibling.relname, target[1])
     fks = tuple(replace(fk, name=rename(fk.name)) for fk in model.shape.foreign_keys)
-    return shape.copy(shape.Shape(model.shape.indexes, fks), target, validate_apart=True)
+    copied = shape.copy(shape.Shape(model.shape.indexes, fks), target, validate_apart=True)
+    original = {rename(fk.name): fk.name for fk in model.shape.foreign_keys}
+    return replace(
+        copied,
+        statements=tuple(_like(st, model.sibling.name, original) for st in copied.statements),
+    )
+
+
+def _like(st: shape.Statement, sibling: str, original: dict[str, str]) -> shape.Statement:
+    """ "like payments_2026_04_fk" (shape names the copy) -> "like shop.payments_2026_03:
+    payments_2026_03_fk": what the statement copies, named as it is on the sibling."""
+    if not st.comment.startswith("like "):
+        return st
+    what = st.comment.removeprefix("like ")
+    return replace(st, comment=f"like {sibling}: {original.get(what, what)}")
 
 
 def after_attach(model: Model | None, target: tuple[str, str]) -> shape.Copy:
