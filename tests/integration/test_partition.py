@@ -499,9 +499,10 @@ def test_names_needing_quotes_resolve_or_say_how_to_quote(cli, dsn, conn):
     for name in ('"Eventos"', 'public."Eventos"', '"public"."Eventos"', '"Ações"'):
         result = cli("partition", "status", name, "--format", "json")
         assert result.exit_code == 0, (name, result.stderr)
-    unquoted = cli("partition", "status", "public.Eventos")
-    one_line_error(unquoted, 2)
-    assert """need double quotes: 'public."Eventos"'""" in unquoted.stderr
+    for name, quoted in (("public.Eventos", 'public."Eventos"'), ("Ações", 'public."Ações"')):
+        unquoted = cli("partition", "status", name)
+        one_line_error(unquoted, 2)
+        assert f"need double quotes: '{quoted}'" in unquoted.stderr
     wrong_case = cli("partition", "status", '"eventos"')
     assert wrong_case.exit_code == 2 and """'public."Eventos"'""" in wrong_case.stderr
     for name in ("a.b.c", "a.b.c.d", '"unterminated', "public."):
@@ -546,6 +547,11 @@ def test_ensure_text_report_and_single_table_error(cli, dsn, conn):
     assert missing.exit_code == 2, missing.stderr
     assert 'contratoz: FAILED (exit 2): table "contratoz" does not exist' in missing.stderr
     assert "public.contratos: created" in missing.stderr
+    # A dry run shows what it can and still says that a table failed.
+    dry = cli("partition", "ensure", "--table", "contratoz", "--table", '"Eventos"', "--dry-run")
+    assert dry.exit_code == 2, dry.stderr
+    assert 'contratoz: FAILED: table "contratoz" does not exist' in dry.stdout + dry.stderr
+    assert "partition ensure failed for 1 of 2 table(s): contratoz" in dry.stderr
 
 
 def test_health_advice_runs_as_printed(cli, dsn, conn):

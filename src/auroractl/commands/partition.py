@@ -171,7 +171,8 @@ def ensure(
     with _context.connect() as conn:
         names = table or ops.range_parents(conn)
         planned = [
-            ops.try_plan_table(conn, n, ahead, naming=naming, max_new=max_new) for n in names
+            ops.try_plan_table(conn, n, ahead, naming=naming, max_new=max_new, preview=dry_run)
+            for n in names
         ]
         command = ops.command_line(table or None, ahead, max_new)
         if dry_run:

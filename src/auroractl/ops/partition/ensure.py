@@ -128,38 +128,43 @@ def plan_table(
     *,
     naming: nm.Naming | None = None,
     max_new: int | None = None,
+    preview: bool = False,
 ) -> TablePlan:
     """One table's missing periods, after its newest partition through the current
-    period + ``ahead``; errors are raised (``try_plan_table`` turns them into a failure)."""
+    period + ``ahead``; errors are raised (``try_plan_table`` turns them into a failure).
+    Over ``max_new`` the table is refused, its steps built only for a ``preview`` (not
+    counting rows in DEFAULT for every period of a gap only to refuse it)."""
     p = parent(conn, table)
     interval = interval_of(p) if p.temporal and p.strategy == "range" else None
     if interval not in INTERVALS:
         why = f"not yearly, monthly or daily RANGE partitions ({interval or p.strategy})"
-        return TablePlan(p.label, Plan("", f"{p.label}: skipped"), skipped=why)
+        return TablePlan(p.label, Plan("", ""), skipped=why)
     last = as_date(p.ranges[-1].upper)
     if last is None:
         return TablePlan(
             p.label, Plan("", ""), skipped="the newest partition is unbounded (MAXVALUE)"
         )
     assert interval is not None
+    command = command_line([p.label], ahead)
     target = add_period(period_start(p.today, interval), interval, ahead + 1)
+    starts = []
+    while last < target:
+        starts.append(last)
+        last = add_period(last, interval)
+    if not starts:
+        return TablePlan(p.label, Plan(command, f"{p.label} is covered: nothing to do"))
     ctx = context(conn, p, naming)
-    created: list[NewPartition] = []
-    steps: list[Step] = []
-    start = last
-    while start < target:
-        new = checked(conn, ctx, new_period(ctx, interval, start))
-        steps += create_steps(ctx, new, txn=new.partition)
-        created.append(new)
-        start = add_period(start, interval)
-    summary = (
-        f"create {len(created)} partition(s) of {p.label}: "
-        + ", ".join(c.partition for c in created)
-        if created
-        else f"{p.label} is covered: nothing to do"
+    created = [new_period(ctx, interval, start) for start in starts]
+    over = _over(p.label, created, ahead, max_new)
+    if over is not None and not preview:
+        return TablePlan(p.label, Plan(command, ""), tuple(created), failure=over)
+    created = [checked(conn, ctx, new) for new in created]
+    steps = [step for new in created for step in create_steps(ctx, new, txn=new.partition)]
+    summary = f"create {len(created)} partition(s) of {p.label}: " + ", ".join(
+        c.partition for c in created
     )
-    plan = Plan(command_line([p.label], ahead), summary, tuple(steps), ctx.notes(created))
-    return TablePlan(p.label, plan, tuple(created), failure=_over(p.label, created, ahead, max_new))
+    plan = Plan(command, summary, tuple(steps), ctx.notes(created))
+    return TablePlan(p.label, plan, tuple(created), failure=over)
 
 
 def _over(
@@ -185,10 +190,11 @@ def try_plan_table(
     *,
     naming: nm.Naming | None = None,
     max_new: int | None = None,
+    preview: bool = False,
 ) -> TablePlan:
     """``plan_table``, a failure being that table's outcome instead of an exception."""
     try:
-        return plan_table(conn, table, ahead, naming=naming, max_new=max_new)
+        return plan_table(conn, table, ahead, naming=naming, max_new=max_new, preview=preview)
     except Exception as exc:
         failure = failure_of(exc)
         if failure is None:
