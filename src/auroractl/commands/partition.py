@@ -1,14 +1,20 @@
-"""auroractl partition: yearly/monthly/tenant partitions, kept ahead and retired safely."""
+"""auroractl partition: yearly/monthly/daily/tenant partitions, kept ahead and retired
+safely."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auroractl import output
 from auroractl.commands import _context, _defaults, partition_migrate
 from auroractl.commands import _options as opt
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from auroractl.ops.partition import EnsureRun, Naming, TablePlan
 
 app = opt.group("Create, keep ahead, inspect and retire table partitions.")
 app.add_typer(partition_migrate.app, name="migrate")
@@ -81,7 +87,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def _naming():  # type: ignore[no-untyped-def]
+def _naming() -> Naming:
     """How new partitions are named: [partition.names] of auroractl.toml, checked."""
     from auroractl.ops import partition as ops
 
@@ -185,7 +191,9 @@ def ensure(
         raise ops.EnsureFailed(run)
 
 
-def _apply_each(conn, planned, command: str, yes: bool):  # type: ignore[no-untyped-def]
+def _apply_each(
+    conn: psycopg.Connection, planned: list[TablePlan], command: str, yes: bool
+) -> EnsureRun:
     """Confirm once for every table, then apply each table's plan on its own: a table
     that fails is recorded (its ledger row says so) and the next one goes on."""
     import psycopg
@@ -211,7 +219,7 @@ def _apply_each(conn, planned, command: str, yes: bool):  # type: ignore[no-unty
     return ops.run_report(command, outcomes)
 
 
-def _ensure_lines(run) -> None:  # type: ignore[no-untyped-def]
+def _ensure_lines(run: EnsureRun) -> None:
     """One line per table on stderr (with its notes and, on failure, the hint)."""
     for t in run.tables:
         if t.status == "applied":
