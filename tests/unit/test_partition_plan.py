@@ -101,6 +101,11 @@ def test_monthly_names_follow_the_siblings(siblings_, expected):
     assert name == expected
 
 
+def test_digits_in_the_table_name_are_not_its_period():
+    p = table(months(["t2026_2026_10", "t2026_2026_11"], dt.date(2026, 10, 1)), name="t2026")
+    assert naming.name_for(p, "month", None, lower=dt.date(2027, 1, 1))[0] == "t2026_2027_01"
+
+
 def test_daily_yearly_and_list_conventions():
     days = table([
         ("ev_20261130", "FOR VALUES FROM ('2026-11-30') TO ('2026-12-01')"),

@@ -185,8 +185,8 @@ def name_for(
 
 def detect(p: Parent, kind: str) -> Convention | None:
     """The convention the partitions' names follow: the reading of the newest partition's
-    name that most of its siblings share; None when no name holds its own period (or
-    value)."""
+    name that most of its siblings share; None when its name does not hold its own
+    period (or value)."""
     samples = [(part, _fields_of(part, kind)) for part in _named(p, kind)]
     samples = [(part, tokens) for part, tokens in samples if tokens]
     if not samples:
@@ -196,7 +196,9 @@ def detect(p: Parent, kind: str) -> Convention | None:
     if not candidates:
         return None
     tally = Counter(c for _, found in readings for c in found)
-    best = max(sorted(candidates), key=lambda c: tally[c])
+    # Most siblings agreeing; then the period read as late in the name as it can be
+    # ("t2026_2026_10": the table is t2026, the month 2026_10).
+    best = max(sorted(candidates), key=lambda c: (tally[c], len(c[0])))
     return Convention(best, FIELDS[kind], newest.name)
 
 
