@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 
 import psycopg
 import pytest
@@ -555,8 +556,6 @@ def test_ensure_text_report_and_single_table_error(cli, dsn, conn):
 
 
 def test_health_advice_runs_as_printed(cli, dsn, conn):
-    import shlex
-
     quoted_monthly(conn)
     report = json.loads(cli("health", "--only", "partitions", "--format", "json").stdout)
     (section,) = [s for s in report["sections"] if s["name"] == "partitions"]
@@ -590,7 +589,11 @@ def test_a_gap_of_years_needs_max_new(cli, dsn, conn):
     dry = cli("partition", "ensure", "--table", "antigos", "--dry-run")
     assert dry.exit_code == 0, dry.stderr
     assert "refused when applied" in dry.stdout and "ATTACH PARTITION" in dry.stdout
-    result = cli("partition", "ensure", "--table", "antigos", "--max-new", "41", "--yes")
+    # The hint is the command to run, as printed.
+    hint = next(line for line in refused.stderr.splitlines() if "raise the limit: " in line)
+    argv = shlex.split(hint.split("raise the limit: ", 1)[1])
+    assert argv[:3] == ["auroractl", "partition", "ensure"] and "41" in argv
+    result = cli(*argv[1:], "--yes")
     assert result.exit_code == 0, result.stderr
     assert len(partitions(conn, "antigos")) == 42
 

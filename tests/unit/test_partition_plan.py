@@ -325,6 +325,14 @@ def test_preview_confirms_only_what_runs_and_failures_keep_the_first_exit_code()
     assert [t.status for t in dry.tables] == ["dry-run", "dry-run", "failed"]
 
 
+def test_the_max_new_option_defaults_to_the_documented_limit():
+    import inspect
+
+    from auroractl.commands import partition as command
+
+    assert inspect.signature(command.ensure).parameters["max_new"].default == ops.DEFAULT_MAX_NEW
+
+
 def test_ensure_command_lines_run_as_printed():
     line = ensure.command_line(['public."Eventos"', "shop.payments"], 1, 40)
     assert shlex.split(line) == [

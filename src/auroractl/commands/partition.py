@@ -221,6 +221,8 @@ def _apply_each(
 
 def _ensure_lines(run: EnsureRun) -> None:
     """One line per table on stderr (with its notes and, on failure, the hint)."""
+    if not run.tables:
+        output.info("no yearly, monthly or daily RANGE-partitioned table: nothing to do")
     for t in run.tables:
         if t.status == "applied":
             line = f"created {', '.join(t.created)} (ledger #{t.ledger_id})"
