@@ -21,6 +21,7 @@ from auroractl.ops.health.model import (
     worst,
 )
 from auroractl.ops.health.queries import fetch_top_queries, ranked
+from auroractl.ops.shared.catalog import shell_table, sql_name
 
 XID_LIMIT = 2**31
 MB = 1024 * 1024
@@ -589,7 +590,7 @@ def partitions(conn: CountingConnection, ctx: Prelude, th: Th) -> Section:
     findings: list[Finding] = []
     tables = []
     for oid, schema, name, strat, natts, key, key_type, parts_json, default_rows in rows:
-        label = f"{schema}.{name}"
+        label = sql_name(schema, name)
         strategy = part.STRATEGIES.get(strat, strat)
         info: dict[str, Any] = {
             "table": label,
@@ -612,7 +613,8 @@ def partitions(conn: CountingConnection, ctx: Prelude, th: Th) -> Section:
                     Finding(
                         WARN,
                         f"{shown} row(s) in the DEFAULT partition: create the missing "
-                        f"partitions (auroractl partition ensure --table {label})",
+                        "partitions (auroractl partition ensure --table "
+                        f"{shell_table(schema, name)})",
                         label,
                         {"default_rows": default_rows},
                     )
@@ -639,7 +641,7 @@ def _coverage(parent: Any, interval: str, info: dict, findings: list[Finding]) -
     info["current_period_covered"] = covered(wanted[0])
     info["next_period_covered"] = covered(wanted[1])
     period = "year" if interval == "year" else "month"
-    label = parent.label
+    label, arg = sql_name(parent.schema, parent.name), parent.shell
     if not info["current_period_covered"]:
         has_default = parent.default is not None
         findings.append(
@@ -647,7 +649,7 @@ def _coverage(parent: Any, interval: str, info: dict, findings: list[Finding]) -
                 WARN if has_default else CRIT,
                 f"no partition for the current {period} ({current.isoformat()}): "
                 + ("rows go to DEFAULT" if has_default else "inserts fail")
-                + f"; run auroractl partition ensure --table {label}",
+                + f"; run auroractl partition ensure --table {arg}",
                 label,
                 {"period_start": current},
             )
@@ -657,7 +659,7 @@ def _coverage(parent: Any, interval: str, info: dict, findings: list[Finding]) -
             Finding(
                 WARN,
                 f"no partition for next {period} ({nxt.isoformat()}); run "
-                f"auroractl partition ensure --ahead 1 --table {label}",
+                f"auroractl partition ensure --ahead 1 --table {arg}",
                 label,
                 {"period_start": nxt},
             )

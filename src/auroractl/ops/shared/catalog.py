@@ -39,6 +39,25 @@ class SchemaNamed:
         """(schema, name), for the ``ident`` filter."""
         return (self.schema, self.name)
 
+    @property
+    def shell(self) -> str:
+        """The table as an argument of a command printed for people to run."""
+        return shell_table(self.schema, self.name)
+
+
+def sql_name(schema: str, name: str) -> str:
+    """schema.name as PostgreSQL reads it back, each part quoted only where it must be
+    (public."Eventos"): the form auroractl prints and accepts."""
+    return ".".join(p if _plain(p) else templates.ident(p) for p in (schema, name))
+
+
+def shell_table(schema: str, name: str) -> str:
+    """``sql_name`` quoted for a POSIX shell, so that printed advice runs as printed:
+    --table 'public."Eventos"'."""
+    import shlex
+
+    return shlex.quote(sql_name(schema, name))
+
 
 def _needs_quotes(obj: SchemaNamed) -> bool:
     return any(not _plain(part) for part in (obj.schema, obj.name))
@@ -64,7 +83,11 @@ def lookup(conn: psycopg.Connection, name: str) -> Relation | None:
         raise InvalidInput("a table name is required")
     try:
         row = conn.execute(templates.load("shared/relation.sql"), {"name": name}).fetchone()
-    except psycopg.errors.InvalidName:
+    except (
+        psycopg.errors.InvalidName,
+        psycopg.errors.SyntaxError,  # too many dotted names
+        psycopg.errors.FeatureNotSupported,  # db.schema.table: another database
+    ):
         raise NotFound(
             f'relation "{name}" does not exist: not a valid name',
             hint="use schema.table; quote names with capitals or dots: '\"My Table\"'",
@@ -125,5 +148,5 @@ def _case_hint(conn: psycopg.Connection, name: str) -> str | None:
     rows = conn.execute(templates.load("shared/relation_like.sql"), {"name": name}).fetchall()
     if not rows:
         return None
-    quoted = ", ".join(f"'{templates.ident((s, n))}'" for s, n in rows[:3])
+    quoted = ", ".join(shell_table(s, n) for s, n in rows[:3])
     return f"names with capitals or special characters need double quotes: {quoted}"

@@ -80,6 +80,17 @@ def read(conn: psycopg.Connection, oid: int) -> Shape:
     return Shape(indexes, fks)
 
 
+def read_local(conn: psycopg.Connection, oid: int) -> Shape:
+    """What a partition has of its own, beyond what its parent gives every partition: the
+    indexes (and the constraints they back) not attached to one of the parent's, and its
+    own foreign keys."""
+    full = read(conn, oid)
+    attached = {
+        name for (name,) in conn.execute(templates.load(T + "shape_attached.sql"), {"oid": oid})
+    }
+    return Shape(tuple(ix for ix in full.indexes if ix.name not in attached), full.foreign_keys)
+
+
 def copy(
     shape: Shape,
     target: tuple[str, str],
