@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -155,7 +156,9 @@ def test_partition_migrate_prep_by_tenant_takes_the_maps_column(cli, en, en_map)
 
 
 @pytest.fixture
-def sandbox(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[psycopg.Connection]:
+def sandbox(
+    cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[psycopg.Connection]:
     """No target configured, so auroractl uses "the sandbox": here a fresh demo database
     named as the sandbox's, on the test cluster's port."""
     with superuser(cluster) as su:
@@ -165,6 +168,7 @@ def sandbox(cluster: LocalCluster, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             )
         )
     monkeypatch.setenv("AURORACTL_SANDBOX_PORT", str(cluster.port))
+    monkeypatch.setenv("AURORACTL_SANDBOX_DIR", str(tmp_path / "sandbox"))  # its map's home
     try:
         with psycopg.connect(cluster.conninfo(DBNAME), autocommit=True) as conn:
             # as `sandbox up` does: the sandbox's own map in its directory
