@@ -303,6 +303,8 @@ def test_unswap_restores_the_original_without_loss(plain, cli):
         == (plain.execute("SELECT count(*) FROM contratos").fetchone()[0])
     )
     _same_as_reference(plain)
+    # the foreign key on (id) alone cannot reference the partitioned table: constraint
+    # triggers enforce it
     assert (
         plain.execute(
             "SELECT count(*) FROM pg_constraint WHERE conrelid = 'contrato_eventos'::regclass "
@@ -310,6 +312,15 @@ def test_unswap_restores_the_original_without_loss(plain, cli):
         ).fetchone()[0]
         == 0
     )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        plain.execute("INSERT INTO contrato_eventos (contrato_id, nota) VALUES (-1, 'x')")
+    plain.execute(
+        "INSERT INTO contrato_eventos (contrato_id, nota) SELECT min(id), 'ok' FROM contratos"
+    )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        plain.execute(
+            "DELETE FROM contratos WHERE id IN (SELECT contrato_id FROM contrato_eventos)"
+        )
 
 
 def test_prep_dry_run_json_is_one_document(plain, cli):
@@ -442,9 +453,6 @@ def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cl
     assert new_id > before  # the identity sequence feeds the partitioned table
     # the foreign key still points at the retired table, kept complete by the reverse mirror
     conn.execute("INSERT INTO ai_preferences (empresa_id, usuario_id) VALUES (1, %s)", [new_id])
-    assert cli("partition", "migrate", "verify", "usuarios").exit_code == 0
-    r = cli("partition", "migrate", "cleanup", "usuarios", "--yes")
-    assert r.exit_code == 3 and "identity" in r.stderr
     r = cli("partition", "migrate", "unswap", "usuarios", "--yes")
     assert r.exit_code == 0, r.stderr
     assert (
@@ -455,13 +463,29 @@ def test_usuarios_by_tenant_hash_with_identity_and_incoming_foreign_key(conn, cl
         "INSERT INTO usuarios (empresa_id, nome, email) VALUES (1, 'Outra', 'o@example.com') "
         "RETURNING id"
     ).fetchone()[0]
-    assert again > new_id
+    assert again > new_id  # the original's identity continues after the twin's
     assert (
         conn.execute("SELECT count(*) FROM usuarios_partitioned WHERE id = %s", [again]).fetchone()[
             0
         ]
         == 1
     )  # mirrored again after unswap
+    # swap again, and cleanup finishes on the identity key
+    assert cli("partition", "migrate", "swap", "usuarios", "--yes").exit_code == 0
+    assert cli("partition", "migrate", "verify", "usuarios").exit_code == 0
+    r = cli("partition", "migrate", "cleanup", "usuarios", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert conn.execute("SELECT to_regclass('usuarios_retired')").fetchone()[0] is None
+    seq = conn.execute("SELECT pg_get_serial_sequence('usuarios', 'id')").fetchone()[0]
+    assert seq == "public.usuarios_id_seq"  # the identity kept its name
+    last = conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email) VALUES (1, 'Ultima', 'u@example.com') "
+        "RETURNING id"
+    ).fetchone()[0]
+    assert last > again
+    conn.execute("INSERT INTO ai_preferences (empresa_id, usuario_id) VALUES (1, %s)", [last])
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO ai_preferences (empresa_id, usuario_id) VALUES (1, -5)")
 
 
 def test_prep_copies_the_shape_of_a_table_with_a_hostile_name(plain, cli):

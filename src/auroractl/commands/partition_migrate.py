@@ -252,19 +252,59 @@ def unswap(
 def cleanup(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Drop the retired table and the mirror functions, only after a passing verify.
+    """Drop the retired table, only after a passing verify; move the foreign keys other
+    tables have on it onto the new table, then validate them without blocking writers.
+
+    A foreign key whose referenced columns contain the partition key is re-created
+    (NOT VALID, then validated); any other is enforced by constraint triggers
+    (auroractl_fk_*) with the same actions. Run again, it finishes an interrupted
+    validation.
 
     Example:
         auroractl partition migrate verify contratos && \\
-            auroractl partition migrate cleanup contratos --yes
+            auroractl partition migrate cleanup contratos --lock-timeout 500ms --yes
     """
     from auroractl.ops import partition_migrate as ops
 
-    _apply(ops.plan_cleanup, table_arg, table, dry_run, yes)
+    _context.override_lock_timeout(lock_timeout)
+    name = _table(table_arg, table)
+    with _context.connect() as conn:
+        outcome = _context.apply(conn, ops.plan_cleanup(conn, name), dry_run, yes)
+    r = outcome.result
+    if r is not None and r.foreign_keys:
+        output.info(
+            f"{len(r.foreign_keys)} foreign key(s) validated in {r.seconds:.1f}s: "
+            + ", ".join(f"{v.label} ({v.kind}, {v.seconds:.1f}s)" for v in r.foreign_keys)
+        )
+    output.result(outcome)
+
+
+@app.command()
+def abort(
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
+) -> None:
+    """Abandon a migration before cleanup: the table, its triggers, grants and dependents
+    are left exactly as they were before prep.
+
+    After a swap it unswaps first. The twin, the mirror trigger and functions and the
+    record of the migration are dropped; a fill still running fails at its next batch.
+
+    Example:
+        auroractl partition migrate abort contratos --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    _apply(ops.plan_abort, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
