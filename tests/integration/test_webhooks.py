@@ -451,8 +451,9 @@ def test_install_upgrades_subscriptions_bound_to_table_oids(cli, conn, receiver)
         "SELECT table_schema, table_name FROM webhook_subscriptions"
     ).fetchall() == [("public", "alunos")]
     conn.execute(
-        "CREATE TRIGGER webhook_novo_aluno_insert AFTER INSERT ON alunos REFERENCING NEW TABLE "
-        "AS auroractl_new_rows FOR EACH STATEMENT EXECUTE FUNCTION criar_webhook_event('novo_aluno')"
+        "CREATE TRIGGER webhook_novo_aluno_insert AFTER INSERT ON alunos "
+        "REFERENCING NEW TABLE AS auroractl_new_rows FOR EACH STATEMENT "
+        "EXECUTE FUNCTION criar_webhook_event('novo_aluno')"
     )
     _insert_tagged(conn, "U", 1)
     assert _events(conn) == 1
