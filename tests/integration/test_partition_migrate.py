@@ -6,6 +6,7 @@ import json
 import random
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -533,3 +534,178 @@ def test_every_outcome_is_one_json_document(plain, cli):
     assert json.loads(status.stdout)["phase"] == "prepped"
     dry = cli("partition", "migrate", "swap", "contratos", "--dry-run", "--format", "json")
     assert dry.exit_code == 3  # the fill has not run: refused before any document
+
+
+# ---------------------------------------------------------------- abort, dependents
+
+FINGERPRINT = (
+    Path(__file__)
+    .with_name("catalog_fingerprint.sql")
+    .read_text()
+    .replace("%", "%%")
+    .replace("%%(table)s", "%(table)s")
+)
+# More of what hangs on a table, beyond PLAIN's view, matview, trigger, grant and comments.
+DEPENDENTS = """
+ALTER TABLE contratos ALTER COLUMN numero SET STATISTICS 500;
+ALTER TABLE contratos ENABLE ROW LEVEL SECURITY;
+CREATE POLICY contratos_todos ON contratos USING (true);
+CREATE PUBLICATION contratos_pub FOR TABLE contratos;
+COMMENT ON TRIGGER contratos_log ON contratos IS 'audit log';
+CREATE TRIGGER contratos_off AFTER UPDATE ON contratos
+    FOR EACH ROW EXECUTE FUNCTION log_contrato();
+ALTER TABLE contratos DISABLE TRIGGER contratos_off;
+ALTER VIEW contratos_ativos SET (security_barrier = true);
+GRANT INSERT, UPDATE ON contratos TO pg_monitor WITH GRANT OPTION;
+GRANT USAGE ON SEQUENCE contratos_id_seq TO pg_monitor;
+"""
+
+
+def fingerprint(conn: psycopg.Connection, table: str = "contratos") -> list[tuple[str, str]]:
+    return conn.execute(FINGERPRINT, {"table": table}).fetchall()
+
+
+@pytest.fixture
+def rich(plain: psycopg.Connection) -> psycopg.Connection:
+    plain.execute(DEPENDENTS)
+    return plain
+
+
+def _migrate(cli, *steps: str, table: str = "contratos") -> None:
+    for step in steps:
+        extra = {"prep": ("--column", "data_inicio", "--yes"), "verify": ()}.get(step, ("--yes",))
+        r = cli("partition", "migrate", step, table, *extra)
+        assert r.exit_code == 0, (step, r.stderr)
+
+
+def _no_trace(conn: psycopg.Connection) -> None:
+    """Nothing of the migration is left: no twin, no mirror functions, no record."""
+    assert conn.execute("SELECT to_regclass('contratos_partitioned')").fetchone() == (None,)
+    assert conn.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'pm\\_%%'").fetchone() == (
+        0,
+    )
+    assert conn.execute("SELECT count(*) FROM auroractl.migrations_partition").fetchone() == (0,)
+
+
+def _without_sequence_values(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k, v.split(" last=")[0]) if k == "sequence" else (k, v) for k, v in rows]
+
+
+@pytest.mark.parametrize("stage", ["prepped", "filled", "swapped", "unswapped"])
+def test_abort_leaves_the_table_exactly_as_it_was(rich, cli, stage):
+    before = fingerprint(rich)
+    steps = {
+        "prepped": ("prep",),
+        "filled": ("prep", "fill"),
+        "swapped": ("prep", "fill", "swap"),
+        "unswapped": ("prep", "fill", "swap", "unswap"),
+    }[stage]
+    _migrate(cli, *steps)
+    written = None
+    if stage == "swapped":
+        assert fingerprint(rich) != before  # the partitioned table has the name now
+        written = rich.execute(
+            "INSERT INTO contratos (empresa_id, numero, data_inicio, valor_total) "
+            f"VALUES (1, 'during', '2024-01-01', 1) RETURNING {COLS}"
+        ).fetchone()
+        rich.execute(f"INSERT INTO ref_contratos VALUES ({', '.join(['%s'] * 9)})", written)
+    r = cli("partition", "migrate", "abort", "contratos", "--yes")
+    assert r.exit_code == 0, r.stderr
+    after = fingerprint(rich)
+    if written is not None:  # the insert moved the sequence on, and the value stays taken
+        before, after = _without_sequence_values(before), _without_sequence_values(after)
+        assert rich.execute("SELECT nextval('contratos_id_seq')").fetchone()[0] > written[0]
+    assert after == before, {"new": set(after) - set(before), "gone": set(before) - set(after)}
+    _no_trace(rich)
+    _same_as_reference(rich)
+    # and a migration can start again
+    r = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes")
+    assert r.exit_code == 0, r.stderr
+
+
+def test_abort_while_the_fill_runs(rich, cli, dsn):
+    import os
+    import subprocess
+    import sys
+
+    before = fingerprint(rich)
+    _migrate(cli, "prep")
+    exe = str(Path(sys.executable).parent / "auroractl")
+    env = {**os.environ, "AURORACTL_DSN": dsn}
+    fill = subprocess.Popen(
+        [exe, "partition", "migrate", "fill", "contratos", "--batch-size", "20", "--sleep-ms",
+         "30", "--yes"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        while _copied(rich) < 100 and fill.poll() is None:
+            time.sleep(0.02)
+        assert fill.poll() is None, "the fill finished before the abort"
+        r = cli("partition", "migrate", "abort", "contratos", "--yes")
+        assert r.exit_code == 0, r.stderr
+        fill.wait(60)
+    finally:
+        fill.kill()
+    assert fill.returncode != 0  # its next batch found the twin gone
+    assert fingerprint(rich) == before
+    assert rich.execute("SELECT to_regclass('contratos_partitioned')").fetchone() == (None,)
+
+
+def test_abort_refuses_after_cleanup_and_without_a_migration(plain, cli):
+    r = cli("partition", "migrate", "abort", "contratos", "--yes")
+    assert r.exit_code == 3 and "no partition migration" in r.stderr
+    _migrate(cli, "prep", "fill", "swap", "verify")
+    r = cli("partition", "migrate", "cleanup", "contratos", "--yes")
+    assert r.exit_code == 0, r.stderr
+    r = cli("partition", "migrate", "abort", "contratos", "--yes")
+    assert r.exit_code == 3 and "cleaned up" in r.stderr
+
+
+def test_dependents_follow_through_swap_and_back(rich, cli):
+    before = fingerprint(rich)
+    _migrate(cli, "prep", "fill", "swap")
+    now = {v for _, v in fingerprint(rich)}
+    # on the new table: the statistics target, the policy, the trigger states and comments,
+    # the publication (without the retired table), the view's option, the grants
+    for expected in (
+        "numero text notnull=t default= identity= generated= stats=500 comment=numero do contrato",
+        "contratos_todos * t roles={-} using=true check=",
+        "contratos_pub cols= where=",
+    ):
+        assert expected in now, expected
+    triggers = [v for v in now if " on contratos enabled=" in v]
+    assert any("contratos_log" in t and "enabled=O comment=audit log" in t for t in triggers)
+    assert any("contratos_off" in t and "enabled=D" in t for t in triggers)
+    assert rich.execute(
+        "SELECT reloptions FROM pg_class WHERE relname = 'contratos_ativos'"
+    ).fetchone() == (["security_barrier=true"],)
+    assert rich.execute(
+        "SELECT array_agg(tablename::text ORDER BY 1) FROM pg_publication_tables "
+        "WHERE pubname = 'contratos_pub'"
+    ).fetchone()[0] == [r[0] for r in rich.execute(
+        "SELECT relid::regclass::text FROM pg_partition_tree('contratos') WHERE isleaf "
+        "ORDER BY 1"
+    )]  # fmt: skip
+    assert rich.execute(
+        "SELECT has_table_privilege('pg_monitor', 'contratos', 'UPDATE WITH GRANT OPTION'), "
+        "relrowsecurity FROM pg_class WHERE oid = 'contratos'::regclass"
+    ).fetchone() == (True, True)
+    # a grant made after the swap follows the table back at unswap
+    rich.execute("GRANT DELETE ON contratos TO pg_monitor")
+    _migrate(cli, "unswap")
+    after = fingerprint(rich)
+    assert [v for k, v in before if k == "table"] != [v for k, v in after if k == "table"]
+
+    def dependents(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        # the twin and the forward mirror stay until abort (or the next swap)
+        return [
+            (k, v)
+            for k, v in rows
+            if k not in ("table", "function in auroractl", "relation in schema")
+            and "auroractl_pm_mirror" not in v
+        ]
+
+    assert dependents(before) == dependents(after)
+    assert rich.execute(
+        "SELECT has_table_privilege('pg_monitor', 'contratos', 'DELETE')"
+    ).fetchone() == (True,)
