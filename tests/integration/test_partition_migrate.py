@@ -709,3 +709,191 @@ def test_dependents_follow_through_swap_and_back(rich, cli):
     assert rich.execute(
         "SELECT has_table_privilege('pg_monitor', 'contratos', 'DELETE')"
     ).fetchone() == (True,)
+
+
+# ---------------------------------------------------------------- referenced tables
+
+TENANT_A = "00000000-0000-0000-0000-00000000000a"
+MISSING = -1  # a person id that never exists
+
+
+class ShopWriter(threading.Thread):
+    """The shop's application on its own connection while shop.people is migrated: updates
+    people, signs new ones up (person, account, order, payment in one transaction), deletes
+    some with everything of theirs, and now and then tries rows referencing a person that
+    does not exist, which must be rejected: ``probes[phase]`` = [rejected, accepted]."""
+
+    def __init__(self, dsn: str, seed: int = 3) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.rng = dsn, random.Random(seed)
+        self.halt = threading.Event()
+        self.phase = "before"
+        self.ops = 0
+        self.errors: list[str] = []
+        self.probes: dict[str, list[int]] = {}
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as c:
+            c.execute("SET lock_timeout = '20s'")
+            while not self.halt.is_set():
+                try:
+                    with c.transaction():
+                        self.step(c)
+                    self.ops += 1
+                except psycopg.Error as exc:  # pragma: no cover - reported by the test
+                    self.errors.append(f"{self.phase}: " + " ".join(str(exc).split())[:300])
+                time.sleep(0.002)
+
+    def pick(self, c: psycopg.Connection) -> int | None:
+        row = (
+            c.execute("SELECT id FROM shop.people TABLESAMPLE BERNOULLI (30) LIMIT 1").fetchone()
+            or c.execute("SELECT min(id) FROM shop.people").fetchone()
+        )
+        return row[0]
+
+    def step(self, c: psycopg.Connection) -> None:
+        r = self.rng.random()
+        if r < 0.35:
+            c.execute("UPDATE shop.people SET notes = %s WHERE id = %s", [str(r), self.pick(c)])
+        elif r < 0.65:
+            self.sign_up(c)
+        elif r < 0.8:
+            person = self.pick(c)
+            for table in ("payments", "orders", "accounts"):
+                c.execute(f"DELETE FROM shop.{table} WHERE person_id = %s", [person])
+            c.execute("DELETE FROM shop.people WHERE id = %s", [person])
+        else:
+            self.probe(c)
+
+    def sign_up(self, c: psycopg.Connection) -> None:
+        tag = f"w{self.rng.getrandbits(48)}"
+        (person,) = c.execute(
+            "INSERT INTO shop.people (tenant_id, first_name, last_name, email) "
+            "VALUES (%s, 'W', 'Riter', %s) RETURNING id",
+            [TENANT_A, f"{tag}@example.com"],
+        ).fetchone()
+        c.execute(
+            "INSERT INTO shop.accounts (tenant_id, person_id, username, password_hash) "
+            "VALUES (%s, %s, %s, 'x')",
+            [TENANT_A, person, tag],
+        )
+        (order,) = c.execute(
+            "INSERT INTO shop.orders (tenant_id, person_id, total) VALUES (%s, %s, 5) RETURNING id",
+            [TENANT_A, person],
+        ).fetchone()
+        c.execute(
+            "INSERT INTO shop.payments (id, tenant_id, order_id, person_id, paid_on, amount) "
+            "VALUES (%s, %s, %s, %s, '2026-02-10', 5)",
+            [order, TENANT_A, order, person],
+        )
+
+    def probe(self, c: psycopg.Connection) -> None:
+        tally = self.probes.setdefault(self.phase, [0, 0])
+        (order,) = c.execute("SELECT min(id) FROM shop.orders").fetchone()
+        for sql, params in (
+            (
+                "INSERT INTO shop.accounts (tenant_id, person_id, username, password_hash) "
+                "VALUES (%s, %s, %s, 'x')",
+                [TENANT_A, MISSING, f"p{self.rng.getrandbits(48)}"],
+            ),
+            (
+                "INSERT INTO shop.orders (tenant_id, person_id, total) VALUES (%s, %s, 1)",
+                [TENANT_A, MISSING],
+            ),
+            (
+                "INSERT INTO shop.payments (id, tenant_id, order_id, person_id, paid_on, amount) "
+                "SELECT -id, tenant_id, id, %s, '2026-01-15', 1 FROM shop.orders WHERE id = %s",
+                [MISSING, order],
+            ),
+        ):
+            try:
+                with c.transaction():
+                    c.execute(sql, params)
+                tally[1] += 1  # accepted: referential integrity is broken
+            except psycopg.errors.ForeignKeyViolation:
+                tally[0] += 1
+
+
+def _probed(writer: ShopWriter, phase: str, at_least: int = 3) -> None:
+    """Let the writer work in ``phase`` until it has probed it."""
+    writer.phase = phase
+    deadline = time.monotonic() + 60
+    while writer.probes.get(phase, [0, 0])[0] < at_least and time.monotonic() < deadline:
+        if not writer.is_alive():
+            break
+        time.sleep(0.05)
+
+
+ORPHANS = """
+SELECT (SELECT count(*) FROM shop.accounts a
+        WHERE NOT EXISTS (SELECT FROM shop.people p WHERE p.id = a.person_id)),
+       (SELECT count(*) FROM shop.orders o WHERE NOT EXISTS
+           (SELECT FROM shop.people p WHERE (p.tenant_id, p.id) = (o.tenant_id, o.person_id))),
+       (SELECT count(*) FROM shop.payments y
+        WHERE NOT EXISTS (SELECT FROM shop.people p WHERE p.id = y.person_id)),
+       (SELECT count(*) FROM shop.support_tickets t WHERE t.person_id IS NOT NULL
+        AND NOT EXISTS (SELECT FROM shop.people p WHERE p.id = t.person_id))
+"""
+
+
+def test_a_referenced_table_is_migrated_while_the_application_writes(en_dsn, cli, monkeypatch):
+    """shop.people is referenced by accounts, orders (by tenant and id), each partition of
+    payments and support_tickets (ON DELETE SET NULL). Migrated by a uuid tenant HASH while
+    the application updates, deletes and inserts referenced and referencing rows: not one
+    statement fails, and a row referencing a missing person is rejected throughout."""
+    monkeypatch.setenv("AURORACTL_LOCK_RETRIES", "20")
+    writer = ShopWriter(en_dsn)
+    writer.start()
+    try:
+        _probed(writer, "before")
+        writer.phase = "migrating"
+        r = cli(
+            "partition", "migrate", "prep", "shop.people", "--by", "tenant",
+            "--column", "tenant_id", "--hash-partitions", "4", "--yes",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.stderr
+        assert "accounts_person_id_fkey" in r.stderr and "payments_2026_02_person_fk" in r.stderr
+        r = cli(
+            "partition", "migrate", "fill", "shop.people", "--batch-size", "7",
+            "--sleep-ms", "20", "--jobs", "2", "--yes",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.stderr
+        _probed(writer, "migrating")
+        r = cli("partition", "migrate", "swap", "shop.people", "--lock-timeout", "2s", "--yes")
+        assert r.exit_code == 0, r.stderr
+        _probed(writer, "swapped")
+        assert cli("partition", "migrate", "verify", "shop.people").exit_code == 0
+        r = cli(
+            "partition", "migrate", "cleanup", "shop.people", "--lock-timeout", "500ms", "--yes"
+        )
+        assert r.exit_code == 0, r.stderr
+        assert "6 foreign key(s) validated" in r.stderr
+        _probed(writer, "cleaned up")
+    finally:
+        writer.halt.set()
+        writer.join(30)
+    assert not writer.errors, writer.errors[:5]
+    assert writer.ops > 50
+    for phase in ("before", "migrating", "swapped", "cleaned up"):
+        rejected, accepted = writer.probes.get(phase, [0, 0])
+        assert rejected >= 3 and accepted == 0, (phase, rejected, accepted)
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        assert _partitioned(conn, "shop.people")
+        assert conn.execute(ORPHANS).fetchone() == (0, 0, 0, 0)
+        # the foreign key with the partition key is a foreign key again, validated
+        assert conn.execute(
+            "SELECT convalidated, confrelid::regclass::text FROM pg_constraint "
+            "WHERE conname = 'orders_person_fk'"
+        ).fetchone() == (True, "shop.people")
+        # the others are constraint triggers, with their actions: SET NULL
+        (person,) = conn.execute("SELECT min(person_id) FROM shop.support_tickets").fetchone()
+        for table in ("payments", "orders", "accounts"):
+            conn.execute(f"DELETE FROM shop.{table} WHERE person_id = %s", [person])
+        conn.execute("DELETE FROM shop.people WHERE id = %s", [person])
+        assert conn.execute(
+            "SELECT count(*) FROM shop.support_tickets WHERE person_id = %s", [person]
+        ).fetchone() == (0,)
+        with pytest.raises(psycopg.errors.ForeignKeyViolation):
+            conn.execute(
+                "DELETE FROM shop.people WHERE id = (SELECT max(person_id) FROM shop.accounts)"
+            )
