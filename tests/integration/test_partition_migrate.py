@@ -345,6 +345,11 @@ def test_prep_dry_run_json_is_one_document(plain, cli):
 
 def test_errors(plain, cli):
     assert cli("partition", "migrate", "prep", "contratoz", "--yes").exit_code == 2
+    for verb in ("verify", "status", "abort", "swap", "cleanup"):  # before any migration
+        r = cli("partition", "migrate", verb, "contratoz")
+        assert r.exit_code == 2 and 'table "contratoz" does not exist' in r.stderr, verb
+    r = cli("partition", "migrate", "verify", "contratos")
+    assert r.exit_code == 3 and "partition migrate prep" in r.stderr  # a table, not migrated
     # not the sandbox: neither the demo's table nor its key is assumed
     r = cli("partition", "migrate", "prep", "--column", "data_inicio", "--yes")
     assert r.exit_code == 2 and "give the table" in r.stderr
@@ -356,6 +361,13 @@ def test_errors(plain, cli):
     r = cli("partition", "migrate", "prep", "contratos", "--column", "numero", "--yes")
     assert r.exit_code == 2
     assert cli("partition", "migrate", "fill", "contratos", "--yes").exit_code == 3
+    # with auroractl's tables installed by a migration of another table
+    plain.execute("CREATE TABLE outra (id int PRIMARY KEY, d date NOT NULL)")
+    assert cli("partition", "migrate", "prep", "outra", "--column", "d", "--yes").exit_code == 0
+    r = cli("partition", "migrate", "verify", "contratoz")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+    r = cli("partition", "migrate", "verify", "a.b.c")
+    assert r.exit_code == 2, r.stderr
     r = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio")
     assert r.exit_code == 4  # no --yes, no TTY
 
@@ -897,3 +909,121 @@ def test_a_referenced_table_is_migrated_while_the_application_writes(en_dsn, cli
             conn.execute(
                 "DELETE FROM shop.people WHERE id = (SELECT max(person_id) FROM shop.accounts)"
             )
+
+
+REFERENCING = """
+CREATE UNIQUE INDEX contratos_id_inicio_key ON contratos (id, data_inicio);
+-- by (id) alone: constraint triggers after cleanup, with the key's own actions
+CREATE TABLE contrato_itens (
+    id serial PRIMARY KEY,
+    contrato_id bigint REFERENCES contratos (id) ON UPDATE CASCADE ON DELETE CASCADE
+);
+CREATE TABLE aditivos (
+    id serial PRIMARY KEY,
+    contrato_id bigint REFERENCES contratos (id) DEFERRABLE INITIALLY DEFERRED
+);
+-- with the partition key, declared on a partitioned table: a foreign key again
+CREATE TABLE parcelas (
+    contrato_id bigint NOT NULL, data_inicio date NOT NULL, n int NOT NULL,
+    FOREIGN KEY (contrato_id, data_inicio) REFERENCES contratos (id, data_inicio)
+) PARTITION BY RANGE (data_inicio);
+CREATE TABLE parcelas_antigas PARTITION OF parcelas FOR VALUES FROM (MINVALUE) TO ('2024-01-01');
+CREATE TABLE parcelas_novas PARTITION OF parcelas FOR VALUES FROM ('2024-01-01') TO (MAXVALUE);
+INSERT INTO contrato_itens (contrato_id) SELECT id FROM contratos WHERE id % 10 = 0;
+INSERT INTO aditivos (contrato_id) SELECT id FROM contratos WHERE id % 10 = 1;
+INSERT INTO parcelas SELECT id, data_inicio, 1 FROM contratos WHERE id % 10 = 2;
+"""
+
+
+def _referencing_rules_hold(conn: psycopg.Connection) -> None:
+    """Each foreign key onto contratos acts as declared."""
+    item = conn.execute("SELECT min(contrato_id) FROM contrato_itens").fetchone()[0]
+    conn.execute("UPDATE contratos SET id = id + 1000000 WHERE id = %s", [item])  # cascades
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM contrato_itens WHERE contrato_id = %s", [item + 1000000]
+        ).fetchone()[0]
+        >= 1
+    )
+    conn.execute("DELETE FROM contratos WHERE id = %s", [item + 1000000])  # cascades
+    assert conn.execute(
+        "SELECT count(*) FROM contrato_itens WHERE contrato_id = %s", [item + 1000000]
+    ).fetchone() == (0,)
+    with conn.transaction():  # deferred: a missing key is fine until commit
+        conn.execute("INSERT INTO aditivos (contrato_id) VALUES (-7)")
+        conn.execute("DELETE FROM aditivos WHERE contrato_id = -7")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), conn.transaction():
+        conn.execute("INSERT INTO aditivos (contrato_id) VALUES (-7)")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("INSERT INTO parcelas VALUES (-1, '2025-01-01', 1)")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute("DELETE FROM contratos WHERE id = (SELECT min(contrato_id) FROM parcelas)")
+    with pytest.raises(psycopg.errors.ForeignKeyViolation):
+        conn.execute(
+            "DELETE FROM contratos WHERE id = (SELECT min(contrato_id) FROM aditivos)"
+        )  # checked at the end of the statement's transaction
+
+
+def test_foreign_keys_keep_their_actions_through_swap_and_cleanup(plain, cli):
+    plain.execute(REFERENCING)
+    r = cli(
+        "partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--dry-run"
+    )  # fmt: skip
+    notes = [n for n in r.stdout.splitlines() if n.startswith("-- note: foreign key")]
+    assert len(notes) == 4  # contrato_eventos, contrato_itens, aditivos, parcelas
+    assert any("parcelas" in n and "NOT VALID" in n and "per partition" in n for n in notes)
+    assert sum("constraint triggers" in n for n in notes) == 3
+    _referencing_rules_hold(plain)
+    _migrate(cli, "prep", "fill", "swap")
+    _referencing_rules_hold(plain)
+    _migrate(cli, "verify", "cleanup")
+    _referencing_rules_hold(plain)
+    fks = plain.execute(
+        "SELECT conrelid::regclass::text, convalidated FROM pg_constraint "
+        "WHERE contype = 'f' AND confrelid = 'contratos'::regclass AND conparentid = 0"
+    ).fetchall()
+    assert fks == [("parcelas", True)]  # attached over its validated partitions
+    leaves = plain.execute(
+        "SELECT count(*) FROM pg_constraint c JOIN pg_constraint p ON p.oid = c.conparentid "
+        "WHERE p.conrelid = 'parcelas'::regclass AND c.convalidated"
+    ).fetchone()[0]
+    assert leaves >= 2
+    status = json.loads(cli("partition", "migrate", "status", "contratos", "-f", "json").stdout)
+    assert [m["validated"] for m in status["fk_moves"]] == [True] * 4
+
+
+def test_abort_after_swap_leaves_the_shop_as_it_was(en_dsn, cli):
+    """An identity (ALWAYS) key, a BEFORE UPDATE trigger, foreign keys onto it from tables
+    and from partitions: all exactly as before once the swapped migration is abandoned."""
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        before = fingerprint(conn, "shop.people")
+        prep = ("prep", "shop.people", "--by", "tenant", "--column", "tenant_id")
+        r = cli("partition", "migrate", *prep, "--hash-partitions", "2", "--yes")
+        assert r.exit_code == 0, r.stderr
+        for step in ("fill", "swap", "abort"):
+            r = cli("partition", "migrate", step, "shop.people", "--yes")
+            assert r.exit_code == 0, (step, r.stderr)
+        assert fingerprint(conn, "shop.people") == before
+        (new,) = conn.execute(
+            "INSERT INTO shop.people (tenant_id, first_name, last_name, email) "
+            "VALUES (%s, 'A', 'B', 'ab@example.com') RETURNING id",
+            [TENANT_A],
+        ).fetchone()
+        assert new == 41  # the identity continues where it was
+
+
+def test_what_cannot_follow_is_named_and_cleanup_waits_for_it(plain, cli):
+    body = (
+        "CREATE OR REPLACE FUNCTION contratos_total() RETURNS numeric LANGUAGE sql "
+        "BEGIN ATOMIC SELECT sum(valor_total) FROM contratos; END"
+    )
+    plain.execute(body)
+    r = cli("partition", "migrate", "prep", "contratos", "--column", "data_inicio", "--yes")
+    assert r.exit_code == 0, r.stderr
+    assert "function contratos_total(): bound to public.contratos by OID" in r.stderr
+    _migrate(cli, "fill", "swap", "verify")
+    r = cli("partition", "migrate", "cleanup", "contratos", "--yes")
+    assert r.exit_code == 3 and "function contratos_total()" in r.stderr
+    plain.execute(body)  # re-created: it reads the new table now
+    _migrate(cli, "cleanup")
+    assert plain.execute("SELECT contratos_total() > 0").fetchone() == (True,)
