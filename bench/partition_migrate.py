@@ -294,7 +294,7 @@ CHILDREN_LOAD = """
 INSERT INTO r.lancamentos (conta_id, valor)
 SELECT c, g % 100
 FROM generate_series(1, {children}) AS g,
-     LATERAL (SELECT 1 + (g * 7919) % {parents} AS raw) AS x,
+     LATERAL (SELECT 1 + (g::bigint * 7919) % {parents} AS raw) AS x,
      LATERAL (SELECT CASE WHEN raw % 10 = 0 THEN raw - 1 ELSE raw END AS c) AS y;
 CREATE INDEX ON r.lancamentos (conta_id);
 """

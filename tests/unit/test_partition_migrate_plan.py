@@ -279,3 +279,88 @@ def test_shape_as_a_partition_lets_postgres_name_and_validates_apart():
     assert text[2].endswith("REFERENCES empresas(id) NOT VALID")
     assert text[3].startswith('ALTER TABLE "public"."contratos_2026" VALIDATE CONSTRAINT')
     assert not copied.cannot_carry
+
+
+def test_grants_and_policies_are_synced_both_ways():
+    from auroractl.ops.partition_migrate import follow
+
+    src = frozenset({("app", "SELECT", False), ("app", "UPDATE", True), ("", "SELECT", False)})
+    dst = frozenset({("app", "SELECT", True), ("old", "DELETE", False), ("app", "UPDATE", False)})
+    sql = follow.grant_steps(src, dst, ("public", "t"))
+    assert sql == [
+        'REVOKE GRANT OPTION FOR SELECT ON TABLE "public"."t" FROM "app"',
+        'REVOKE DELETE ON TABLE "public"."t" FROM "old"',
+        'GRANT SELECT ON TABLE "public"."t" TO PUBLIC',
+        'GRANT UPDATE ON TABLE "public"."t" TO "app" WITH GRANT OPTION',
+    ]
+    assert follow.grant_steps(src, src, ("public", "t")) == []
+    p = Policy("p", True, "ALL", ("app",), "true", None)
+    changed = replace(p, using="false")
+    sql = follow.policy_steps((changed,), (p, replace(p, policy="gone")), ("public", "t"))
+    assert [s.split()[0] for s in sql] == ["DROP", "DROP", "--"]  # the CREATE's comment
+    assert "CREATE POLICY" in sql[2] and "USING (false)" in sql[2]
+    assert follow.policy_steps((p,), (p,), ("public", "t")) == []
+
+
+def test_triggers_move_in_their_state_and_come_back():
+    from auroractl.ops.partition_migrate import follow
+
+    on = Trigger("log", "CREATE TRIGGER log AFTER INSERT ON public.t ...", "O", "audit")
+    off = Trigger("off", "CREATE TRIGGER off AFTER UPDATE ON public.t ...", "D")
+    replica = Trigger("rep", "CREATE TRIGGER rep AFTER UPDATE ON public.t ...", "R")
+    moved = [
+        s for s, _ in follow.moved_triggers([on, off, replica], ("public", "t"), ("public", "r"))
+    ]
+    assert moved == [
+        on.definition,
+        'COMMENT ON TRIGGER "log" ON "public"."t" IS \'audit\'',
+        'ALTER TABLE "public"."r" DISABLE TRIGGER "log"',
+        off.definition,
+        'ALTER TABLE "public"."t" DISABLE TRIGGER "off"',
+        replica.definition,
+        'ALTER TABLE "public"."t" ENABLE REPLICA TRIGGER "rep"',
+        'ALTER TABLE "public"."r" DISABLE TRIGGER "rep"',
+    ]
+    # unswap: the original's copies were disabled at swap; a trigger added since comes too,
+    # one dropped since goes
+    on_original = [
+        replace(on, enabled="D"),
+        off,
+        replace(replica, enabled="D"),
+        Trigger("x", "", "D"),
+    ]
+    added = Trigger("new", "CREATE TRIGGER new ...", "O")
+    back = [
+        s
+        for s, _ in follow.returned_triggers(
+            [on, off, replica, added], on_original, ("public", "t")
+        )
+    ]
+    assert back == [
+        'ALTER TABLE "public"."t" ENABLE TRIGGER "log"',
+        'ALTER TABLE "public"."t" ENABLE REPLICA TRIGGER "rep"',
+        added.definition,
+        'DROP TRIGGER IF EXISTS "x" ON "public"."t"',
+    ]
+    with pytest.raises(Precondition, match="transition tables"):
+        follow.moved_triggers([replace(on, row_transition=True)], ("public", "t"), ("public", "r"))
+
+
+def test_identity_sequences_continue_and_exchange_names():
+    from auroractl.ops.partition_migrate.follow import Sequence, sequence_moves
+
+    mine = [Sequence("public", "t_id_seq", "id", "i"), Sequence("public", "t_n_seq", "n", "a")]
+    theirs = [Sequence("public", "t_partitioned_id_seq", "id", "i")]
+    grants = {("public", "t_id_seq"): frozenset({("app", "USAGE", False)})}
+    sql = [s for s, _ in sequence_moves(mine, theirs, ("public", "t"), conn_grants=grants)]
+    assert sql == [
+        "-- The target sequence continues where the source one is: the same next value.\n"
+        'SELECT setval(\'"public"."t_partitioned_id_seq"\'::regclass, s.last_value, s.is_called)\n'
+        'FROM "public"."t_id_seq" AS s',
+        'ALTER SEQUENCE "public"."t_id_seq" RENAME TO "t_id_seq_retired"',
+        'ALTER SEQUENCE "public"."t_partitioned_id_seq" RENAME TO "t_id_seq"',
+        'GRANT USAGE ON SEQUENCE "public"."t_id_seq" TO "app"',
+        'ALTER SEQUENCE "public"."t_n_seq" OWNED BY "public"."t"."n"',
+    ]
+    with pytest.raises(Precondition, match="older auroractl"):
+        sequence_moves(mine, [], ("public", "t"))

@@ -396,7 +396,10 @@ def _mirror_steps(
         columns=columns,
         match=list(twin_pk),
         conflict=list(twin_pk),
-        update_columns=[c for c in columns if c not in twin_pk],
+        # an ALWAYS identity cannot be SET (nor can it change)
+        update_columns=[
+            c for c in columns if c not in twin_pk and not getattr(src.column(c), "always", False)
+        ],
     )
     trigger = render(
         "create_trigger.sql.j2", trigger=FORWARD_TRIGGER, table=src.qualified, function=forward

@@ -64,7 +64,7 @@ def _reverse_mirror(m: cat.Migration, function: Name, always: set[str]) -> str:
         columns=list(m.columns),
         match=list(m.pk),
         update_columns=[c for c in m.columns if c not in always],
-        conflict_update=[c for c in m.columns if c not in m.pk],
+        conflict_update=[c for c in m.columns if c not in m.pk and c not in always],
     )
 
 
