@@ -434,7 +434,8 @@ def _key_notes(pk: tuple[str, ...], twin_pk: tuple[str, ...], column: str) -> li
     return [
         f"primary key ({', '.join(pk)}) must include the partition key: it becomes "
         f"({', '.join(twin_pk)}); uniqueness of ({', '.join(pk)}) alone is still "
-        "enforced by the original until the swap, not after it"
+        "enforced by the original until the swap, not after it, and a statement with "
+        f"ON CONFLICT ({', '.join(pk)}) must name ({', '.join(twin_pk)}) after the swap"
     ]
 
 
