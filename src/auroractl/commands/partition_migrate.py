@@ -79,11 +79,13 @@ def prep(
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Create the partitioned twin and the mirror trigger; explain what cannot be carried.
+    """Create the partitioned twin and the mirror trigger; say what happens to each
+    dependent (foreign keys onto the table, triggers, views, publications...).
 
-    The twin gets the columns, defaults, CHECK/NOT NULL and foreign keys, indexes, grants,
-    policies and comments; partitions covering the data (and the next period) plus a
-    DEFAULT. The primary key gains the partition key. Idempotent.
+    The twin gets the columns, defaults, identities, CHECK/NOT NULL and foreign keys,
+    indexes, owner, grants, policies, comments and statistics targets; partitions covering
+    the data (and the next period) plus a DEFAULT. The primary key gains the partition key.
+    Idempotent.
 
     Example:
         auroractl partition migrate prep contratos --by year --column data_inicio --dry-run
@@ -217,9 +219,10 @@ def swap(
 ) -> None:
     """Swap in the partitioned table in one short transaction (retried on lock timeout).
 
-    Renames the original to <table>_retired and the twin to <table>, moves sequence
-    ownership, re-creates triggers and dependent views on the new table and keeps a
-    reverse mirror into the retired table, so unswap loses nothing.
+    Renames the original to <table>_retired and the twin to <table>; triggers, grants,
+    policies, comments, statistics targets, sequences, views and publications follow; a
+    reverse mirror keeps the retired table equal (and the foreign keys other tables still
+    have on it enforced), so unswap loses nothing.
 
     Example:
         auroractl partition migrate swap contratos --lock-timeout 2s --yes
@@ -238,7 +241,8 @@ def unswap(
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Put the original table back (it was kept equal by the reverse mirror).
+    """Put the original table back (it was kept equal by the reverse mirror), with what
+    depends on the table as it is now on the new one (a grant made meanwhile follows).
 
     Example:
         auroractl partition migrate unswap contratos --yes
@@ -252,19 +256,59 @@ def unswap(
 def cleanup(
     table_arg: opt.TableArg = None,
     table: opt.TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Drop the retired table and the mirror functions, only after a passing verify.
+    """Drop the retired table, only after a passing verify; move the foreign keys other
+    tables have on it onto the new table, then validate them without blocking writers.
+
+    A foreign key whose referenced columns contain the partition key is re-created
+    (NOT VALID, then validated); any other is enforced by constraint triggers
+    (auroractl_fk_*) with the same actions. Run again, it finishes an interrupted
+    validation.
 
     Example:
         auroractl partition migrate verify contratos && \\
-            auroractl partition migrate cleanup contratos --yes
+            auroractl partition migrate cleanup contratos --lock-timeout 500ms --yes
     """
     from auroractl.ops import partition_migrate as ops
 
-    _apply(ops.plan_cleanup, table_arg, table, dry_run, yes)
+    _context.override_lock_timeout(lock_timeout)
+    name = _table(table_arg, table)
+    with _context.connect() as conn:
+        outcome = _context.apply(conn, ops.plan_cleanup(conn, name), dry_run, yes)
+    r = outcome.result
+    if r is not None and r.foreign_keys:
+        output.info(
+            f"{len(r.foreign_keys)} foreign key(s) validated in {r.seconds:.1f}s: "
+            + ", ".join(f"{v.label} ({v.kind}, {v.seconds:.1f}s)" for v in r.foreign_keys)
+        )
+    output.result(outcome)
+
+
+@app.command()
+def abort(
+    table_arg: opt.TableArg = None,
+    table: opt.TableOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
+) -> None:
+    """Abandon a migration before cleanup: the table, its triggers, grants and dependents
+    are left exactly as they were before prep.
+
+    After a swap it unswaps first. The twin, the mirror trigger and functions and the
+    record of the migration are dropped; a fill still running fails at its next batch.
+
+    Example:
+        auroractl partition migrate abort contratos --yes
+    """
+    from auroractl.ops import partition_migrate as ops
+
+    _apply(ops.plan_abort, table_arg, table, dry_run, yes, lock_timeout)
 
 
 @app.command()
@@ -284,8 +328,10 @@ def status(
     with _context.connect() as conn:
         m = cat.find(conn, name)
         chunks = cat.chunks(conn, m)
+    moves = m.fk_moves or []
     summary = {
         **output.to_jsonable(m),
+        "fk_moves": f"{sum(1 for mv in moves if mv['validated'])}/{len(moves)} validated",
         "copied": sum(c["copied"] for c in chunks),
         "chunks done": f"{sum(1 for c in chunks if c['done'])}/{len(chunks)}",
     }

@@ -159,7 +159,8 @@ def dispatch(
 
 @app.command()
 def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
-    """Events by type and status, oldest pending age, and failure reasons.
+    """Events by type and status, oldest pending age, failure reasons, and subscriptions
+    that cannot fire (their table gone or its trigger missing).
 
     Example:
         auroractl webhooks status --format json
@@ -167,14 +168,21 @@ def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     from auroractl.ops import webhooks as ops
 
     with _context.connect() as conn:
-        counts, failures = ops.status(conn)
+        counts, failures, subs = ops.status(conn)
+    broken = [s for s in subs if s.problem]
+    for s in broken:
+        output.warn(f"subscription {s.id} ({s.event_type} on {s.table}): {s.problem}")
 
     def tables() -> None:
         output.render(counts, "table", title="webhook_events")
         if failures:
             output.render(failures, "table", title="failure reasons")
+        if subs:
+            output.render(subs, "table", title="subscriptions")
 
-    output.result({"events": counts, "failures": failures}, table=tables, rows=counts)
+    output.result(
+        {"events": counts, "failures": failures, "subscriptions": subs}, table=tables, rows=counts
+    )
 
 
 @app.command()

@@ -65,21 +65,32 @@ class EventCount:
 
 
 def require_installed(conn: psycopg.Connection) -> None:
-    if not conn.execute("SELECT to_regclass('webhook_events') IS NOT NULL").fetchone()[0]:
+    events, _, by_name, _ = conn.execute(templates.load("webhooks/installed.sql")).fetchone()
+    if not events:
         raise Precondition("webhooks are not installed here: run `auroractl webhooks install`")
+    if not by_name:
+        raise Precondition(
+            "webhook subscriptions here are bound to table OIDs (an older install): "
+            "upgrade them with `auroractl webhooks install`"
+        )
 
 
 def plan_install(conn: psycopg.Connection) -> Plan:
-    done = conn.execute(
-        "SELECT to_regclass('webhook_events') IS NOT NULL AND "
-        "to_regprocedure('criar_webhook_event()') IS NOT NULL"
-    ).fetchone()[0]
-    if done:
+    """Install the outbox, or upgrade one whose subscriptions are bound to table OIDs."""
+    events, function, by_name, subs = conn.execute(
+        templates.load("webhooks/installed.sql")
+    ).fetchone()
+    if events and function and by_name:
         return Plan("webhooks install", "webhooks are already installed: nothing to do")
+    summary = (
+        "upgrade webhook_subscriptions: subscriptions name their table (a table replaced by "
+        "one of the same name keeps them); create what is missing, replace "
+        "criar_webhook_event()"
+        if subs and not by_name
+        else "create webhook_subscriptions, webhook_events and criar_webhook_event()"
+    )
     return Plan(
-        "webhooks install",
-        "create webhook_subscriptions, webhook_events and criar_webhook_event()",
-        (Step(templates.load("webhooks/install.sql"), locks=()),),
+        "webhooks install", summary, (Step(templates.load("webhooks/install.sql"), locks=()),)
     )
 
 
@@ -122,7 +133,8 @@ def plan_subscribe(
     exclude = [] if include_personal else [*cols, *(p + CIPHERTEXT_SUFFIX for p in cols)]
     params = {
         "event": event,
-        "table": templates.ident((schema, name)),
+        "schema": schema,
+        "name": name,
         "operations": ops,
         "url": url,
         "secret_env": secret_env,
@@ -290,14 +302,48 @@ def _settle(
         report.retried += 1
 
 
-def status(conn: psycopg.Connection) -> tuple[list[EventCount], list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    event_type: str
+    table: str
+    operations: tuple[str, ...]
+    endpoint_url: str
+    active: bool
+    problem: str | None  # why it would emit nothing; None when it can fire
+
+
+def subscriptions(conn: psycopg.Connection) -> list[Subscription]:
+    """Every subscription, with what would keep it from firing: its table gone (renamed,
+    dropped), or a trigger of one of its operations missing or disabled."""
+    require_installed(conn)
+    out = []
+    for sid, event, schema, name, ops, url, active, exists, missing in conn.execute(
+        templates.load("webhooks/subscriptions.sql")
+    ):
+        table = templates.ident((schema, name)) if schema else f"(dropped table, OID {name})"
+        if not exists:
+            problem = f"table {table} does not exist: nothing is emitted"
+        elif missing:
+            problem = f"no enabled trigger for {', '.join(missing)}: run webhooks subscribe again"
+        elif not active:
+            problem = "inactive"
+        else:
+            problem = None
+        out.append(Subscription(sid, event, table, tuple(ops), url, active, problem))
+    return out
+
+
+def status(
+    conn: psycopg.Connection,
+) -> tuple[list[EventCount], list[dict[str, Any]], list[Subscription]]:
     require_installed(conn)
     counts = [EventCount(*r) for r in conn.execute(templates.load("webhooks/status.sql"))]
     failures = [
         {"reason": r[0], "events": r[1]}
         for r in conn.execute(templates.load("webhooks/failures.sql"))
     ]
-    return counts, failures
+    return counts, failures, subscriptions(conn)
 
 
 def count_failed(conn: psycopg.Connection, event_id: int | None) -> int:

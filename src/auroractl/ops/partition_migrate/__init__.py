@@ -6,10 +6,14 @@ every INSERT/UPDATE/DELETE to the twin (DELETE by key + upsert, so it is idempot
 against rows ``fill`` copied). ``fill`` copies existing rows in keyset batches, each its
 own short transaction committing its watermark in ``auroractl.migrations_partition_chunks``.
 ``swap`` renames in one short transaction and leaves a reverse mirror (new -> retired),
-so ``unswap`` loses nothing. ``cleanup`` drops the retired table after a passing verify.
+so ``unswap`` loses nothing and the foreign keys other tables have on the original stay
+enforced. ``cleanup`` moves those onto the new table and drops the retired one after a
+passing verify. ``abort``, from any phase before cleanup, leaves the table as it was.
 
 Modules: ``catalog`` reads (facts and migration state), ``prep`` plans from facts alone,
-``fill`` is the batched Job, ``verify`` compares, ``swap`` renames and cleans up.
+``fill`` is the batched Job, ``verify`` compares, ``swap`` renames (and unswaps, aborts),
+``follow`` carries the table's dependents, ``references`` the foreign keys onto it,
+``cleanup`` drops the retired table.
 """
 
 from auroractl.ops.partition_migrate._common import (
@@ -17,6 +21,7 @@ from auroractl.ops.partition_migrate._common import (
     REVERSE_TRIGGER,
     function_names,
 )
+from auroractl.ops.partition_migrate.cleanup import CleanupResult, plan_cleanup
 from auroractl.ops.partition_migrate.fill import (
     FillResult,
     check_batching,
@@ -34,7 +39,7 @@ from auroractl.ops.partition_migrate.prep import (
     plan_prep,
     prep,
 )
-from auroractl.ops.partition_migrate.swap import plan_cleanup, plan_swap, plan_unswap
+from auroractl.ops.partition_migrate.swap import plan_abort, plan_swap, plan_unswap
 from auroractl.ops.partition_migrate.verify import Difference, VerifyResult, verify
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "FORWARD_TRIGGER",
     "MAX_PARTITIONS",
     "REVERSE_TRIGGER",
+    "CleanupResult",
     "Difference",
     "FillResult",
     "PartitionSpec",
@@ -54,6 +60,7 @@ __all__ = [
     "fill",
     "fill_job",
     "function_names",
+    "plan_abort",
     "plan_cleanup",
     "plan_prep",
     "plan_swap",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops.partition_migrate import catalog as cat
+from auroractl.ops.partition_migrate import follow
+from auroractl.ops.partition_migrate import references as refs
 from auroractl.ops.partition_migrate._common import (
     FORWARD_TRIGGER,
     T,
@@ -122,18 +124,28 @@ def read(conn: psycopg.Connection, table: str, args: PrepArgs) -> PrepFacts:
         policies=tuple(cat.policies(conn, src.oid)),
         shape=shape.read(conn, src.oid),
         grants=tuple(cat.grants(conn, src.oid)),
-        referencing=tuple(
-            tuple(r)
-            for r in conn.execute(templates.load(T + "referencing_fks.sql"), {"oid": src.oid})
+        access=cat.access(conn, src.oid),
+        migrator=conn.execute("SELECT current_user::text").fetchone()[0],
+        referencing=tuple(cat.incoming(conn, src.oid)),
+        dependents=tuple(cat.dependents(conn, src.oid)),
+        triggers=tuple(cat.user_triggers(conn, src.oid)),
+        publications=tuple(cat.publications(conn, src.oid)),
+        others=tuple(cat.others(conn, src.oid)),
+        self_references=tuple(
+            r[0] for r in conn.execute(templates.load(T + "self_references.sql"), {"oid": src.oid})
         ),
-        dependents=tuple(tuple(d) for d in cat.dependents(conn, src.oid)),
         state_steps=state.plan_steps(conn, txn="prep"),  # auroractl.migrations_partition
     )
     col = src.column(args.column)
     if src.relkind != "r" or col is None or col.generated or not _fits(col.type, args):
         return facts  # the planner refuses before it needs the rows
     lo, hi, nulls = conn.execute(
-        render("bounds.sql.j2", table=src.qualified, column=args.column)
+        render(
+            "bounds.sql.j2",
+            table=src.qualified,
+            column=args.column,
+            ordered=args.strategy != "hash",  # a HASH key (uuid, say) may have no min()
+        )
     ).fetchone()
     values: tuple[Any, ...] = ()
     if args.strategy == "list":
@@ -194,11 +206,11 @@ def plan_prep(facts: PrepFacts, args: PrepArgs) -> tuple[Plan, PrepReport]:
         *facts.state_steps,
         *_twin_steps(src, twin, args, parts),
         *(Step(s.sql, comment=s.comment, txn="prep") for s in copied.statements),
-        *_access_steps(facts, twin),
+        *_access_steps(facts, twin, parts),
         *_mirror_steps(src, twin, retired, args, twin_pk),
     ]
     cannot = [*_key_notes(src.pk, twin_pk, column), *copied.cannot_carry]
-    fks_in = _incoming_notes(facts, retired, column, twin_pk)
+    fks_in = _incoming_notes(facts, retired, column)
     deps = _dependent_notes(facts, retired)
     report = PrepReport(
         src.label,
@@ -253,6 +265,13 @@ def _check_source(facts: PrepFacts, args: PrepArgs) -> None:
             f"{MAINTENANCE_POLICY} policy: fill and verify would see only some rows",
             hint="run: auroractl rls enable (it adds the owner's maintenance policy)",
         )
+    if facts.self_references:
+        raise Precondition(
+            f'"{src.label}" has foreign keys onto itself ({", ".join(facts.self_references)}): '
+            "partition migrate does not carry them"
+        )
+    follow.check_triggers(facts.triggers, src.label)
+    follow.check_publications(list(facts.publications), src.label)
     col = src.column(column)
     if col is None:
         raise InvalidInput(f'column "{column}" of "{src.label}" does not exist')
@@ -333,27 +352,33 @@ def _twin_steps(src: Source, twin: str, args: PrepArgs, parts: list[PartitionSpe
     return steps
 
 
-def _access_steps(facts: PrepFacts, twin: str) -> list[Step]:
-    """Comment, grants, policies and RLS of the original, on the twin."""
+def _access_steps(facts: PrepFacts, twin: str, parts: list[PartitionSpec]) -> list[Step]:
+    """Owner, comment, grants, policies, RLS and statistics targets of the original, on
+    the twin (LIKE has copied the column comments)."""
     src = facts.source
     twin_q = (src.schema, twin)
     steps = []
-    if src.comment:
-        steps.append(_step(render("comment_table.sql.j2", table=twin_q, comment=src.comment)))
-    for role, privilege, grantable in facts.grants:
-        sql = render(
-            "grant.sql.j2", privilege=privilege, table=twin_q, role=role, grantable=grantable
-        )
-        steps.append(_step(sql))
-    for pol in facts.policies:
-        steps.append(_step(render("create_policy.sql.j2", table=twin_q, **pol.context())))
-    if src.rls_enabled:
-        steps.append(
-            _step(
-                render("rls.sql.j2", table=twin_q, action="enable"),
-                "ENABLE now, FORCE at swap",
+    access = facts.access or cat.Access(src.owner, src.comment, src.rls_enabled, frozenset(), ())
+    if facts.migrator and access.owner != facts.migrator:
+        for name in (twin, *(p.name for p in parts)):
+            steps.append(
+                _step(render("owner.sql.j2", table=(src.schema, name), owner=access.owner))
             )
-        )
+    fresh = cat.Access(
+        access.owner,
+        None,
+        False,
+        frozenset(),
+        (),
+        access.column_comments,
+        tuple((c, -1) for c, _ in access.stat_targets),
+    )
+    wanted = replace(
+        access, grants=frozenset(facts.grants), policies=facts.policies, comment=src.comment
+    )
+    for sql in follow.access_steps(wanted, fresh, twin_q):
+        comment = "ENABLE now, FORCE at swap" if "ROW LEVEL SECURITY" in sql else ""
+        steps.append(_step(sql, comment))
     return steps
 
 
@@ -371,7 +396,10 @@ def _mirror_steps(
         columns=columns,
         match=list(twin_pk),
         conflict=list(twin_pk),
-        update_columns=[c for c in columns if c not in twin_pk],
+        # an ALWAYS identity cannot be SET (nor can it change)
+        update_columns=[
+            c for c in columns if c not in twin_pk and not getattr(src.column(c), "always", False)
+        ],
     )
     trigger = render(
         "create_trigger.sql.j2", trigger=FORWARD_TRIGGER, table=src.qualified, function=forward
@@ -406,39 +434,70 @@ def _key_notes(pk: tuple[str, ...], twin_pk: tuple[str, ...], column: str) -> li
     return [
         f"primary key ({', '.join(pk)}) must include the partition key: it becomes "
         f"({', '.join(twin_pk)}); uniqueness of ({', '.join(pk)}) alone is still "
-        "enforced by the original until the swap, not after it"
+        "enforced by the original until the swap, not after it, and a statement with "
+        f"ON CONFLICT ({', '.join(pk)}) must name ({', '.join(twin_pk)}) after the swap"
     ]
 
 
-def _incoming_notes(
-    facts: PrepFacts, retired: str, column: str, twin_pk: tuple[str, ...]
-) -> tuple[str, ...]:
+def _incoming_notes(facts: PrepFacts, retired: str, column: str) -> tuple[str, ...]:
     src = facts.source
     return tuple(
-        f"{schema}.{rel}.{conname} ({definition}): a foreign key cannot reference a "
-        f"partitioned table by ({', '.join(src.pk)}) alone. Plan: it keeps pointing at "
-        f"{src.schema}.{retired} after the swap (kept complete by the reverse mirror, so it "
-        "is still enforced); cleanup drops it — enforce it in the application, or add "
-        f"{column} to {rel} and reference ({', '.join(twin_pk)})"
-        for schema, rel, conname, definition in facts.referencing
+        refs.note(refs.plan_move(fk, column), src.label, f"{src.schema}.{retired}", column)
+        for fk in facts.referencing
     )
 
 
 def _dependent_notes(facts: PrepFacts, retired: str) -> tuple[str, ...]:
+    """Each dependent of the table and what happens to it."""
     src = facts.source
-    return tuple(
-        f"view {schema}.{rel}: re-created on the new table at swap"
-        if kind == "v"
-        else f"materialized view {schema}.{rel}: keeps reading {src.schema}.{retired} (kept "
-        "current by the reverse mirror) after swap; cleanup re-creates it on the new table"
-        for _, schema, rel, kind, _ in facts.dependents
-    )
+    old = f"{src.schema}.{retired}"
+    notes = [
+        f"view {v.label}: re-bound to the new table at swap (to the original at unswap)"
+        if v.kind == "v"
+        else f"materialized view {v.label}: keeps reading {old} (kept current by the reverse "
+        "mirror) after swap; cleanup re-creates it on the new table with its indexes, grants "
+        "and comment"
+        for v in facts.dependents
+    ]
+    for t in facts.triggers:
+        webhook = (
+            " (a webhook subscription: it follows the table by name)"
+            if (t.function.endswith("criar_webhook_event"))
+            else ""
+        )
+        notes.append(
+            f"trigger {t.name}{webhook}: moves to the new table at swap, in its state and with "
+            f"its comment (disabled on {old} so mirrored rows do not fire it twice); back at unswap"
+        )
+    for p in facts.publications:
+        notes.append(
+            f"publication {p.name}: the new table takes the original's place at swap"
+            + (
+                ""
+                if p.via_root
+                else " (its changes are published under the partitions' names: "
+                "publish_via_partition_root is off)"
+            )
+        )
+    access = facts.access
+    if facts.grants or facts.policies or src.comment or (access and access.stat_targets):
+        notes.append(
+            "grants, row-level security policies, comments and statistics targets: copied to "
+            "the twin now, synced again at swap (and back at unswap)"
+        )
+    notes += [
+        f"{what}: bound to {src.label} by OID, it would keep using {old} after the swap; "
+        "cleanup refuses until it is re-created on the new table"
+        for what in facts.others
+    ]
+    return tuple(notes)
 
 
 def _other_notes(src: Source) -> list[str]:
     notes = [
-        f"identity column {c.name}: PostgreSQL 15 partitioned tables have no identity; "
-        "after the swap it defaults to nextval() of the same sequence"
+        f"identity column {c.name}: the twin has its own identity sequence; at swap it "
+        "continues where the original's is and takes its name (back at unswap), so cleanup "
+        "drops only the retired one's"
         for c in src.columns
         if c.identity
     ]
