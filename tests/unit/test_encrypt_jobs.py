@@ -85,18 +85,21 @@ def test_an_outdated_decrypt_helper_is_replaced_by_finalize_and_rotate():
 def test_secret_options_escape_what_libpq_splits_on(value):
     """libpq's rule for ``options``: whitespace separates, a backslash keeps the next byte.
     Splitting the result by that rule gives back exactly one ``-c name=value``."""
-    text = db.secret_options({keys.KEY: value})
-    args, arg, escaped = [], "", False
-    for ch in text:
-        if escaped:
-            arg, escaped = arg + ch, False
-        elif ch == "\\":
+    args: list[str] = []
+    arg: str | None = None  # the argument being read, None between arguments
+    escaped = False
+    for ch in db.secret_options({keys.KEY: value}):
+        if not escaped and ch == "\\":
             escaped = True
-        elif ch.isspace():
-            args, arg = (args + [arg]) if arg else args, ""
-        else:
-            arg += ch
-    args += [arg] if arg else []
+            continue
+        if not escaped and ch.isspace():
+            if arg is not None:
+                args.append(arg)
+            arg = None
+            continue
+        arg, escaped = (arg or "") + ch, False
+    if arg is not None:
+        args.append(arg)
     assert args == ["-c", f"{keys.KEY}={value}"]
 
 

@@ -6,10 +6,7 @@ NULL so that pglast can parse them.
 
 from auroractl.ops.lgpd import Match
 
-PH = {
-    n: "NULL"
-    for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "limit")
-}
+PH = {n: "NULL" for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "limit")}
 HOSTILE_PK = ['i"d', "x; drop table y"]
 HOSTILE = ("s; drop", 't"x')
 # A multi-column match of a row the subject references (the most the template writes).
