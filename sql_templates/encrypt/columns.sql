@@ -1,4 +1,5 @@
--- The table's primary key columns (with types) and whether the named columns exist.
+-- The table's primary key columns (with types) and whether the named columns exist;
+-- whether auroractl's decrypt helper is the outdated PARALLEL SAFE one (prepare replaces it).
 SELECT ARRAY(SELECT a.attname::text
                FROM pg_index x
                CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY k(attnum, ord)
@@ -17,4 +18,7 @@ SELECT ARRAY(SELECT a.attname::text
        to_regprocedure('auroractl.encrypt_try_decrypt(bytea,text)') IS NOT NULL,
        to_regprocedure('auroractl.encrypt_invalidate()') IS NOT NULL,
        (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = %(oid)s),
-       (SELECT relname::text FROM pg_class WHERE oid = %(oid)s);
+       (SELECT relname::text FROM pg_class WHERE oid = %(oid)s),
+       EXISTS (SELECT 1 FROM pg_proc
+                WHERE oid = to_regprocedure('auroractl.encrypt_try_decrypt(bytea,text)')
+                  AND proparallel <> 'u');

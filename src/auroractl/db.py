@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from auroractl.config import Settings, Target
-from auroractl.errors import ConnectionFailed, InvalidInput
+from auroractl.errors import ConnectionFailed, InvalidInput, Precondition
 
 if TYPE_CHECKING:
     import psycopg
@@ -45,11 +46,21 @@ def check_duration(value: str, what: str) -> str:
     )
 
 
-def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> psycopg.Connection:
+def connect(
+    target: Target,
+    settings: Settings,
+    *,
+    autocommit: bool = True,
+    secrets: Mapping[str, str] | None = None,
+) -> psycopg.Connection:
     """Open a connection to ``target`` with auroractl's session settings.
 
     Autocommit by default: reads see fresh data and hold no locks, and changes go
     through ``runner.apply``, which opens its own transactions.
+
+    ``secrets``: custom settings (``auroractl.encryption_key``) the session gets in its
+    startup packet, so that SQL reads them with ``current_setting`` and no statement
+    the server may log holds them (see ``secret_options``); checked on arrival.
     """
     import psycopg
 
@@ -62,7 +73,7 @@ def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> p
         # auroractl.maintenance: the owner's maintenance policy of `rls enable` (tables
         # under FORCE ROW LEVEL SECURITY) lets auroractl's own work see every row.
         "options": f"-c lock_timeout={lock} -c statement_timeout={stmt} -c TimeZone=UTC "
-        f"-c {MAINTENANCE_OPTION}",
+        f"-c {MAINTENANCE_OPTION}" + secret_options(secrets or {}),
     }
     kwargs.update(_credentials(target))
     try:
@@ -72,7 +83,63 @@ def connect(target: Target, settings: Settings, *, autocommit: bool = True) -> p
         raise ConnectionFailed(
             f"cannot connect to {describe(target)}: {one_line(exc)}", hint=hint
         ) from None
+    if secrets:
+        try:
+            _check_secrets(conn, secrets)
+        except BaseException:
+            conn.close()
+            raise
     return conn
+
+
+# What libpq and the server split ``options`` on: a backslash keeps the next byte.
+_SPLIT = re.compile(r"([\\ \t\n\r\f\v])")
+_SECRET_NAME = re.compile(r"^auroractl\.[a-z_]+$")
+MAX_SECRET = 1024  # a startup packet is at most 10,000 bytes
+
+
+def secret_options(secrets: Mapping[str, str]) -> str:
+    """`` -c name=value`` for each secret, escaped the way libpq documents for
+    ``options``. The startup packet is never statement-logged, and ``log_connections``
+    shows only user, database and application name; a custom setting is in no
+    ``pg_settings`` or ``SHOW ALL`` and no other session can read it."""
+    out = []
+    for name, value in secrets.items():
+        if not _SECRET_NAME.match(name):
+            raise ValueError(f"not an auroractl setting: {name!r}")
+        if not value or "\0" in value or len(value) > MAX_SECRET:
+            raise InvalidInput(f"{name} must be 1-{MAX_SECRET} characters, without NUL")
+        escaped = _SPLIT.sub(r"\\\1", value)
+        out.append(f" -c {name}={escaped}")
+    return "".join(out)
+
+
+def _check_secrets(conn: psycopg.Connection, secrets: Mapping[str, str]) -> None:
+    """Each secret arrived as sent, or refuse: compared by SHA-256, so the value itself is
+    never in a statement or its result. A pooler that drops ``options`` (PgBouncer's
+    ``ignore_startup_parameters``) leaves it unset; a server encoding other than UTF8
+    would read a non-ASCII value as other characters than the ones given."""
+    import hashlib
+
+    names = list(secrets)
+    got = conn.execute(
+        "SELECT encode(sha256(convert_to(current_setting(n, true), 'UTF8')), 'hex') "
+        "FROM unnest(%s::text[]) WITH ORDINALITY AS s(n, i) ORDER BY i",
+        [names],
+    ).fetchall()
+    for name, (digest,) in zip(names, got, strict=True):
+        if digest is None:
+            raise Precondition(
+                f"the server did not receive {name} in the connection's startup options "
+                "(a connection pooler that drops them?): auroractl gives keys to the "
+                "session only there, never in a statement; connect directly to the database"
+            )
+        if digest != hashlib.sha256(secrets[name].encode()).hexdigest():
+            encoding = conn.execute("SHOW server_encoding").fetchone()[0]
+            raise Precondition(
+                f"{name} reached the session altered (server_encoding {encoding}): "
+                "use a key of ASCII characters, like the ones `encrypt keygen` makes"
+            )
 
 
 def _credentials(target: Target) -> dict[str, Any]:

@@ -38,7 +38,8 @@ def decrypted(conn: psycopg.Connection, key: str = KEY) -> dict[int, str | None]
 def test_dry_run_changes_nothing_and_needs_no_key(cli, dsn, conn):
     result = cli("encrypt", "backfill", *NAMES, "--dry-run")
     assert result.exit_code == 0, result.stderr
-    assert "pgp_sym_encrypt" in result.stdout and "%(key)s" in result.stdout
+    assert "pgp_sym_encrypt" in result.stdout
+    assert "current_setting('auroractl.encryption_key')" in result.stdout
     assert (
         conn.execute(
             "SELECT 1 FROM pg_attribute WHERE attrelid = 'usuarios'::regclass "
@@ -354,3 +355,62 @@ def test_rows_left_locked_make_the_job_incomplete(cli, key, dsn, conn):
     ]
     assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
     assert decrypted(conn)[1] == "changed"
+
+
+def test_rotate_to_the_same_key_is_refused_alike_in_a_dry_run(cli, key, conn, monkeypatch):
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
+    monkeypatch.setenv("AURORACTL_NEW_ENCRYPTION_KEY", KEY)
+    dry = cli("encrypt", "rotate", *NAMES, "--dry-run")
+    real = cli("encrypt", "rotate", *NAMES, "--yes")
+    assert dry.exit_code == real.exit_code == 2
+    assert dry.stderr == real.stderr and "the new key is the same as the current key" in dry.stderr
+    assert KEY not in dry.stdout + dry.stderr
+    monkeypatch.delenv("AURORACTL_NEW_ENCRYPTION_KEY")  # a dry run without both keys previews
+    assert cli("encrypt", "rotate", *NAMES, "--dry-run").exit_code == 0
+
+
+def _force_parallel(conn: psycopg.Connection, dbname: str) -> None:
+    """Every parallel-safe plan of a new session of ``dbname`` runs under a Gather."""
+    from psycopg import sql
+
+    version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+    force = "debug_parallel_query" if version >= 160000 else "force_parallel_mode"
+    for name, value in ((force, "on"), ("parallel_setup_cost", "0"), ("parallel_tuple_cost", "0")):
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                sql.Identifier(dbname), sql.Identifier(name), sql.Literal(value)
+            )
+        )
+
+
+DECRYPT_ALL = (
+    "SELECT count(auroractl.encrypt_try_decrypt(documento_identidade_encrypted, %s)) FROM usuarios"
+)
+
+
+def test_status_runs_under_a_parallel_plan_and_the_old_helper_is_replaced(
+    cli, key, dsn, dbname, conn
+):
+    """The helper once declared PARALLEL SAFE failed in a parallel query (its exception
+    block is a subtransaction): status over a large table crashed."""
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0
+    _force_parallel(conn, dbname)
+    # an install from before: the declaration that crashed, seen crashing
+    conn.execute("ALTER FUNCTION auroractl.encrypt_try_decrypt(bytea, text) PARALLEL SAFE")
+    with psycopg.connect(dsn) as c, pytest.raises(psycopg.Error, match="subtransactions"):
+        c.execute(DECRYPT_ALL, [KEY])
+    st = cli("encrypt", "status", *NAMES, "--format", "json")  # works with the old helper
+    assert st.exit_code == 0, st.stderr
+    assert json.loads(st.stdout)["both"] == 5000
+    dry = cli("encrypt", "finalize", *NAMES, "--dry-run")
+    assert dry.exit_code == 0 and "PARALLEL UNSAFE" in dry.stdout
+    assert cli("encrypt", "backfill", *NAMES, "--yes").exit_code == 0  # replaces it
+    parallel = conn.execute(
+        "SELECT proparallel FROM pg_proc "
+        "WHERE oid = 'auroractl.encrypt_try_decrypt(bytea, text)'::regprocedure"
+    ).fetchone()[0]
+    assert parallel == "u"
+    with psycopg.connect(dsn) as c:
+        assert c.execute(DECRYPT_ALL, [KEY]).fetchone()[0] == 5000
+    st = cli("encrypt", "status", *NAMES, "--format", "json")
+    assert st.exit_code == 0 and json.loads(st.stdout)["mismatch"] == 0

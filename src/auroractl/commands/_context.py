@@ -58,9 +58,11 @@ def target(s: config.Settings | None = None) -> config.Target:
 
 
 @contextlib.contextmanager
-def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
+def connect(
+    dbname: str | None = None, *, secrets: dict[str, str] | None = None
+) -> Iterator[psycopg.Connection]:
     """Connect to the resolved target (or another database on the same server);
-    say so on stderr when it is the sandbox."""
+    say so on stderr when it is the sandbox. ``secrets``: see ``db.connect``."""
     from auroractl import db
 
     s = settings()
@@ -74,7 +76,7 @@ def connect(dbname: str | None = None) -> Iterator[psycopg.Connection]:
             "--dsn carries a password, visible to `ps` and in shell history: use "
             "PGPASSWORD, ~/.pgpass or a profile (secret_arn, iam, password_env)"
         )
-    with db.connect(t, s) as conn:
+    with db.connect(t, s, secrets=secrets) as conn:
         yield conn
 
 

@@ -56,12 +56,16 @@ def _key(secret: str | None, env: str | None = None) -> str:
     return ops.key_from(secret, env or ops.KEY_ENV, region, endpoint)
 
 
-def _connector():  # type: ignore[no-untyped-def]
+def _keyed(key: str, new_key: str | None = None) -> Callable[[], psycopg.Connection]:
+    """Opens sessions that carry the key(s) in their startup packet (ops.shared.keys),
+    where the jobs' batches and status run: the key is in no statement."""
     from auroractl import db
+    from auroractl.ops.shared import keys
 
     s = _context.settings()
     t = _context.target(s)
-    return lambda: db.connect(t, s)
+    secrets = keys.settings(key, new_key)
+    return lambda: db.connect(t, s, secrets=secrets)
 
 
 def _names(table_arg: str | None, table: str | None, column: str | None) -> tuple[str, str]:
@@ -141,9 +145,8 @@ def backfill(
         triggers = ops.check_triggers(conn, t, t.target, "backfill", fire_triggers)
         prepare = ops.plan_prepare(conn, t, _command("backfill", name, column))
         return ops.backfill_job(
-            _connector(),
+            _keyed(key),
             t,
-            key,
             prepare,
             batch_size=batch_size,
             sleep_ms=sleep_ms,
@@ -182,8 +185,10 @@ def status(
     name, column = _names(table_arg, table, column)
     with _context.connect() as conn:
         t = ops.resolve(conn, name, column, target_column)
-        key = _key(key_secret) if t.target_type is not None else None
-        st = ops.status(conn, t, key, sample)
+        st = ops.status(conn, t, sample) if t.target_type is None else None
+    if st is None:  # the ciphertexts are checked in a session that has the key
+        with _keyed(_key(key_secret))() as conn:
+            st = ops.status(conn, t, sample)
     listing = output.to_jsonable(st) | {"problems": st.problems}
     output.result(
         st,
@@ -225,7 +230,7 @@ def finalize(
     def job(conn: psycopg.Connection, t: Target) -> Job:
         command = _command("finalize", name, column)
         triggers = ops.check_triggers(conn, t, t.column, "finalize", fire_triggers)
-        return ops.finalize_job(conn, t, key, command, batch_size=batch_size, triggers=triggers)
+        return ops.finalize_job(_keyed(key), t, command, batch_size=batch_size, triggers=triggers)
 
     outcome, t = _apply_job(job, name, column, target_column, dry_run, yes)
     r = outcome.result
@@ -271,19 +276,14 @@ def rotate(
 
     ops.check_batching(batch_size, sleep_ms, 1)
     name, column = _names(table_arg, table, column)
-    key = new_key = ""
-    if not dry_run:
-        key = _key(key_secret)
-        new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
+    key, new_key = _rotate_keys(key_secret, new_key_secret, dry_run)
 
     def job(conn: psycopg.Connection, t: Target) -> Job:
         command = _command("rotate", name, column)
         triggers = ops.check_triggers(conn, t, t.target, "rotate", fire_triggers)
         return ops.rotate_job(
-            conn,
+            _keyed(key, new_key),
             t,
-            key,
-            new_key,
             command,
             batch_size=batch_size,
             sleep_ms=sleep_ms,
@@ -291,6 +291,26 @@ def rotate(
         )
 
     _apply_job(job, name, column, target_column, dry_run, yes)
+
+
+def _rotate_keys(
+    key_secret: str | None, new_key_secret: str | None, dry_run: bool
+) -> tuple[str, str]:
+    """Both keys, refused as equal before any connection. A dry run needs no key: it
+    reads them, and refuses the same way, only when both are configured."""
+    import os
+
+    from auroractl.ops import encrypt as ops
+
+    given = (key_secret or os.environ.get(ops.KEY_ENV)) and (
+        new_key_secret or os.environ.get(ops.NEW_KEY_ENV)
+    )
+    if dry_run and not given:
+        return "", ""
+    key = _key(key_secret)
+    new_key = _key(new_key_secret, ops.NEW_KEY_ENV)
+    ops.check_new_key(key, new_key)
+    return key, new_key
 
 
 @app.command()

@@ -259,16 +259,18 @@ def export(
         AURORACTL_ENCRYPTION_KEY=... auroractl lgpd export 123 --format json
     """
     from auroractl.ops.lgpd import export as lgpd_export
+    from auroractl.ops.shared import keys
 
     when = _requested_at(requested_at)
     key = _export_key(secret)
     if output_file is not None and not output_file.parent.is_dir():
         raise InvalidInput(f"--output {output_file}: directory {output_file.parent} does not exist")
-    with _context.connect() as conn:
+    # the key reaches the session in its startup packet (ops.shared.keys), in no statement
+    with _context.connect(secrets=None if key is None else keys.settings(key)) as conn:
         em, m = _erasure_map(conn, subject)
         _require_current(conn, m)
         deliver = None if output_file is None else functools.partial(_write, output_file)
-        result = lgpd_export.export(conn, em, subject_id, key, when, deliver)
+        result = lgpd_export.export(conn, em, subject_id, key is not None, when, deliver)
     summary = {
         "subject": f"{em.subject.label} {subject_id}",
         "rows": result.rows,

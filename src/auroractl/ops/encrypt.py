@@ -1,7 +1,10 @@
 """Column encryption with pgcrypto: resumable backfill, status, finalize, rotate, keygen.
 
 The key comes from AURORACTL_ENCRYPTION_KEY or Secrets Manager and reaches the
-database only as a bind parameter: never in SQL text, argv, logs or errors.
+database only in the startup packet of the sessions that use it, as a custom setting
+that SQL reads with current_setting (``ops.shared.keys``): never in a statement, a bind
+parameter, argv, the ledger, logs or errors. The jobs and status therefore take
+connections (or a ``connect`` callable) opened with ``keys.settings(key)``.
 
 pgcrypto options (``OPTIONS``): ``cipher-algo=aes256`` and ``s2k-mode=1`` (salted, one
 hash round). The default ``s2k-mode=3`` iterates the passphrase hash tens of thousands
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
+from auroractl.ops.shared import keys
 from auroractl.ops.shared.batching import check_batching, run_workers
 from auroractl.ops.shared.catalog import SchemaNamed
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
@@ -42,8 +46,9 @@ SCHEMA = "auroractl"
 DECRYPT = (SCHEMA, "encrypt_try_decrypt")
 INVALIDATE = (SCHEMA, "encrypt_invalidate")
 INTEGER_TYPES = ("smallint", "integer", "bigint")
-PH = {n: f"%({n})s" for n in ("after", "hi", "limit", "key", "new_key", "sample")}
+PH = {n: f"%({n})s" for n in ("after", "hi", "limit", "sample")}
 MIN_KEY_LENGTH = 16
+MAX_KEY_LENGTH = 1024
 
 
 # ---------------------------------------------------------------- keys
@@ -81,9 +86,19 @@ def key_from(
                 f"no encryption key: set {env} or pass a Secrets Manager ARN",
                 hint="create one with: auroractl encrypt keygen --secret-name NAME",
             )
-    if len(value) < MIN_KEY_LENGTH:
-        raise InvalidInput(f"the key from {where} is shorter than {MIN_KEY_LENGTH} characters")
+    if not MIN_KEY_LENGTH <= len(value) <= MAX_KEY_LENGTH:
+        raise InvalidInput(
+            f"the key from {where} must be {MIN_KEY_LENGTH}-{MAX_KEY_LENGTH} characters"
+        )
+    if "\0" in value:
+        raise InvalidInput(f"the key from {where} holds a NUL character")
     return value
+
+
+def check_new_key(key: str, new_key: str) -> None:
+    """rotate's refusal, the same in a dry run and a real one."""
+    if key and key == new_key:
+        raise InvalidInput("the new key is the same as the current key")
 
 
 @dataclass(frozen=True)
@@ -159,6 +174,7 @@ class Target(SchemaNamed):
     has_trigger: bool
     has_decrypt: bool
     has_invalidate: bool
+    decrypt_outdated: bool = False  # the helper is the PARALLEL SAFE one of before
     oid: int | None = None
 
     @property
@@ -174,6 +190,8 @@ class Target(SchemaNamed):
             "decrypt": DECRYPT,
             "ph": PH,
             "options": OPTIONS,
+            "key_setting": keys.KEY,
+            "new_key_setting": keys.NEW_KEY,
             **extra,
         }
 
@@ -193,7 +211,7 @@ def resolve(conn: psycopg.Connection, table: str, column: str, target: str | Non
         templates.load("encrypt/columns.sql"),
         {"oid": oid, "column": column, "target": target, "trigger": trigger_name(target)},
     ).fetchone()
-    pk, pk_types, col_type, target_type, has_trig, has_dec, has_inv, schema, name = row
+    pk, pk_types, col_type, target_type, has_trig, has_dec, has_inv, schema, name, old = row
     if col_type is None:
         raise NotFound(f'column "{column}" of "{schema}.{name}" does not exist')
     if col_type not in ("text", "character varying", "character"):
@@ -207,7 +225,18 @@ def resolve(conn: psycopg.Connection, table: str, column: str, target: str | Non
             f"{schema}.{name} needs a single-column integer primary key for keyset batches"
         )
     return Target(
-        schema, name, column, target, pk[0], col_type, target_type, has_trig, has_dec, has_inv, oid
+        schema,
+        name,
+        column,
+        target,
+        pk[0],
+        col_type,
+        target_type,
+        has_trig,
+        has_dec,
+        has_inv,
+        decrypt_outdated=old,
+        oid=oid,
     )
 
 
@@ -310,22 +339,7 @@ def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
                 comment="pgcrypto is not installed in this database",
             )
         )
-    if not (t.has_decrypt and t.has_invalidate):
-        steps.append(
-            Step(templates.render("encrypt/create_schema.sql.j2", schema=SCHEMA), txn="prepare")
-        )
-        steps.append(
-            Step(
-                templates.render("encrypt/try_decrypt_function.sql.j2", function=DECRYPT),
-                txn="prepare",
-            )
-        )
-        steps.append(
-            Step(
-                templates.render("encrypt/invalidate_function.sql.j2", function=INVALIDATE),
-                txn="prepare",
-            )
-        )
+    steps.extend(_helper_steps(t))
     if t.target_type is None:
         steps.append(
             Step(
@@ -354,9 +368,42 @@ def plan_prepare(conn: psycopg.Connection, t: Target, command: str) -> Plan:
     return Plan(command, f"prepare {t.label}.{t.target}", tuple(steps))
 
 
+def _helper_steps(t: Target) -> list[Step]:
+    """auroractl's helper functions, when missing or outdated (CREATE OR REPLACE)."""
+    if t.has_decrypt and t.has_invalidate and not t.decrypt_outdated:
+        return []
+    comment = (
+        "replace the decrypt helper declared PARALLEL SAFE: its exception block fails "
+        "in a parallel query"
+        if t.decrypt_outdated
+        else None
+    )
+    return [
+        Step(templates.render("encrypt/create_schema.sql.j2", schema=SCHEMA), txn="prepare"),
+        Step(
+            templates.render("encrypt/try_decrypt_function.sql.j2", function=DECRYPT),
+            txn="prepare",
+            comment=comment,
+        ),
+        Step(
+            templates.render("encrypt/invalidate_function.sql.j2", function=INVALIDATE),
+            txn="prepare",
+        ),
+    ]
+
+
+def _helpers_plan(t: Target, command: str) -> Plan | None:
+    """finalize's and rotate's prepare: the helpers brought up to date, if they are not."""
+    steps = _helper_steps(t)
+    if not steps:
+        return None
+    return Plan(command, f"update auroractl's helpers for {t.label}", tuple(steps))
+
+
 def _batch_plan(t: Target, command: str, template: str, summary: str, triggers: Triggers) -> Plan:
     """The statement(s) a job repeats per batch (each its own transaction): what --dry-run
-    and the confirmation show and the ledger hashes. The key is a placeholder in it."""
+    and the confirmation show and the ledger hashes. The key is the session's setting
+    (its name only) in it."""
     from auroractl.ops.shared.batching import REPLICA
 
     sql = templates.render(template, **t.ctx())
@@ -370,7 +417,6 @@ def _batch_plan(t: Target, command: str, template: str, summary: str, triggers: 
 def backfill_job(
     connect: Callable[[], psycopg.Connection],
     t: Target,
-    key: str,
     prepare: Plan,
     *,
     batch_size: int = 1000,
@@ -378,11 +424,12 @@ def backfill_job(
     jobs: int = 1,
     triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
-    """Prepare (column, helpers, trigger), then the resumable batches over ``jobs`` workers."""
+    """Prepare (column, helpers, trigger), then the resumable batches over ``jobs``
+    workers, each on its own ``connect()`` (opened with the key, see the module)."""
     check_batching(batch_size, sleep_ms, jobs)
     summary = (
         f"encrypt {t.label}.{t.column} into {t.target} in batches of "
-        f"{batch_size:,} ({jobs} job(s)); key passed as a bind parameter"
+        f"{batch_size:,} ({jobs} job(s)); the key is a setting of the session, not a parameter"
     )
 
     def run(progress: Progress) -> JobResult:
@@ -391,7 +438,6 @@ def backfill_job(
         r = backfill(
             connect,
             t,
-            key,
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             jobs=jobs,
@@ -412,63 +458,63 @@ def _require_target(t: Target) -> None:
 
 
 def finalize_job(
-    conn: psycopg.Connection,
+    connect: Callable[[], psycopg.Connection],
     t: Target,
-    key: str,
     command: str,
     *,
     batch_size: int = 1000,
     triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
-    """NULL the plaintext where the ciphertext decrypts to it; refused rows are ``failed``."""
+    """NULL the plaintext where the ciphertext decrypts to it; refused rows are ``failed``.
+    The batches run on ``connect()``, a session opened with the key."""
     check_batching(batch_size, 0, 1)
     _require_target(t)
     summary = f"NULL {t.label}.{t.column} where {t.target} decrypts to it"
 
     def run(progress: Progress) -> JobResult:
-        progress.start(remaining_plain(conn, t))
-        r = finalize(
-            conn, t, key, batch_size=batch_size, on_progress=progress.advance, quiet=triggers.quiet
-        )
+        with connect() as conn:
+            progress.start(remaining_plain(conn, t))
+            r = finalize(
+                conn, t, batch_size=batch_size, on_progress=progress.advance, quiet=triggers.quiet
+            )
         return JobResult(r.cleared, r, failed=r.refused)
 
     preview = _batch_plan(t, command, "encrypt/finalize_batch.sql.j2", summary, triggers)
-    return Job(command, summary, preview, run, notes=preview.notes)
+    prepare = _helpers_plan(t, command)
+    return Job(command, summary, preview, run, prepare=prepare, notes=preview.notes)
 
 
 def rotate_job(
-    conn: psycopg.Connection,
+    connect: Callable[[], psycopg.Connection],
     t: Target,
-    key: str,
-    new_key: str,
     command: str,
     *,
     batch_size: int = 1000,
     sleep_ms: int = 0,
     triggers: Triggers = NO_TRIGGERS,
 ) -> Job:
-    """Re-encrypt every ciphertext the old key opens under the new one; resumable."""
+    """Re-encrypt every ciphertext the old key opens under the new one; resumable. The
+    batches run on ``connect()``, a session opened with both keys (``check_new_key``
+    first)."""
     check_batching(batch_size, sleep_ms, 1)
     _require_target(t)
-    if key and key == new_key:
-        raise InvalidInput("the new key is the same as the current key")
     summary = f"re-encrypt {t.label}.{t.target} under the new key"
 
     def run(progress: Progress) -> JobResult:
-        r = rotate(
-            conn,
-            t,
-            key,
-            new_key,
-            batch_size=batch_size,
-            sleep_ms=sleep_ms,
-            on_progress=progress.advance,
-            quiet=triggers.quiet,
-        )
+        with connect() as conn:
+            r = rotate(
+                conn,
+                t,
+                batch_size=batch_size,
+                sleep_ms=sleep_ms,
+                on_progress=progress.advance,
+                quiet=triggers.quiet,
+            )
         return JobResult(r.rotated, r)
 
     preview = _batch_plan(t, command, "encrypt/rotate_batch.sql.j2", summary, triggers)
-    return Job(command, summary, preview, run, notes=preview.notes)
+    prepare = _helpers_plan(t, command)
+    return Job(command, summary, preview, run, prepare=prepare, notes=preview.notes)
 
 
 # ---------------------------------------------------------------- backfill
@@ -516,7 +562,6 @@ def _ranges(lo: int, hi: int, jobs: int) -> list[tuple[int, int]]:
 def backfill(
     connect: Callable[[], psycopg.Connection],
     t: Target,
-    key: str,
     *,
     batch_size: int = 1000,
     sleep_ms: int = 0,
@@ -526,6 +571,7 @@ def backfill(
     quiet: bool = False,
 ) -> BackfillResult:
     """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run.
+    Each worker opens its session with ``connect()``, which must give it the key.
     ``quiet``: the table's own triggers do not fire (see ``Triggers``)."""
     from auroractl.ops.shared.batching import batch
     from auroractl.ops.shared.session import maintenance
@@ -539,15 +585,16 @@ def backfill(
 
     def worker(after: int, hi: int) -> None:
         with connect() as conn, maintenance(conn):
+            keys.require(conn)
             while True:
-                params = {"after": after, "hi": hi, "limit": batch_size, "key": key}
+                params = {"after": after, "hi": hi, "limit": batch_size}
                 with batch(conn, quiet=quiet):
-                    keys = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
-                if keys:
-                    n = len(keys)
-                    # rows skipped as locked (or already done) below max(keys) are
+                    done = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
+                if done:
+                    n = len(done)
+                    # rows skipped as locked (or already done) below max(done) are
                     # left to the catch-up pass; keyset continues after the batch
-                    after = max(keys)
+                    after = max(done)
                 else:
                     n = 0
                     top = conn.execute(next_sql, params).fetchone()[0]
@@ -606,9 +653,9 @@ class EncryptStatus:
         return self.mismatch + self.undecryptable
 
 
-def status(
-    conn: psycopg.Connection, t: Target, key: str | None, sample: int | None
-) -> EncryptStatus:
+def status(conn: psycopg.Connection, t: Target, sample: int | None) -> EncryptStatus:
+    """Counts of the column's states. Once the ciphertext column exists, ``conn`` must
+    carry the key (see the module)."""
     from auroractl.ops.shared.session import maintenance
 
     if sample is not None and not 1 <= sample <= 10_000_000:
@@ -621,15 +668,14 @@ def status(
         return EncryptStatus(
             t.label, t.column, t.target, sample, total, plain, 0, 0, 0, 0, total - plain
         )
-    if key is None:
-        raise InvalidInput(f"status needs the key to check ciphertexts: set {KEY_ENV}")
     if not t.has_decrypt:
         raise Precondition("auroractl's decrypt helper is missing", hint="run encrypt backfill")
-    with maintenance(conn):
-        row = conn.execute(
-            templates.render("encrypt/status.sql.j2", **t.ctx(sample=bool(sample))),
-            {"key": key, "sample": sample},
-        ).fetchone()
+    keys.require(conn)
+    sql = templates.render("encrypt/status.sql.j2", **t.ctx(sample=bool(sample)))
+    with maintenance(conn), conn.transaction():
+        if t.decrypt_outdated:  # until a backfill, finalize or rotate replaces it
+            conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        row = conn.execute(sql, {"sample": sample}).fetchone()
     total, plain, enc, both, undec, mismatch, neither = row
     return EncryptStatus(
         t.label, t.column, t.target, sample, total, plain, enc, both, mismatch, undec, neither
@@ -652,32 +698,33 @@ class FinalizeResult:
 def finalize(
     conn: psycopg.Connection,
     t: Target,
-    key: str,
     *,
     batch_size: int = 1000,
     on_progress: Callable[[int], None] = lambda n: None,
     quiet: bool = False,
 ) -> FinalizeResult:
-    """NULL the plaintext of rows whose ciphertext decrypts to exactly it; never loses data."""
+    """NULL the plaintext of rows whose ciphertext decrypts to exactly it; never loses data.
+    ``conn`` carries the key."""
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, 0, 1)
     _require_target(t)
+    keys.require(conn)
     started = time.monotonic()
     sql = templates.render("encrypt/finalize_batch.sql.j2", **t.ctx())
     with maintenance(conn):
-        cleared = _walk(conn, t, sql, {"limit": batch_size, "key": key}, on_progress, quiet=quiet)
+        cleared = _walk(conn, t, sql, {"limit": batch_size}, on_progress, quiet=quiet)
         refused = conn.execute(
             templates.render("encrypt/remaining_plain.sql.j2", **t.ctx())
         ).fetchone()[0]
-        keys = [
+        refused_keys = [
             r[0]
             for r in conn.execute(
                 templates.render("encrypt/refused.sql.j2", **t.ctx()), {"limit": 20}
             )
         ]
     return FinalizeResult(
-        t.label, t.column, cleared, refused, tuple(keys), time.monotonic() - started
+        t.label, t.column, cleared, refused, tuple(refused_keys), time.monotonic() - started
     )
 
 
@@ -692,24 +739,24 @@ class RotateResult:
 def rotate(
     conn: psycopg.Connection,
     t: Target,
-    key: str,
-    new_key: str,
     *,
     batch_size: int = 1000,
     sleep_ms: int = 0,
     on_progress: Callable[[int], None] = lambda n: None,
     quiet: bool = False,
 ) -> RotateResult:
-    """Re-encrypt under ``new_key`` every ciphertext the old key opens; resumable."""
+    """Re-encrypt under the new key every ciphertext the old key opens; resumable.
+    ``conn`` carries both keys."""
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, 1)
-    if key == new_key:
-        raise InvalidInput("the new key is the same as the current key")
     _require_target(t)
+    keys.require(conn, keys.KEY, keys.NEW_KEY)
+    if keys.same(conn):
+        raise InvalidInput("the new key is the same as the current key")
     started = time.monotonic()
     sql = templates.render("encrypt/rotate_batch.sql.j2", **t.ctx())
-    params = {"limit": batch_size, "key": key, "new_key": new_key}
+    params = {"limit": batch_size}
     with maintenance(conn):
         rotated = _walk(conn, t, sql, params, on_progress, sleep_ms, quiet=quiet)
     return RotateResult(t.label, t.target, rotated, time.monotonic() - started)

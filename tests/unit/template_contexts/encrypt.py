@@ -4,7 +4,7 @@ Batch statements take bind parameters through ``ph`` (``%(after)s`` ... at run t
 here they render as NULL so that pglast can parse them.
 """
 
-PH = {n: "NULL" for n in ("after", "hi", "limit", "key", "new_key", "sample")}
+PH = {n: "NULL" for n in ("after", "hi", "limit", "sample")}
 # "pk" and "target" are not bare keys for the filler: give them hostile names directly.
 HOSTILE_TARGET = 'enc"ry pted'
 HOSTILE_PK = 'i"d'
@@ -15,6 +15,9 @@ _T = {
     "target": HOSTILE_TARGET,
     "decrypt": None,
     "ph": PH,
+    # the session settings the key is read from: a quote tries to break out of the literal
+    "key_setting": "auroractl.encryption'key",
+    "new_key_setting": "auroractl.new'key",
 }
 
 CONTEXTS = {

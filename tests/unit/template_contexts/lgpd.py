@@ -6,10 +6,7 @@ NULL so that pglast can parse them.
 
 from auroractl.ops.lgpd import Match
 
-PH = {
-    n: "NULL"
-    for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "secret", "limit")
-}
+PH = {n: "NULL" for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "limit")}
 HOSTILE_PK = ['i"d', "x; drop table y"]
 HOSTILE = ("s; drop", 't"x')
 # A multi-column match of a row the subject references (the most the template writes).
@@ -26,7 +23,7 @@ CONTEXTS = {
     "lgpd/_set_value.sql.j2": {**_T, "s": _SETS[2]},
     "lgpd/_set_pending.sql.j2": {**_T, "s": _SETS[3]},
     "lgpd/audit_entries.sql.j2": {"table": None, "ph": PH},
-    "lgpd/decrypt.sql.j2": {**_T, "column": None},
+    "lgpd/decrypt.sql.j2": {**_T, "column": None, "key_setting": "auroractl.encryption'key"},
     "lgpd/delete.sql.j2": {**_T, "count": False},
     "lgpd/lock_subject.sql.j2": {"table": None, "key": None, "ph": PH},
     "lgpd/pks.sql.j2": dict(_T),

@@ -25,10 +25,7 @@ from auroractl.ops.shared.catalog import SchemaNamed
 if TYPE_CHECKING:
     import psycopg
 
-PH = {
-    n: f"%({n})s"
-    for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "secret", "limit")
-}
+PH = {n: f"%({n})s" for n in ("id", "label", "pks", "cols", "schema", "names", "pkcols", "limit")}
 INTEGER_TYPES = ("smallint", "integer", "bigint")
 # What a pseudonym rule writes: "erased-" and the row's own key (unique per row, no
 # personal data, the same on a re-run); e-mail columns get a reserved .invalid domain.

@@ -12,7 +12,7 @@ from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound
 from auroractl.ops.lgpd import PH, ErasureMap, Target
 from auroractl.ops.lgpd.forget import operator
-from auroractl.ops.shared import state
+from auroractl.ops.shared import keys, state
 
 if TYPE_CHECKING:
     import psycopg
@@ -32,11 +32,14 @@ def export(
     conn: psycopg.Connection,
     em: ErasureMap,
     raw_id: str,
-    key: str | None,
+    decrypt: bool,
     requested_at: dt.datetime | None = None,
     deliver: Callable[[dict[str, Any]], None] | None = None,
 ) -> Export:
     """Everything the database holds about one subject, as one JSON-ready document.
+
+    ``decrypt``: ``conn`` was opened with the encryption key (``keys.settings``), and the
+    map's ciphertext columns are decrypted with it.
 
     The access request is recorded in the same transaction as ``deliver(document)``
     (writing the file): a delivery that fails leaves no request recorded as completed."""
@@ -47,6 +50,8 @@ def export(
     data: dict[str, list[dict[str, Any]]] = {}
     audit: list[dict[str, Any]] = []
     decrypted = 0
+    if decrypt:
+        keys.require(conn)
     with maintenance(conn):
         for t in em.targets:
             # Every row the subject references is theirs to see, shared or not.
@@ -59,7 +64,7 @@ def export(
                 continue
             for column in t.ciphertext:
                 if any(r.get(column) for r in rows):
-                    decrypted += _decrypt(conn, t, column, rows, sid, key, notes)
+                    decrypted += _decrypt(conn, t, column, rows, sid, decrypt, notes)
             data[t.label] = rows
             audit.extend(_audit_entries(conn, em, t, rows))
         state.ensure(conn)  # before the transaction: it may install auroractl's tables
@@ -90,7 +95,7 @@ def _decrypt(
     column: str,
     rows: list[dict[str, Any]],
     sid: Any,
-    key: str | None,
+    decrypt: bool,
     notes: list[str],
 ) -> int:
     """Replace each ciphertext of ``column`` in ``rows`` with {encrypted, decrypted}
@@ -98,13 +103,13 @@ def _decrypt(
     import psycopg
 
     clear: dict[str, str] = {}
-    if key is None:
+    if not decrypt:
         notes.append(f"{t.label}.{column}: encrypted; no key available, not decrypted")
     else:
-        ctx = t.ctx() | {"match": replace(t.match, exclusive=False)}
+        ctx = t.ctx() | {"match": replace(t.match, exclusive=False), "key_setting": keys.KEY}
         sql = templates.render("lgpd/decrypt.sql.j2", column=column, **ctx)
         try:
-            clear = dict(conn.execute(sql, {"secret": key, "id": sid}).fetchall())
+            clear = dict(conn.execute(sql, {"id": sid}).fetchall())
         except psycopg.Error:
             notes.append(f"{t.label}.{column}: could not decrypt (wrong key?)")
     opened = 0
