@@ -162,6 +162,10 @@ def sandbox(
     """No target configured, so auroractl uses "the sandbox": here a fresh demo database
     named as the sandbox's, on the test cluster's port."""
     with superuser(cluster) as su:
+        # another test's `cron` fixture may have bootstrapped a database of that name
+        su.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DBNAME))
+        )
         su.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {} OWNER {}").format(
                 sql.Identifier(DBNAME), sql.Identifier(TEMPLATE_DB), sql.Identifier(ADMIN_ROLE)
