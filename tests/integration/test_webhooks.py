@@ -458,3 +458,31 @@ def test_install_upgrades_subscriptions_bound_to_table_oids(cli, conn, receiver)
     _insert_tagged(conn, "U", 1)
     assert _events(conn) == 1
     assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://",
+        "http:///path",
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/a\nX-Injected: 1",
+        "ftp://hooks.example.com/",
+        "https://hooks.example.com:notaport/",
+        "https://hooks.example.com:0/",
+    ],
+)
+def test_subscribe_refuses_a_url_that_is_not_complete(cli, url):
+    """Checked before connecting: no database is needed to refuse it."""
+    result = cli("webhooks", "subscribe", "e", "--table", "alunos", "--url", url, "--yes")
+    assert result.exit_code == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "--url" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [("--lease", "-1"), ("--timeout", "0"), ("--batch", "0"), ("--concurrency", "100000")]
+)
+def test_dispatch_refuses_values_out_of_bounds(cli, args):
+    result = cli("webhooks", "dispatch", *args)
+    assert result.exit_code == 2, result.stderr
+    assert args[0] in result.stderr and "must be from" in result.stderr

@@ -68,6 +68,7 @@ def subscribe(
     """
     from auroractl.ops import webhooks as ops
 
+    ops.check_url(url)  # before connecting
     personal = {} if include_personal else _personal()
     ops_list = [o for item in on or ["insert"] for o in item.split(",") if o]
     with _context.connect() as conn:
@@ -134,7 +135,6 @@ def dispatch(
         output.info("Stopping after the in-flight batch...")
         stop.set()
 
-    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     settings = ops.DispatchSettings(
         batch=batch,
         concurrency=concurrency,
@@ -143,6 +143,8 @@ def dispatch(
         base_backoff_s=base_backoff,
         read_timeout_s=timeout,
     )
+    settings.check()  # before connecting
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with _context.connect() as conn:
             report = ops.dispatch(conn, settings, loop=not once, stop=stop)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
@@ -43,6 +43,24 @@ class DispatchSettings:
     max_backoff_s: float = 3600.0
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
+
+    # name -> (the option, lowest, highest): each value within stated bounds.
+    BOUNDS: ClassVar[dict[str, tuple[str, float, float]]] = {
+        "batch": ("--batch", 1, 10_000),
+        "concurrency": ("--concurrency", 1, 256),
+        "lease_s": ("--lease", 1, 86_400),
+        "max_attempts": ("--max-attempts", 1, 1_000),
+        "base_backoff_s": ("--base-backoff", 0, 86_400),  # 0: retry at once
+        "read_timeout_s": ("--timeout", 0.1, 3_600),
+    }
+
+    def check(self) -> None:
+        """InvalidInput naming the first value out of its bounds (a negative lease, a
+        zero timeout)."""
+        for name, (option, low, high) in self.BOUNDS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise InvalidInput(f"{option} {value:g} must be from {low:g} to {high:g}")
 
 
 @dataclass
@@ -118,8 +136,7 @@ def plan_subscribe(
     )
     if not ops:
         raise InvalidInput(f"--on takes insert, update and/or delete, not {operations}")
-    if not url.startswith(("http://", "https://")):
-        raise InvalidInput(f"--url {url!r} must be an http(s) URL")
+    check_url(url)
     if secret_env is not None and not secret_env.replace("_", "").isalnum():
         raise InvalidInput("--secret-env takes the NAME of an environment variable")
     oid = resolve(conn, table).oid
@@ -231,6 +248,25 @@ def deliver(event: tuple, s: DispatchSettings) -> tuple[int | None, str | None]:
     return _post(url, body, headers, s)
 
 
+def check_url(url: str) -> None:
+    """An http(s) URL parsed completely: a host, a valid port, no whitespace or control
+    characters (a newline in a URL would split the request)."""
+    from urllib.parse import urlsplit
+
+    bad = f"--url {url!r} must be an http(s) URL with a host"
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise InvalidInput(f"{bad} (no spaces or control characters)")
+    try:
+        u = urlsplit(url)
+        port = u.port
+    except ValueError as exc:
+        raise InvalidInput(f"{bad} ({exc})") from None
+    if u.scheme not in ("http", "https") or not u.hostname:
+        raise InvalidInput(bad)
+    if port == 0:
+        raise InvalidInput(f"{bad} (port 0)")
+
+
 def dispatch(
     conn: psycopg.Connection,
     s: DispatchSettings,
@@ -242,8 +278,7 @@ def dispatch(
 ) -> DispatchReport:
     """Claim and deliver batches until none is due (``--once``) or ``stop`` is set."""
     require_installed(conn)
-    if s.batch < 1 or s.concurrency < 1 or s.max_attempts < 1:
-        raise InvalidInput("--batch, --concurrency and --max-attempts must be at least 1")
+    s.check()
     stop = stop or threading.Event()
     report = DispatchReport()
     claim, ok_sql, fail_sql = (
