@@ -334,8 +334,10 @@ def requests(
     """
     from auroractl.ops.lgpd import export as lgpd_export
 
+    m = _context.data_map()  # its subjects say what an id can be; none is needed
+    subjects = {s.table: s.key[0] for s in m.subjects if len(s.key) == 1} if m else None
     with _context.connect() as conn:
-        rows = lgpd_export.requests(conn, status, subject, limit)
+        rows = lgpd_export.requests(conn, status, subject, limit, subjects)
     output.result(
         rows, table=lambda: output.render(_requests_view(rows), "table", title="LGPD requests")
     )
