@@ -20,6 +20,7 @@ from auroractl.errors import (
     EXIT_INTERRUPTED,
     EXIT_LOCK_TIMEOUT,
     EXIT_USAGE,
+    STEP_ATTRIBUTE,
     AuroraCtlError,
 )
 
@@ -32,9 +33,12 @@ def _classify(exc: BaseException) -> tuple[str, int, str | None] | None:
     text = " ".join(str(exc).split())[:400]
     if module.startswith("psycopg"):
         sqlstate = getattr(exc, "sqlstate", None)
+        step = getattr(exc, STEP_ATTRIBUTE, None)
+        where = f" in step {step!r}" if step else ""
         if sqlstate == "55P03":
-            return f"lock timeout: {text}", EXIT_LOCK_TIMEOUT, None
-        return f"database error{f' [{sqlstate}]' if sqlstate else ''}: {text}", EXIT_DATABASE, None
+            return f"lock timeout{where}: {text}", EXIT_LOCK_TIMEOUT, None
+        code = f" [{sqlstate}]" if sqlstate else ""
+        return f"database error{code}{where}: {text}", EXIT_DATABASE, None
     if module.startswith(("botocore", "boto3")):
         return f"AWS error: {text}", EXIT_AWS, None
     return None
@@ -215,9 +219,12 @@ class BoundaryGroup(TyperGroup):
             raise  # a bare group: its help, as click prints it
         except click.UsageError as exc:
             _usage_error(exc)
-        except KeyboardInterrupt:
-            output.error("interrupted")
-            output.error_document("interrupted", EXIT_INTERRUPTED, None)
+        except KeyboardInterrupt as exc:
+            step = getattr(exc, STEP_ATTRIBUTE, None)
+            where = f" in step {step!r}" if step else ""
+            message = f"interrupted ({getattr(exc, 'signal_name', 'SIGINT')}){where}"
+            output.error(message)
+            output.error_document(message, EXIT_INTERRUPTED, None)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             classified = _classify(exc)

@@ -4,6 +4,11 @@ monitor's probe reads every failure to check as UNKNOWN (exit 3)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -71,3 +76,69 @@ def test_health_cannot_check_is_unknown_never_crit(cli, dsn, monkeypatch, tmp_pa
     document = json.loads(result.stdout)
     assert document["status"] == "error" and document["exit_code"] == 3
     assert cli(*args, "health", "--only", "nosuch").exit_code == 3
+
+
+def _interrupted(cmd: list[str], sig: int, env: dict[str, str], started) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    """Run ``cmd``, wait until ``started()`` is true, send ``sig``; (exit code, stderr)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auroractl", *cmd],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for _ in range(600):
+        if started() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the change ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
+def _ledger_rows(conn) -> list[tuple]:  # type: ignore[no-untyped-def]
+    if not conn.execute("SELECT to_regclass('auroractl.operations')").fetchone()[0]:
+        return []
+    return conn.execute("SELECT command, outcome, error FROM auroractl.operations").fetchall()
+
+
+def test_an_interrupted_backfill_is_recorded_as_interrupted(dsn, conn, demo_map):
+    names = ["--table", "usuarios", "--column", "documento_identidade"]
+    cmd = ["encrypt", "backfill", *names, "--batch-size", "5", "--sleep-ms", "100", "--yes"]
+
+    def started() -> bool:
+        return bool(
+            conn.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'usuarios'"
+                " AND column_name = 'documento_identidade_encrypted'"
+            ).fetchone()[0]
+        )
+
+    code, err = _interrupted(cmd, signal.SIGINT, {"AURORACTL_ENCRYPTION_KEY": "k" * 40}, started)
+    assert code == 130 and err.strip() == "Error: interrupted (SIGINT)"
+    [(command, outcome, error)] = _ledger_rows(conn)
+    assert command.startswith("encrypt backfill") and outcome == "failed"
+    assert error == "interrupted (SIGINT)"
+
+
+def test_a_terminated_migration_rolls_back_and_is_recorded(dsn, conn, tmp_path):
+    (tmp_path / "0001_slow.sql.j2").write_text(
+        "CREATE TABLE {{ (schema, 'slow_made') | ident }} (id int);\nSELECT pg_sleep(30);\n"
+    )
+    cmd = ["migrate", "up", "--directory", str(tmp_path), "--yes"]
+
+    def started() -> bool:
+        return bool(
+            conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(30)%%'"
+                " AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
+        )
+
+    code, err = _interrupted(cmd, signal.SIGTERM, {}, started)
+    assert code == 130 and err.strip() == "Error: interrupted (SIGTERM) in step '0001_slow'"
+    assert conn.execute("SELECT to_regclass('slow_made')").fetchone() == (None,)
+    [(command, outcome, error)] = _ledger_rows(conn)
+    assert (command, outcome) == ("migrate up", "failed")
+    assert error == "step '0001_slow': interrupted (SIGTERM)"
