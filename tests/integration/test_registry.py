@@ -545,3 +545,41 @@ def test_an_error_under_format_json_is_one_document(args, cli, dsn, demo_map):
     document = json.loads(result.stdout)
     assert document["status"] == "error" and document["exit_code"] == 2
     assert result.stderr.startswith("Error: ") and document["error"] in result.stderr
+
+
+def _dry_run_examples() -> list[tuple[str, ...]]:
+    """The --dry-run lines of every command's Example (those on an AWS profile excepted)."""
+    import shlex
+
+    from tests.unit.test_cli import all_commands
+
+    lines = []
+    for _, command in all_commands():
+        for line in (command.help or "").partition("Example:")[2].splitlines():
+            if not line.strip().startswith("auroractl ") or "--dry-run" not in line:
+                continue
+            words = shlex.split(line.strip())
+            if "--profile" not in words:
+                lines.append(tuple(words[1:]))
+    return lines
+
+
+# Examples written for a database where they have work to do, and what the demo says.
+EXAMPLE_EXIT = {
+    ("partition", "migrate", "prep", "contratos"): 3,  # the demo's contratos is partitioned
+    ("migrate", "up", "--directory", "./migrations"): 2,  # no ./migrations here
+}
+
+
+def test_every_dry_run_example_in_the_help_works(cli, dsn, conn, demo_map, tmp_path):
+    (tmp_path / "auroractl.toml").write_text(DEMO_CONFIG)
+    assert cli("audit", "enable", "--table", "alunos", "--yes").exit_code == 0  # its log
+    examples = _dry_run_examples()
+    assert ("partition", "create", "--month", "2026-03", "--table", "audit.audit_log",
+            "--dry-run") in examples  # fmt: skip
+    before = _fingerprint(conn)
+    for args in examples:
+        expected = next((c for k, c in EXAMPLE_EXIT.items() if args[: len(k)] == k), 0)
+        result = cli(*args)
+        assert result.exit_code == expected, (args, result.stderr)
+    assert _fingerprint(conn) == before
