@@ -529,6 +529,13 @@ def _applies_once(case: Case, cli, where: psycopg.Connection) -> None:  # type: 
         outcome["ledger_id"]
         == where.execute("SELECT max(id) FROM auroractl.operations").fetchone()[0]
     )
+    # Once more: usually nothing left to do, and still exactly one JSON document.
+    again = cli(*case.args, "--yes", "--format", "json")
+    document = json.loads(again.stdout)
+    assert again.exit_code in DOCUMENTED, again.stderr
+    assert document["status"] in (
+        ("applied", "nothing-to-do") if again.exit_code == 0 else ("error",)
+    )
 
 
 @pytest.mark.parametrize(
