@@ -3,6 +3,6 @@ SELECT id, request_id::text, kind, subject_table, subject_id, status, requested_
        CASE WHEN status = 'completed' THEN completed_at > due_at ELSE now() > due_at END AS overdue
 FROM auroractl.lgpd_requests
 WHERE (%(status)s::text IS NULL OR status = %(status)s)
-  AND (%(subject_id)s::text IS NULL OR subject_id = %(subject_id)s)
+  AND (%(subject_ids)s::text[] IS NULL OR subject_id = ANY (%(subject_ids)s::text[]))
 ORDER BY id DESC
 LIMIT %(limit)s

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Annotated
 
+import click
 import typer
 import typer.main
 from typer.core import TyperGroup
@@ -18,6 +19,8 @@ from auroractl.errors import (
     EXIT_DATABASE,
     EXIT_INTERRUPTED,
     EXIT_LOCK_TIMEOUT,
+    EXIT_USAGE,
+    STEP_ATTRIBUTE,
     AuroraCtlError,
 )
 
@@ -30,9 +33,12 @@ def _classify(exc: BaseException) -> tuple[str, int, str | None] | None:
     text = " ".join(str(exc).split())[:400]
     if module.startswith("psycopg"):
         sqlstate = getattr(exc, "sqlstate", None)
+        step = getattr(exc, STEP_ATTRIBUTE, None)
+        where = f" in step {step!r}" if step else ""
         if sqlstate == "55P03":
-            return f"lock timeout: {text}", EXIT_LOCK_TIMEOUT, None
-        return f"database error{f' [{sqlstate}]' if sqlstate else ''}: {text}", EXIT_DATABASE, None
+            return f"lock timeout{where}: {text}", EXIT_LOCK_TIMEOUT, None
+        code = f" [{sqlstate}]" if sqlstate else ""
+        return f"database error{code}{where}: {text}", EXIT_DATABASE, None
     if module.startswith(("botocore", "boto3")):
         return f"AWS error: {text}", EXIT_AWS, None
     return None
@@ -155,9 +161,13 @@ def build_command(name: str):  # type: ignore[no-untyped-def]
     if isinstance(target, typer.Typer):
         built = typer.main.get_group(target)
     else:
-        single = typer.Typer(rich_markup_mode=None, pretty_exceptions_enable=False)
+        single = typer.Typer(
+            rich_markup_mode=None, pretty_exceptions_enable=False, add_completion=False
+        )
         single.command(name)(target)
         built = typer.main.get_command(single)
+        # A command may give its usage errors another code (health: Nagios' UNKNOWN).
+        built.usage_exit_code = getattr(target, "usage_exit_code", EXIT_USAGE)
     built.name = name
     _keep_examples(built)
     return built
@@ -194,12 +204,27 @@ class BoundaryGroup(TyperGroup):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            _usage_error(exc)
+
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            output.error("interrupted")
-            output.error_document("interrupted", EXIT_INTERRUPTED, None)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # a bare group: its help, as click prints it
+        except click.UsageError as exc:
+            _usage_error(exc)
+        except KeyboardInterrupt as exc:
+            step = getattr(exc, STEP_ATTRIBUTE, None)
+            where = f" in step {step!r}" if step else ""
+            message = f"interrupted ({getattr(exc, 'signal_name', 'SIGINT')}){where}"
+            output.error(message)
+            output.error_document(message, EXIT_INTERRUPTED, None)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             classified = _classify(exc)
@@ -211,6 +236,16 @@ class BoundaryGroup(TyperGroup):
                 output.info(f"Hint: {hint}")
             output.error_document(message, code, hint)
             raise typer.Exit(code) from None
+
+
+def _usage_error(exc: click.UsageError) -> None:
+    """A bad command line is one line too, like every error, and a Hint naming --help
+    (click would print the usage block first)."""
+    path = exc.ctx.command_path if exc.ctx is not None else "auroractl"
+    command = exc.ctx.command if exc.ctx is not None else None
+    output.error(" ".join(exc.format_message().split()))
+    output.info(f"Hint: {path} --help")
+    raise typer.Exit(getattr(command, "usage_exit_code", EXIT_USAGE)) from None
 
 
 app = typer.Typer(

@@ -104,14 +104,32 @@ def load(path: Path | None = None) -> Settings:
         statement_timeout=env.get(
             "AURORACTL_STATEMENT_TIMEOUT", core.get("statement_timeout", "30min")
         ),
-        lock_retries=int(env.get("AURORACTL_LOCK_RETRIES", core.get("lock_retries", 5))),
+        lock_retries=_integer(
+            env.get("AURORACTL_LOCK_RETRIES", core.get("lock_retries", 5)),
+            "lock_retries (AURORACTL_LOCK_RETRIES or [auroractl] lock_retries)",
+            0,
+            20,
+        ),
         default_profile=core.get("default_profile"),
         profiles=profiles,
         sandbox_dir=env.get("AURORACTL_SANDBOX_DIR", sandbox.get("dir")),
-        sandbox_port=int(env.get("AURORACTL_SANDBOX_PORT", sandbox.get("port", 54329))),
+        sandbox_port=_integer(
+            env.get("AURORACTL_SANDBOX_PORT", sandbox.get("port", 54329)),
+            "the sandbox port (AURORACTL_SANDBOX_PORT or [sandbox] port)",
+            1,
+            65535,
+        ),
         path=path,
         sections={k: v for k, v in data.items() if k not in ("auroractl", "profiles")},
     )
+
+
+def _integer(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number from the environment or the config file, within its bounds."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(f"{what} {text!r} is not a whole number from {low} to {high}")
+    return int(text)
 
 
 def _profile(name: str, body: dict[str, Any]) -> Profile:

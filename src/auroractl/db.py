@@ -75,10 +75,13 @@ def connect(
         "options": f"-c lock_timeout={lock} -c statement_timeout={stmt} -c TimeZone=UTC "
         f"-c {MAINTENANCE_OPTION}" + secret_options(secrets or {}),
     }
+    check_conninfo(target)
     kwargs.update(_credentials(target))
     try:
         conn = psycopg.connect(target.conninfo, autocommit=autocommit, **kwargs)
     except psycopg.OperationalError as exc:
+        if _MALFORMED.search(str(exc)):  # libpq refused a value before any network I/O
+            raise _malformed(target, exc) from None
         hint = "start it with: auroractl sandbox up" if target.is_sandbox else None
         raise ConnectionFailed(
             f"cannot connect to {describe(target)}: {one_line(exc)}", hint=hint
@@ -142,6 +145,29 @@ def _check_secrets(conn: psycopg.Connection, secrets: Mapping[str, str]) -> None
             )
 
 
+# libpq's own checks of option values ('invalid integer value "x" for connection option
+# "port"', 'invalid sslmode value: "x"'): input errors, not connection failures.
+_MALFORMED = re.compile(r"\binvalid [\w ]*value\b|\binvalid port number\b")
+
+
+def _malformed(target: Target, exc: BaseException) -> InvalidInput:
+    """libpq quotes the string it could not parse: it may hold a password, so it is left out."""
+    text = one_line(exc).replace(" ".join(target.conninfo.split()), "<the connection string>")
+    return InvalidInput(f"malformed connection string from {target.source}: {text}")
+
+
+def check_conninfo(target: Target) -> None:
+    """A connection string that cannot name a server is bad input (exit 2), found before
+    connecting: it must parse, and each port must be a number from 1 to 65535."""
+    ports = conninfo_params(target).get("port")
+    for port in (ports or "").split(","):
+        if port.strip() and not (port.strip().isdigit() and 1 <= int(port) <= 65535):
+            raise InvalidInput(
+                f"malformed connection string from {target.source}: port {port.strip()!r} "
+                "is not a number from 1 to 65535"
+            )
+
+
 def _credentials(target: Target) -> dict[str, Any]:
     """Password (and user) from the profile's source; libpq handles PGPASSWORD/.pgpass."""
     import os
@@ -185,9 +211,7 @@ def conninfo_params(target: Target) -> dict[str, str]:
     try:
         return {k: str(v) for k, v in conninfo_to_dict(target.conninfo).items()}
     except Exception as exc:
-        raise InvalidInput(
-            f"malformed connection string from {target.source}: {one_line(exc)}"
-        ) from None
+        raise _malformed(target, exc) from None
 
 
 def describe(target: Target) -> str:

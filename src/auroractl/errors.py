@@ -18,6 +18,10 @@ EXIT_DATABASE = 7
 EXIT_AWS = 8
 EXIT_INTERRUPTED = 130
 
+# The runner sets this attribute on a database error raised by a plan step that has a
+# comment (a migration's name, ...): the one-line error and the ledger name the step.
+STEP_ATTRIBUTE = "auroractl_step"
+
 
 class AuroraCtlError(Exception):
     """Base class; ``str(exc)`` is the one-line message shown to the user."""
@@ -74,3 +78,10 @@ class AwsError(AuroraCtlError):
     """An AWS API call failed."""
 
     exit_code = EXIT_AWS
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (a container stop, ``kill``) while a change runs: handled like Ctrl-C (the
+    transaction rolls back, the ledger row says ``interrupted (SIGTERM)``, exit 130)."""
+
+    signal_name = "SIGTERM"

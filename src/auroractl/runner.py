@@ -9,6 +9,7 @@ confirmation prompts and progress (stderr): the command prints the Outcome.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auroractl import output
-from auroractl.errors import Refused
+from auroractl.errors import STEP_ATTRIBUTE, Interrupted, Refused
 from auroractl.ledger import DatabaseLedger, Entry, FileLedger, Ledger
 from auroractl.ops.shared import locks
 from auroractl.plan import AwsAction, Change, Job, JobResult, Outcome, Plan, Step
@@ -72,12 +73,13 @@ def apply(
     started = time.monotonic()
     retries, result, error = 0, None, None
     try:
-        if isinstance(change, Plan):
-            retries = run_plan(conn, change, opts.lock_retries)
-        elif isinstance(change, Job):
-            retries, result = _run_job(conn, change, opts.lock_retries)
-        else:
-            _run_aws(change)
+        with _sigterm_interrupts():
+            if isinstance(change, Plan):
+                retries = run_plan(conn, change, opts.lock_retries)
+            elif isinstance(change, Job):
+                retries, result = _run_job(conn, change, opts.lock_retries)
+            else:
+                _run_aws(change)
     except BaseException as exc:
         error = exc
         raise
@@ -93,6 +95,29 @@ def apply(
         rows=result.rows if result is not None else None,
         result=result.payload if result is not None else None,
     )
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM during a change interrupts it like Ctrl-C does, so that it rolls back and is
+    recorded, unless the command handles SIGTERM itself."""
+    import signal
+
+    def handler(_signum, _frame):  # type: ignore[no-untyped-def]
+        raise Interrupted()
+
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            yield
+            return
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: signals stay as they are
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _outcome_base(change: Change) -> dict[str, object]:
@@ -129,13 +154,17 @@ def _entry(
 
 def _ledger_error(error: BaseException) -> str:
     """The failure as the ledger keeps it: no values from the data. A database error is its
-    SQLSTATE and primary message (its DETAIL may quote a row: "Key (cpf)=(...)")."""
+    SQLSTATE and primary message (its DETAIL may quote a row: "Key (cpf)=(...)"), after
+    the step it happened in; an interruption says which signal."""
     diag = getattr(error, "diag", None)
-    if diag is not None and diag.message_primary:
+    if isinstance(error, KeyboardInterrupt):
+        text = f"interrupted ({getattr(error, 'signal_name', 'SIGINT')})"
+    elif diag is not None and diag.message_primary:
         text = f"{diag.sqlstate}: {diag.message_primary}"
     else:
         text = getattr(error, "ledger_text", None) or str(error) or type(error).__name__
-    return " ".join(text.split())[:500]
+    step = getattr(error, STEP_ATTRIBUTE, None)
+    return " ".join((f"step {step!r}: {text}" if step else text).split())[:500]
 
 
 def confirm_or_refuse(
@@ -209,13 +238,15 @@ def _run_with_retries(
     import psycopg.errors
 
     for attempt in range(max_retries + 1):
+        current = steps[0]
         try:
             if autocommit:
-                on_step(0, steps[0])
-                conn.execute(steps[0].sql, steps[0].params)
+                on_step(0, current)
+                conn.execute(current.sql, current.params)
             else:
                 with conn.transaction():
                     for i, step in enumerate(steps):
+                        current = step
                         on_step(i, step)
                         conn.execute(step.sql, step.params)
             return attempt
@@ -226,4 +257,9 @@ def _run_with_retries(
             import random
 
             time.sleep(min(8.0, 0.25 * 2**attempt) * (0.5 + random.random()))
+        except (psycopg.Error, KeyboardInterrupt) as exc:
+            # Which step failed (a migration's name, ...): the error line and ledger say it.
+            if current.comment and not hasattr(exc, STEP_ATTRIBUTE):
+                setattr(exc, STEP_ATTRIBUTE, current.comment)
+            raise
     raise AssertionError("unreachable")

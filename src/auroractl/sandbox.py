@@ -195,14 +195,19 @@ class LocalCluster:
             return False
         return self._run("pg_ctl", "-D", str(self.datadir), "status").returncode == 0
 
-    def start(self) -> None:
-        if self.is_running():
-            return
-        if port_in_use(self.port):
+    def check_port(self) -> None:
+        """Refuse before initdb or a start when another server has the port: nothing is
+        created for a cluster that could not start."""
+        if not self.is_running() and port_in_use(self.port):
             raise ConnectionFailed(
                 f"port {self.port} on 127.0.0.1 is already in use: set AURORACTL_SANDBOX_PORT "
                 "or [sandbox] port in auroractl.toml"
             )
+
+    def start(self) -> None:
+        if self.is_running():
+            return
+        self.check_port()
         res = self._run(
             "pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60", "start"
         )

@@ -253,3 +253,23 @@ def test_personal_columns_come_only_from_the_data_map(cli, dsn, conn, tmp_path):
     (tmp_path / "auroractl.toml").write_text('[audit]\npersonal_columns = ["cpf"]\n')
     result = cli("audit", "status")
     assert result.exit_code == 2 and "move them into it" in result.stderr
+
+
+def test_log_of_an_unknown_table_says_so_and_a_dropped_tables_history_stays(cli, audited):
+    conn = audited
+    unknown = cli("audit", "log", "--table", "contratoz", "--format", "json")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.splitlines()[0] == 'Error: table "contratoz" does not exist'
+    assert json.loads(unknown.stdout)["exit_code"] == 2
+    hostile = cli("audit", "log", "--table", 'x"; DROP TABLE usuarios; --')
+    assert hostile.exit_code == 2 and hostile.stderr.startswith("Error: ")
+    # a table that exists but was never changed: no entries, exit 0
+    assert json.loads(cli("audit", "log", "escolas", "--format", "json").stdout) == []
+    # the history of a table dropped since is still shown
+    conn.execute("CREATE TABLE gone (id int PRIMARY KEY)")
+    assert cli("audit", "enable", "gone", "--yes").exit_code == 0
+    conn.execute("INSERT INTO gone VALUES (7)")
+    conn.execute("DROP TABLE gone")
+    dropped = cli("audit", "log", "--table", "gone", "--format", "json")
+    assert dropped.exit_code == 0, dropped.stderr
+    assert [e["row_pk"] for e in json.loads(dropped.stdout)] == ["7"]

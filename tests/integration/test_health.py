@@ -64,13 +64,13 @@ def test_only_runs_the_named_sections(cli, clean):
     assert report["meta"]["round_trips"] == 3
 
 
-def test_bad_only_and_bad_config_are_input_errors(cli, dsn):
+def test_bad_only_and_bad_config_are_unknown_to_a_monitor(cli, dsn):
     result = cli("health", "--only", "connections,lockz")
-    assert result.exit_code == 2
+    assert result.exit_code == 3  # Nagios' UNKNOWN: could not check, not CRIT
     assert "lockz" in result.stderr
     configure(no_such_threshold=1)
     result = cli("health")
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no_such_threshold" in result.stderr
 
 

@@ -358,3 +358,44 @@ def test_dashboard_from_configured_tables(cli, dsn, conn, tmp_path):
     res = cli("matview", "create", "dashboard", "--dry-run")
     assert res.exit_code == 2
     assert "needs root, root_key" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "http://127.0.0.1:6379/0",
+        "redis://",
+        "redis://127.0.0.1:notaport/0",
+        "redis://127.0.0.1:6379/zero",
+        "redis://:s3cr3t@127.0.0.1:99999/0",
+    ],
+)
+def test_a_bad_redis_url_is_refused_before_the_refresh_commits(cli, dsn, conn, url):
+    assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
+    ledger = conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0]
+    for args in (
+        ("matview", "refresh", "dashboard", "--publish-redis", url),
+        ("cache", "publish", "dashboard", "--redis", url, "--format", "json"),
+    ):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.stderr)
+        assert result.stderr.startswith("Error: --") and "is not a Redis URL" in result.stderr
+        assert "s3cr3t" not in result.stderr + result.stdout
+    # no refresh ran: the refresh records a ledger row and matview_refreshes history
+    assert conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0] == ledger
+    assert json.loads(result.stdout)["status"] == "error"
+
+
+@pytest.mark.parametrize("args", [("--ttl", "-5"), ("--ttl", "0"), ("--ttl", "60")])
+def test_matview_refresh_ttl_is_checked_like_cache_publish(cli, dsn, conn, args):
+    assert cli("matview", "create", "dashboard", "--yes").exit_code == 0
+    ledger = conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0]
+    refresh = cli("matview", "refresh", "dashboard", *args)
+    assert refresh.exit_code == 2
+    if args[1] == "60":  # a TTL without Redis to publish to
+        assert "--ttl is the Redis keys' TTL: it needs --publish-redis" in refresh.stderr
+    else:
+        publish = cli("cache", "publish", "dashboard", *args)
+        assert publish.exit_code == 2 and publish.stderr == refresh.stderr
+    assert conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0] == ledger

@@ -182,7 +182,13 @@ def test_failed_migration_rolls_back_and_is_not_recorded(cli, conn, tmp_path):
     )
     res = cli("migrate", "up", "--yes", "--directory", str(tmp_path))
     assert res.exit_code == 7
+    assert res.stderr.startswith("Error: database error [42701] in step '0002_bad': column")
+    assert len(res.stderr.splitlines()) == 1
     assert [r[1] for r in _ledger(conn)] == ["ok"]
+    failed = conn.execute(
+        "SELECT error FROM auroractl.operations WHERE outcome = 'failed'"
+    ).fetchone()[0]
+    assert failed.startswith("step '0002_bad': 42701: column")
     assert conn.execute("SELECT to_regclass('mig_half')").fetchone() == (None,)
     # Fixing the file of a migration that was never applied is fine.
     (tmp_path / "0002_bad.sql.j2").write_text(

@@ -1,9 +1,12 @@
 """Every command in the registry, on a real database: the pipeline's promises hold for all.
 
-- every mutating command (one that takes --yes) refuses without a TTY and without --yes
-  and changes nothing; --dry-run --format json prints one JSON document and changes
-  nothing; applied with --yes it writes exactly one ledger row;
-- every command with --format prints exactly one JSON document under --format json.
+The matrix (``test_every_command_under_hostile_input``, one database per command) gives
+each command every input that applies to it: an unknown table, a name that needs
+quoting, a hostile name, an unreachable host, no TTY and no --yes, --dry-run and
+--format json. Each exits with a documented code (README: Errors and exit codes), in one
+line on stderr (and a Hint), never a traceback; JSON mode prints exactly one document;
+the database's fingerprint (catalog and every table's rows) is unchanged wherever nothing
+should change. A mutating command then applies with --yes and writes one ledger row.
 
 A command added to the registry without a case here fails ``test_every_command_has_a_case``.
 """
@@ -30,6 +33,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     config: str = ""  # auroractl.toml written into the test's working directory
     cron: bool = False  # needs pg_cron
+    expect: int | None = None  # every input exits with this (e.g. 3: AWS needs a profile)
 
 
 def _walk(command: click.Command, path: list[str]):
@@ -172,96 +176,6 @@ ELSEWHERE = {
 }
 
 
-def test_every_command_has_a_case():
-    commands = registry()
-    mutating = {name for name, opts in commands.items() if "--yes" in opts}
-    missing = mutating - set(MUTATING) - set(ELSEWHERE)
-    assert not missing, f"mutating commands without a registry case: {sorted(missing)}"
-    reports = {n for n, opts in commands.items() if "--format" in opts} - mutating
-    missing = reports - set(REPORTS) - set(REPORTS_ELSEWHERE) - set(ELSEWHERE)
-    assert not missing, f"commands with --format but no JSON case: {sorted(missing)}"
-
-
-def _fingerprint(conn: psycopg.Connection) -> tuple:
-    """Catalog objects, policies, triggers and every user table's rows, as one value."""
-    catalog = conn.execute(
-        "SELECT md5(string_agg(format('%s.%s:%s:%s', n.nspname, c.relname, c.relkind,"
-        " c.relrowsecurity), ',' ORDER BY n.nspname, c.relname)) FROM pg_class c"
-        " JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
-    ).fetchone()[0]
-    extras = conn.execute(
-        "SELECT (SELECT count(*) FROM pg_policies), (SELECT count(*) FROM pg_trigger),"
-        " (SELECT count(*) FROM pg_roles), (SELECT count(*) FROM pg_proc)"
-    ).fetchone()
-    tables = conn.execute(
-        "SELECT schemaname, relname FROM pg_stat_user_tables ORDER BY 1, 2"
-    ).fetchall()
-    rows = sql.SQL(
-        "SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) FROM {} t"
-    )
-    data = [conn.execute(rows.format(sql.Identifier(*t))).fetchone() for t in tables]
-    return catalog, extras, tuple(data)
-
-
-def _ledger(conn: psycopg.Connection) -> int:
-    exists = conn.execute("SELECT to_regclass('auroractl.operations') IS NOT NULL").fetchone()[0]
-    return conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0] if exists else 0
-
-
-def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
-    request.getfixturevalue("demo_map")  # a database auroractl has been told about
-    if case.cron:
-        request.getfixturevalue("cron")
-    for k, v in case.env.items():
-        monkeypatch.setenv(k, v)
-    if case.config:
-        (tmp_path / "auroractl.toml").write_text(case.config)
-    commands = registry()
-    for step in case.setup:
-        if isinstance(step, str):
-            request.getfixturevalue("conn").execute(step)
-            continue
-        takes_yes = any(
-            "--yes" in opts and step[: len(name.split())] == tuple(name.split())
-            for name, opts in commands.items()
-        )
-        result = cli(*step, *(("--yes",) if takes_yes else ()))
-        assert result.exit_code == 0, (step, result.stderr)
-
-
-@pytest.mark.parametrize("name", sorted(MUTATING))
-def test_mutating_command_refuses_previews_and_records(
-    name, cli, dsn, conn, monkeypatch, tmp_path, request
-):
-    case = MUTATING[name]
-    _prepare(case, cli, monkeypatch, tmp_path, request)
-    # pg_cron jobs live in pg_cron's database: the change, and its ledger row, are there.
-    where = request.getfixturevalue("cron") if case.cron else conn
-    before, ledger = _fingerprint(where), _ledger(where)
-
-    refused = cli(*case.args)  # CliRunner: stdin is not a TTY
-    assert refused.exit_code == 4, (refused.exit_code, refused.stderr)
-    assert "refusing" in refused.stderr and refused.stderr.count("\n") <= 2
-    assert _fingerprint(where) == before and _ledger(where) == ledger
-
-    preview = cli(*case.args, "--dry-run", "--format", "json")
-    assert preview.exit_code == 0, preview.stderr
-    document = json.loads(preview.stdout)  # exactly one document, or this raises
-    assert document["status"] == "dry-run"
-    assert _fingerprint(where) == before and _ledger(where) == ledger
-
-    applied = cli(*case.args, "--yes", "--format", "json")
-    assert applied.exit_code == 0, applied.stderr
-    outcome = json.loads(applied.stdout)
-    assert outcome["status"] == "applied", outcome
-    assert _ledger(where) == ledger + 1
-    assert (
-        outcome["ledger_id"]
-        == where.execute("SELECT max(id) FROM auroractl.operations").fetchone()[0]
-    )
-
-
 REPORTS: dict[str, Case] = {
     "sandbox status": Case(("sandbox", "status")),
     "partition status": Case(("partition", "status", "contratos")),
@@ -316,14 +230,307 @@ REPORTS_ELSEWHERE = {
     "cache publish": "tests/integration/test_matview.py (needs a redis-server)",
 }
 
+# The commands of ELSEWHERE and REPORTS_ELSEWHERE as they run here, on a database that is
+# not their target (no sandbox of theirs, no AWS): their refusals and input errors. AWS
+# calls, should one be made, go nowhere (AURORACTL_AWS_ENDPOINT_URL below).
+OUTSIDE: dict[str, Case] = {
+    # the suite's own server holds the port: refused before initdb
+    "sandbox up": Case(
+        ("sandbox", "up", "--scale", "0.01"), env={"AURORACTL_SANDBOX_PORT": ""}, expect=5
+    ),
+    "sandbox down": Case(("sandbox", "down", "--purge")),
+    "sandbox reset": Case(("sandbox", "reset", "--scale", "0.01")),
+    "params apply": Case(("params", "apply")),
+    "alarms apply": Case(("alarms", "apply"), expect=3),  # no profile with cluster_id
+    "alarms delete": Case(("alarms", "delete"), expect=3),
+    "alarms status": Case(("alarms", "status"), expect=3),
+    "backup prune": Case(("backup", "prune", "--keep-days", "7"), expect=3),
+    "backup policy apply": Case(("backup", "policy", "apply", "--retention", "7"), expect=3),
+    "backup policy show": Case(("backup", "policy", "show"), expect=3),
+    "backup snapshot": Case(("backup", "snapshot"), expect=3),
+    "backup list": Case(("backup", "list"), expect=3),
+    "restore-test cleanup": Case(("restore-test", "cleanup")),
+    "encrypt keygen": Case(("encrypt", "keygen", "--secret-name", "registry/key")),
+    "cache publish": Case(
+        ("cache", "publish", "dashboard", "--redis", "redis://127.0.0.1:1/0"),
+        setup=(("matview", "create", "dashboard"),),
+        config=DEMO_CONFIG,
+        expect=5,  # no Redis there
+    ),
+}
+ALL: dict[str, Case] = {**MUTATING, **REPORTS, **OUTSIDE}
 
-@pytest.mark.parametrize("name", sorted(REPORTS))
-def test_format_json_is_one_document(name, cli, dsn, conn, monkeypatch, tmp_path, request):
-    case = REPORTS[name]
+# Where each command that takes a table takes it ("{t}"), with what else it needs.
+ENCRYPT = ("--table", "{t}", "--column", "documento_identidade")
+TABLE_ARGS: dict[str, tuple[str, ...]] = {
+    "audit enable": ("audit", "enable", "--table", "{t}"),
+    "audit disable": ("audit", "disable", "--table", "{t}"),
+    "audit log": ("audit", "log", "--table", "{t}"),
+    "encrypt backfill": ("encrypt", "backfill", *ENCRYPT),
+    "encrypt finalize": ("encrypt", "finalize", *ENCRYPT),
+    "encrypt rotate": ("encrypt", "rotate", *ENCRYPT),
+    "encrypt status": ("encrypt", "status", *ENCRYPT),
+    "partition create": ("partition", "create", "{t}", "--year", "2031"),
+    "partition detach": ("partition", "detach", "{t}", "--before", "2020"),
+    "partition ensure": ("partition", "ensure", "--table", "{t}", "--ahead", "4"),
+    "partition status": ("partition", "status", "{t}"),
+    "partition migrate prep": (*PREP[:3], "{t}", *PREP[4:]),
+    **{
+        f"partition migrate {verb}": ("partition", "migrate", verb, "{t}")
+        for verb in ("fill", "verify", "swap", "unswap", "cleanup", "status")
+    },
+    "rls enable": ("rls", "enable", "--table", "{t}"),
+    "rls disable": ("rls", "disable", "--table", "{t}"),
+    "rls verify": ("rls", "verify", "--table", "{t}"),
+    "webhooks subscribe": (
+        *("webhooks", "subscribe", "novo_aluno", "--table", "{t}", "--on", "insert"),
+        *HOOK,
+    ),
+}
+QUOTED = '"Registro Diário"'  # a table whose name needs quoting, made in every database
+HOSTILE = 'x"; DROP TABLE usuarios; --'
+UNREACHABLE = "host=127.0.0.1 port=1 dbname=nowhere user=nobody connect_timeout=3"
+# The documented exit codes (README: Errors and exit codes).
+DOCUMENTED = {0, 1, 2, 3, 4, 5, 6, 7, 8, 130}
+# What an unreachable target makes these exit with: health is UNKNOWN to a monitor,
+# restore-test "could not run"; the others never connect to the target.
+UNREACHABLE_EXIT = {"health": 3, "restore-test": 2}
+NO_DATABASE = {name for name in OUTSIDE if OUTSIDE[name].expect is not None} | {
+    "sandbox up",
+    "sandbox down",
+    "sandbox reset",
+    "sandbox status",
+    "encrypt keygen",
+    "config show",
+    "map show",
+}
+# Reports that record what they did (a history row, a request, a delivery, a refresh).
+RECORDS = {
+    "restore-test",
+    "lgpd export",
+    "matview refresh",
+    "webhooks dispatch",
+    "partition migrate verify",  # swap needs a verification on record
+}
+# Commands that may say what they are about to do on stderr before an error.
+PREAMBLE = {"partition migrate prep"}  # the twin's shape
+# Changes that have nothing to do on the case's database need no confirmation.
+NOTHING_TO_DO = {"restore-test cleanup", "params apply"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One hostile or fair input given to one command, and what it may exit with."""
+
+    input: str
+    args: tuple[str, ...]
+    codes: frozenset[int]
+    json: bool = False
+    unchanged: bool = True  # the database fingerprint stays as it was
+
+
+def _fill(template: tuple[str, ...], table: str) -> tuple[str, ...]:
+    return tuple(table if a == "{t}" else a for a in template)
+
+
+def runs(name: str, opts: set[str]) -> list[Run]:
+    """The matrix row of one command: each input that applies to it."""
+    case, mutating = ALL[name], "--yes" in opts
+    dry = ("--dry-run",) if "--dry-run" in opts else ()
+    out = []
+    if name in TABLE_ARGS:
+        for label, table, codes in (
+            ("unknown table", "contratoz", {2}),
+            ("hostile name", HOSTILE, {2}),
+            ("name that needs quoting", QUOTED, {0, 1, 3}),  # found; it may not fit (3)
+        ):
+            out.append(Run(label, (*_fill(TABLE_ARGS[name], table), *dry), frozenset(codes)))
+    if name not in NO_DATABASE:
+        code = UNREACHABLE_EXIT.get(name, 5)
+        out.append(Run("unreachable host", ("--dsn", UNREACHABLE, *case.args), frozenset({code})))
+    if mutating:
+        codes = {0, 4} if name in NOTHING_TO_DO else {4}
+        out.append(Run("no TTY and no --yes", case.args, frozenset(codes)))
+    if dry:
+        out.append(Run("--dry-run", (*case.args, *dry, "--format", "json"), frozenset({0}), True))
+    if "--format" in opts:
+        codes = {0, 4} if name in NOTHING_TO_DO else {4} if mutating else {0, 1}
+        out.append(
+            Run(
+                "--format json",
+                (*case.args, "--format", "json"),
+                frozenset(codes),
+                json=True,
+                unchanged=name not in RECORDS,
+            )
+        )
+    if case.expect is not None:
+        out = [Run(r.input, r.args, frozenset({case.expect}), r.json) for r in out]
+    return out
+
+
+def test_every_command_has_a_case():
+    commands = registry()
+    mutating = {name for name, opts in commands.items() if "--yes" in opts}
+    missing = mutating - set(MUTATING) - set(ELSEWHERE)
+    assert not missing, f"mutating commands without a registry case: {sorted(missing)}"
+    reports = {n for n, opts in commands.items() if "--format" in opts} - mutating
+    missing = reports - set(REPORTS) - set(REPORTS_ELSEWHERE) - set(ELSEWHERE)
+    assert not missing, f"commands with --format but no JSON case: {sorted(missing)}"
+    assert set(OUTSIDE) == set(ELSEWHERE) | set(REPORTS_ELSEWHERE)
+    assert set(ALL) == set(commands), sorted(set(commands) ^ set(ALL))
+    takes_table = {n for n, opts in commands.items() if "--table" in opts}
+    assert takes_table == set(TABLE_ARGS), sorted(takes_table ^ set(TABLE_ARGS))
+    assert all(runs(n, commands[n]) for n in commands)
+
+
+def _fingerprint(conn: psycopg.Connection) -> tuple:
+    """Catalog (relations with their columns, constraints, indexes, privileges, row
+    security), policies, triggers, roles, functions, extensions, and every user table's
+    rows, as one value."""
+    catalog = conn.execute(
+        "SELECT md5(string_agg(format('%s.%s:%s:%s:%s:%s', n.nspname, c.relname, c.relkind,"
+        " c.relrowsecurity, c.relacl, (SELECT string_agg(a.attname || ' ' ||"
+        " format_type(a.atttypid, a.atttypmod) || a.attnotnull, ',' ORDER BY a.attnum)"
+        " FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)),"
+        " ',' ORDER BY n.nspname, c.relname)) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+    ).fetchone()[0]
+    extras = conn.execute(
+        "SELECT (SELECT count(*) FROM pg_policies), (SELECT count(*) FROM pg_trigger),"
+        " (SELECT count(*) FROM pg_roles), (SELECT count(*) FROM pg_proc),"
+        " (SELECT md5(string_agg(conname || pg_get_constraintdef(oid), ',' ORDER BY conname,"
+        " oid)) FROM pg_constraint),"
+        " (SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension)"
+    ).fetchone()
+    tables = conn.execute(
+        "SELECT schemaname, relname FROM pg_stat_user_tables ORDER BY 1, 2"
+    ).fetchall()
+    rows = sql.SQL(
+        "SELECT count(*), md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))) FROM {} t"
+    )
+    data = [conn.execute(rows.format(sql.Identifier(*t))).fetchone() for t in tables]
+    return catalog, extras, tuple(data)
+
+
+def _ledger(conn: psycopg.Connection) -> int:
+    exists = conn.execute("SELECT to_regclass('auroractl.operations') IS NOT NULL").fetchone()[0]
+    return conn.execute("SELECT count(*) FROM auroractl.operations").fetchone()[0] if exists else 0
+
+
+def _prepare(case: Case, cli, monkeypatch, tmp_path, request) -> None:
+    from tests.integration.conftest import write_map
+
+    conn, dsn = request.getfixturevalue("conn"), request.getfixturevalue("dsn")
+    conn.execute(
+        sql.SQL(
+            "CREATE TABLE {} (id bigint PRIMARY KEY, empresa_id integer NOT NULL,"
+            " documento_identidade text, criado_em timestamptz NOT NULL DEFAULT now());"
+            " INSERT INTO {} (id, empresa_id, documento_identidade)"
+            " SELECT g, 1, 'doc-' || g FROM generate_series(1, 30) g"
+        ).format(*[sql.Identifier("Registro Diário")] * 2)
+    )
+    write_map(dsn, "public.usuarios")  # a database auroractl has been told about
+    if case.cron:
+        request.getfixturevalue("cron")
+    monkeypatch.setenv("AURORACTL_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.setenv("AURORACTL_AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # AWS: nowhere
+    for k, v in case.env.items():
+        # "": the suite's own server's port (a port in use)
+        monkeypatch.setenv(k, v or str(request.getfixturevalue("cluster").port))
+    if case.config:
+        (tmp_path / "auroractl.toml").write_text(case.config)
+    commands = registry()
+    for step in case.setup:
+        if isinstance(step, str):
+            conn.execute(step)
+            continue
+        takes_yes = any(
+            "--yes" in opts and step[: len(name.split())] == tuple(name.split())
+            for name, opts in commands.items()
+        )
+        result = cli(*step, *(("--yes",) if takes_yes else ()))
+        assert result.exit_code == 0, (step, result.stderr)
+
+
+def _problems(name: str, run: Run, result) -> list[str]:  # type: ignore[no-untyped-def]
+    """What is wrong with one run's result: the exit code, stderr's shape, JSON."""
+    code, err = result.exit_code, result.stderr
+    found = []
+    if code not in DOCUMENTED or code not in run.codes:
+        found.append(f"exit {code} (expected {sorted(run.codes)}): {err.strip()[:300]!r}")
+    if "Traceback" in err:
+        found.append("a traceback on stderr")
+    if code == 4 and "refusing to change" not in err:
+        found.append(f"refused without saying so: {err[:200]!r}")
+    if code not in (0, 1):
+        lines = err.splitlines()
+        if name in PREAMBLE:
+            lines = lines[next((i for i, x in enumerate(lines) if x.startswith("Error: ")), 0) :]
+        hint_ok = len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("Hint: "))
+        if not lines or not lines[0].startswith("Error: ") or not hint_ok:
+            found.append(f"stderr is not one line (and a Hint): {err[:300]!r}")
+    if run.json:
+        try:
+            document = json.loads(result.stdout)  # exactly one document, or this raises
+        except ValueError as exc:
+            return [*found, f"not one JSON document ({exc}): {result.stdout[:200]!r}"]
+        if code not in (0, 1) and (
+            not isinstance(document, dict) or document.get("exit_code") != code
+        ):
+            found.append(f"the error document does not say exit {code}: {document!r:.200}")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_command_under_hostile_input(name, cli, dsn, conn, monkeypatch, tmp_path, request):
+    """The matrix, one database per command: every input that applies (unknown table, a
+    name that needs quoting, a hostile name, an unreachable host, no TTY and no --yes,
+    --dry-run, --format json) exits with a documented code in one line, without a
+    traceback, prints one JSON document in JSON mode and changes nothing where nothing
+    should change. A mutating command then applies with --yes and writes one ledger row."""
+    case = ALL[name]
     _prepare(case, cli, monkeypatch, tmp_path, request)
-    result = cli(*case.args, "--format", "json")
-    assert result.exit_code in (0, 1), (result.exit_code, result.stderr)  # 1: a check's finding
-    json.loads(result.stdout)  # exactly one document, or this raises
+    # pg_cron jobs live in pg_cron's database: the change, and its ledger row, are there.
+    where = request.getfixturevalue("cron") if case.cron else conn
+    before = _fingerprint(where)
+    problems = []
+    for run in runs(name, registry()[name]):
+        try:
+            result = cli(*run.args)
+        except Exception as exc:  # the boundary let it through: a traceback for the user
+            problems.append(f"{run.input}: raised {type(exc).__name__}: {exc}")
+            continue
+        problems += [
+            f"{run.input} ({' '.join(run.args)}): {p}" for p in _problems(name, run, result)
+        ]
+        if run.unchanged and _fingerprint(where) != before:
+            problems.append(f"{run.input}: the database changed")
+            before = _fingerprint(where)
+    assert not problems, "\n".join(problems)
+    if name in MUTATING:
+        _applies_once(case, cli, where)
+
+
+def _applies_once(case: Case, cli, where: psycopg.Connection) -> None:  # type: ignore[no-untyped-def]
+    ledger = _ledger(where)
+    applied = cli(*case.args, "--yes", "--format", "json")
+    assert applied.exit_code == 0, applied.stderr
+    outcome = json.loads(applied.stdout)
+    assert outcome["status"] == "applied", outcome
+    assert _ledger(where) == ledger + 1
+    assert (
+        outcome["ledger_id"]
+        == where.execute("SELECT max(id) FROM auroractl.operations").fetchone()[0]
+    )
+    # Once more: usually nothing left to do, and still exactly one JSON document.
+    again = cli(*case.args, "--yes", "--format", "json")
+    document = json.loads(again.stdout)
+    assert again.exit_code in DOCUMENTED, again.stderr
+    assert document["status"] in (
+        ("applied", "nothing-to-do") if again.exit_code == 0 else ("error",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -340,3 +547,41 @@ def test_an_error_under_format_json_is_one_document(args, cli, dsn, demo_map):
     document = json.loads(result.stdout)
     assert document["status"] == "error" and document["exit_code"] == 2
     assert result.stderr.startswith("Error: ") and document["error"] in result.stderr
+
+
+def _dry_run_examples() -> list[tuple[str, ...]]:
+    """The --dry-run lines of every command's Example (those on an AWS profile excepted)."""
+    import shlex
+
+    from tests.unit.test_cli import all_commands
+
+    lines = []
+    for _, command in all_commands():
+        for line in (command.help or "").partition("Example:")[2].splitlines():
+            if not line.strip().startswith("auroractl ") or "--dry-run" not in line:
+                continue
+            words = shlex.split(line.strip())
+            if "--profile" not in words:
+                lines.append(tuple(words[1:]))
+    return lines
+
+
+# Examples written for a database where they have work to do, and what the demo says.
+EXAMPLE_EXIT = {
+    ("partition", "migrate", "prep", "contratos"): 3,  # the demo's contratos is partitioned
+    ("migrate", "up", "--directory", "./migrations"): 2,  # no ./migrations here
+}
+
+
+def test_every_dry_run_example_in_the_help_works(cli, dsn, conn, demo_map, tmp_path):
+    (tmp_path / "auroractl.toml").write_text(DEMO_CONFIG)
+    assert cli("audit", "enable", "--table", "alunos", "--yes").exit_code == 0  # its log
+    examples = _dry_run_examples()
+    assert ("partition", "create", "--month", "2026-03", "--table", "audit.audit_log",
+            "--dry-run") in examples  # fmt: skip
+    before = _fingerprint(conn)
+    for args in examples:
+        expected = next((c for k, c in EXAMPLE_EXIT.items() if args[: len(k)] == k), 0)
+        result = cli(*args)
+        assert result.exit_code == expected, (args, result.stderr)
+    assert _fingerprint(conn) == before

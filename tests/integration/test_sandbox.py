@@ -102,3 +102,12 @@ def test_missing_server_binaries_is_one_clear_error(cli, sandbox_env, monkeypatc
         result.stderr
     )
     assert not sandbox_env.exists()
+
+
+def test_up_on_a_port_in_use_refuses_before_initdb(cli, sandbox_env, monkeypatch, cluster):
+    monkeypatch.setenv("AURORACTL_SANDBOX_PORT", str(cluster.port))  # the suite's own server
+    result = cli("sandbox", "up", "--scale", "0.01", "--format", "json")
+    assert result.exit_code == 5
+    assert result.stderr.splitlines()[-1].startswith(f"Error: port {cluster.port} on 127.0.0.1")
+    assert json.loads(result.stdout)["exit_code"] == 5
+    assert not sandbox_env.exists()  # no data directory left behind

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 UNREACHABLE = "host=127.0.0.1 port=1 dbname=nowhere connect_timeout=1"
+STATUS = ("partition", "status", "contratos")  # any command that connects (health: exit 3)
 
 
 def refused(result, setting: str) -> None:  # type: ignore[no-untyped-def]
@@ -29,14 +30,14 @@ def test_lock_timeout_option_refused_before_connecting(cli, value):
 def test_environment_and_config_file_are_held_to_the_same_bounds(cli, monkeypatch):
     monkeypatch.setenv("AURORACTL_DSN", UNREACHABLE)
     monkeypatch.setenv("AURORACTL_LOCK_TIMEOUT", "0")
-    refused(cli("health"), "lock_timeout")
+    refused(cli(*STATUS), "lock_timeout")
     monkeypatch.delenv("AURORACTL_LOCK_TIMEOUT")
     Path("auroractl.toml").write_text('[auroractl]\nlock_timeout = "0"\n', encoding="utf-8")
-    refused(cli("health"), "lock_timeout")
+    refused(cli(*STATUS), "lock_timeout")
     Path("auroractl.toml").write_text("[auroractl]\nstatement_timeout = 0\n", encoding="utf-8")
-    refused(cli("health"), "statement_timeout")
+    refused(cli(*STATUS), "statement_timeout")
     monkeypatch.setenv("AURORACTL_STATEMENT_TIMEOUT", "0s")
-    refused(cli("health"), "statement_timeout")
+    refused(cli(*STATUS), "statement_timeout")
 
 
 def test_ddl_with_lock_timeout_zero_changes_nothing(cli, dsn, conn):

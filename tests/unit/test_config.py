@@ -113,3 +113,45 @@ def test_timeouts_are_capped():
             db.check_duration(value, what)
     with pytest.raises(InvalidInput, match=r"implausibly long.*24h"):
         db.check_duration("25h", "statement_timeout")
+
+
+@pytest.mark.parametrize(
+    ("var", "value"),
+    [
+        ("AURORACTL_SANDBOX_PORT", "abc"),
+        ("AURORACTL_SANDBOX_PORT", "70000"),
+        ("AURORACTL_SANDBOX_PORT", "0"),
+        ("AURORACTL_LOCK_RETRIES", "-1"),
+        ("AURORACTL_LOCK_RETRIES", "many"),
+    ],
+)
+def test_integer_settings_are_input_errors_not_crashes(monkeypatch, var, value):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(InvalidInput, match=f"{var} .*'{value}' is not a whole number"):
+        config.load()
+
+
+def test_integer_settings_in_range_are_read(monkeypatch, tmp_path):
+    (tmp_path / "auroractl.toml").write_text("[sandbox]\nport = 6543\n")
+    monkeypatch.setenv("AURORACTL_LOCK_RETRIES", "0")
+    s = config.load()
+    assert (s.sandbox_port, s.lock_retries) == (6543, 0)
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "postgresql://x@:notaport/db",
+        "postgresql://x@h:70000/db",
+        "host=a,b port=5432,abc",
+        "postgresql://u:s3cr3t@[::1/db",
+        "bogus=1",
+        "host=localhost sslmode=bogus",
+    ],
+)
+def test_a_malformed_dsn_is_bad_input_found_before_connecting(dsn):
+    target = config.Target(source="--dsn", conninfo=dsn)
+    settings = config.Settings()
+    with pytest.raises(InvalidInput, match="malformed connection string from --dsn") as caught:
+        db.connect(target, settings)
+    assert "s3cr3t" not in str(caught.value)

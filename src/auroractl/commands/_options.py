@@ -44,6 +44,18 @@ ChangeFormatOpt = Annotated[
 TEXT = ChangeFormat.text
 TABLE = Format.table
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the SQL plan; change nothing.")]
+# A change made of AWS calls only previews those calls; one that is SQL on PostgreSQL and
+# AWS calls on Aurora says both.
+AwsDryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Print the AWS calls it would make; change nothing.")
+]
+SqlOrAwsDryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the SQL (PostgreSQL) or the AWS calls (Aurora); change nothing.",
+    ),
+]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")]
 # The table a verb works on is accepted the same way everywhere: positional or --table.
 TableArg = Annotated[

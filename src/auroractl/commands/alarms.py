@@ -29,7 +29,7 @@ def _setup(*services: str) -> tuple[Any, ...]:
 
 @app.command()
 def apply(
-    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
+    dry_run: opt.AwsDryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Create or update the alarms (idempotent put_metric_alarm) and the slow-query filter.
 
@@ -78,7 +78,7 @@ def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
 
 @app.command()
 def delete(
-    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
+    dry_run: opt.AwsDryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
 ) -> None:
     """Delete our alarms (prefix + cluster marker) and the slow-query metric filter only.
 

@@ -12,6 +12,33 @@ from auroractl.commands import _options as opt
 
 app = opt.group("Audit trail: who changed which row, when (personal data never copied).")
 
+# Any user table can be audited (no tenant column needed); --all is the same set for
+# enable and disable.
+TablesArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="TABLES",
+        help="Tables: any user table (schema.name; quote capitals: '\"Eventos\"').",
+        show_default=False,
+    ),
+]
+TablesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--table",
+        "-t",
+        help="Any user table, no tenant column needed (repeatable; the same as TABLES).",
+    ),
+]
+AllOpt = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="Every user table outside the audit and auroractl schemas (partitions "
+        "through their parent).",
+    ),
+]
+
 
 def _config(personal: bool = True):  # type: ignore[no-untyped-def]
     """[audit], with each table's personal columns from the data map when the command
@@ -29,11 +56,9 @@ def _config(personal: bool = True):  # type: ignore[no-untyped-def]
 
 @app.command()
 def enable(
-    tables_arg: opt.TablesArg = None,
-    table: opt.TablesOpt = None,
-    all_tables: Annotated[
-        bool, typer.Option("--all", help="Every user table (outside audit/auroractl schemas).")
-    ] = False,
+    tables_arg: TablesArg = None,
+    table: TablesOpt = None,
+    all_tables: AllOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
@@ -61,9 +86,9 @@ def enable(
 
 @app.command()
 def disable(
-    tables_arg: opt.TablesArg = None,
-    table: opt.TablesOpt = None,
-    all_tables: opt.AllOpt = False,
+    tables_arg: TablesArg = None,
+    table: TablesOpt = None,
+    all_tables: AllOpt = False,
     dry_run: opt.DryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,

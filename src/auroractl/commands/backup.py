@@ -66,7 +66,7 @@ def policy_apply(
         str | None, typer.Option("--window", help="Preferred backup window, UTC: 03:00-04:00.")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: opt.DryRunOpt = False,
+    dry_run: opt.AwsDryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
@@ -91,7 +91,7 @@ def snapshot(
         list[str] | None, typer.Option("--tag", help="Extra tag key=value (repeatable).")
     ] = None,
     cluster: ClusterOpt = None,
-    dry_run: opt.DryRunOpt = False,
+    dry_run: opt.AwsDryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
@@ -145,7 +145,7 @@ def prune(
         int, typer.Option("--keep-days", help="Keep auroractl snapshots newer than N days.")
     ],
     cluster: ClusterOpt = None,
-    dry_run: opt.DryRunOpt = False,
+    dry_run: opt.AwsDryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:

@@ -59,6 +59,7 @@ def publish(
 
     if name != "dashboard":
         raise InvalidInput("only the dashboard can be published for now")
+    cache.check_publish(redis_url, ttl)  # before connecting
     known = matview.specs(_defaults.matviews(_context.settings().section("matviews")))
     with _context.connect() as conn:
         view = matview.resolve(conn, name, known)

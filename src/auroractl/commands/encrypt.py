@@ -316,7 +316,7 @@ def _rotate_keys(
 @app.command()
 def keygen(
     secret_name: Annotated[str, typer.Option("--secret-name", help="Name of the new secret.")],
-    dry_run: opt.DryRunOpt = False,
+    dry_run: opt.AwsDryRunOpt = False,
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:

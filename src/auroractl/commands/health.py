@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +17,22 @@ if TYPE_CHECKING:
     from auroractl.ops.health import HealthReport
 
 STYLES = {"OK": "green", "WARN": "yellow", "CRIT": "bold red", "UNKNOWN": "magenta"}
+# health speaks Nagios: 0 OK, 1 WARN, 2 CRIT, 3 UNKNOWN. Anything that keeps it from
+# checking (a bad option, a bad [health] threshold, an unknown profile, an unreachable or
+# malformed target) is UNKNOWN: a monitor must not read a configuration error as CRIT.
+EXIT_UNKNOWN = 3
+
+
+@contextlib.contextmanager
+def _unknown_on_error() -> Iterator[None]:
+    """auroractl's errors keep their one line (and JSON error document), with exit 3."""
+    from auroractl.errors import AuroraCtlError
+
+    try:
+        yield
+    except AuroraCtlError as exc:
+        exc.exit_code = EXIT_UNKNOWN
+        raise
 
 
 def health(
@@ -42,6 +60,26 @@ def health(
         auroractl health --only connections,locks --format json
         auroractl --profile prod health --report health.html
     """
+    with _unknown_on_error():
+        result = _check(only)
+    show(result)
+    if report is not None:
+        from auroractl.ops.health import report as health_report
+
+        try:
+            report.write_text(health_report.render(result), encoding="utf-8")
+        except OSError as exc:
+            output.error(f"cannot write {report}: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_UNKNOWN) from None
+        output.info(f"Report written to {report}")
+    raise typer.Exit(result.exit_code)
+
+
+health.usage_exit_code = EXIT_UNKNOWN  # type: ignore[attr-defined]  # read by cli
+
+
+def _check(only: str | None) -> HealthReport:
+    """Configure and run the checks; an unreachable database is an UNKNOWN report."""
     from auroractl import db
     from auroractl.errors import ConnectionFailed
     from auroractl.ops import health as ops
@@ -66,23 +104,12 @@ def health(
 
     try:
         with _context.connect() as conn:
-            result = ops.run(conn, target=label, only=names, limits=limits, cloudwatch=cloudwatch)
+            return ops.run(conn, target=label, only=names, limits=limits, cloudwatch=cloudwatch)
     except (ConnectionFailed, psycopg.Error) as exc:
         # A monitor must see "could not check" (3), not a generic database error.
         message = " ".join(str(exc).split())[:400]
         output.error(message)
-        result = ops.unreachable(label, message)
-    show(result)
-    if report is not None:
-        from auroractl.ops.health import report as health_report
-
-        try:
-            report.write_text(health_report.render(result), encoding="utf-8")
-        except OSError as exc:
-            output.error(f"cannot write {report}: {exc.strerror or exc}")
-            raise typer.Exit(3) from None
-        output.info(f"Report written to {report}")
-    raise typer.Exit(result.exit_code)
+        return ops.unreachable(label, message)
 
 
 def show(result: HealthReport) -> None:

@@ -145,7 +145,7 @@ def forget(
     yes: opt.YesOpt = False,
     fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
-    """Erase data subjects (LGPD Art. 18) as the data map says, and scrub the logs.
+    """Erase data subjects (LGPD article 18) as the data map says, and scrub the logs.
 
     One transaction per subject: the rows that reference it and the rows it references
     (no other subject sharing them), then its own row, each column per its rule in the
@@ -245,7 +245,7 @@ def export(
     requested_at: RequestedAtOpt = None,
     fmt: DocumentFormatOpt = DocumentFormat.json,
 ) -> None:
-    """Everything the database holds about a subject, as one JSON document (Art. 18).
+    """Everything the database holds about a subject, as one JSON document (LGPD article 18).
 
     The subject's row, the rows referencing it and the rows it references (from the
     data map), the map's ciphertext columns decrypted when the
@@ -328,7 +328,7 @@ def requests(
     limit: Annotated[int, typer.Option("--limit", help="Newest N requests.")] = 100,
     fmt: opt.FormatOpt = opt.TABLE,
 ) -> None:
-    """List LGPD requests with status and the 15-day Art. 19 deadline; flag overdue ones.
+    """List LGPD requests with status and the 15-day deadline (article 19); flag overdue ones.
 
     Example:
         auroractl lgpd requests
@@ -336,8 +336,10 @@ def requests(
     """
     from auroractl.ops.lgpd import export as lgpd_export
 
+    m = _context.data_map()  # its subjects say what an id can be; none is needed
+    subjects = {s.table: s.key[0] for s in m.subjects if len(s.key) == 1} if m else None
     with _context.connect() as conn:
-        rows = lgpd_export.requests(conn, status, subject, limit)
+        rows = lgpd_export.requests(conn, status, subject, limit, subjects)
     output.result(
         rows, table=lambda: output.render(_requests_view(rows), "table", title="LGPD requests")
     )

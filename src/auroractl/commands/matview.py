@@ -94,6 +94,11 @@ def refresh(
 
     if bool(name) == all_views:
         raise InvalidInput("give a view name or --all")
+    cache.check_ttl(ttl)
+    if publish_redis is not None:  # before the refresh commits, not after
+        cache.check_publish(publish_redis, ttl, "--publish-redis")
+    elif ttl is not None:
+        raise InvalidInput("--ttl is the Redis keys' TTL: it needs --publish-redis")
     known = _specs()
     command = f"matview refresh {name or '--all'}" + (" --concurrently" if concurrently else "")
     with _context.connect() as conn:

@@ -78,7 +78,9 @@ def diff(fmt: opt.FormatOpt = opt.TABLE) -> None:
 
 @app.command()
 def apply(
-    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
+    dry_run: opt.SqlOrAwsDryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Apply the desired parameters: parameter group on Aurora, ALTER SYSTEM elsewhere.
 

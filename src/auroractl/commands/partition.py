@@ -121,7 +121,7 @@ def create(
 
     Example:
         auroractl partition create --year 2026
-        auroractl partition create --month 2026-03 --table audit_log --dry-run
+        auroractl partition create --month 2026-03 --table audit.audit_log --dry-run
     """
     from auroractl.ops import partition as ops
 

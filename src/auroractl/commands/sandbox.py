@@ -50,8 +50,10 @@ def up(scale: ScaleOpt = 1.0, fmt: opt.FormatOpt = opt.TABLE) -> None:
     """
     from auroractl.ops import sandbox as ops
 
+    settings = _context.settings()
+    ops.cluster(settings).check_port()  # a port in use is the one line, before any status
     output.info("Starting the sandbox (first run: initdb + demo data load)...")
-    _show(ops.up(_context.settings(), scale, _propose))
+    _show(ops.up(settings, scale, _propose))
 
 
 @app.command()

@@ -446,6 +446,23 @@ def status(conn: psycopg.Connection, cfg: AuditConfig) -> AuditStatus:
     return AuditStatus(exists, cfg.retention_months, tuple(out), parts)
 
 
+def _logged_table(conn: psycopg.Connection, name: str) -> str:
+    """The label the log keeps for ``name``: the table's, as the catalog resolves it, or
+    a dropped table's that still has entries; otherwise NotFound (a misspelt name must
+    not look like a table nobody changed)."""
+    from auroractl.ops.shared import catalog
+
+    rel = catalog.lookup(conn, name)
+    if rel is None:
+        label = name if "." in name else f"public.{name}"
+        if conn.execute(
+            "SELECT 1 FROM audit.audit_log WHERE table_name = %s LIMIT 1", [label]
+        ).fetchone():
+            return label
+        rel = catalog.resolve(conn, name)  # NotFound, with its quoting hint
+    return rel.label
+
+
 def log(
     conn: psycopg.Connection,
     *,
@@ -467,8 +484,8 @@ def log(
             since_value = since_value.replace(tzinfo=dt.UTC)
     if not log_exists(conn):
         raise NotFound("audit.audit_log does not exist", hint="run: auroractl audit enable")
-    if table and "." not in table:
-        table = f"public.{table}"
+    if table:
+        table = _logged_table(conn, table)
     rows = conn.execute(
         templates.load("audit/log.sql"),
         {"table": table, "since": since_value, "user": user, "row_id": row_id, "limit": limit},

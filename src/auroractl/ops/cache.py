@@ -97,6 +97,51 @@ def _plain(value: Any) -> Any:
     return value
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def check_publish(redis_url: str, ttl: int | None, what: str = "--redis") -> None:
+    """The Redis URL and TTL, checked before any connection (to the database or Redis) so
+    that a refresh never commits and then fails to publish. The URL is never echoed: it
+    may hold a password."""
+    check_ttl(ttl)
+    problem = _redis_url_problem(redis_url)
+    if problem:
+        raise InvalidInput(
+            f"{what} is not a Redis URL like redis://host:6379/0: {problem}",
+            hint="put a password in AURORACTL_REDIS_URL, not on the command line",
+        )
+
+
+def check_ttl(ttl: int | None) -> None:
+    if ttl is not None and ttl < 1:
+        raise InvalidInput(f"--ttl {ttl} must be a positive number of seconds")
+
+
+def _redis_url_problem(text: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    if any(c.isspace() for c in text):
+        return "it contains whitespace"
+    try:
+        url = urlsplit(text)
+        port = url.port  # ValueError unless a number from 0 to 65535
+    except ValueError as exc:
+        return str(exc)
+    if url.scheme not in REDIS_SCHEMES:
+        return f"the scheme must be one of {', '.join(f'{s}://' for s in REDIS_SCHEMES)}"
+    if url.scheme == "unix":
+        return None if url.path else "it names no socket path"
+    if not url.hostname:
+        return "it names no host"
+    if port == 0:
+        return "port 0"
+    database = url.path.strip("/")
+    if database and not database.isdigit():
+        return "the database (its path) must be a number"
+    return None
+
+
 def publish(rows: list[dict[str, Any]], redis_url: str, ttl: int | None, source: str) -> Published:
     """Replace every ``dashboard:empresa:<id>`` key in one MULTI/EXEC transaction.
 
@@ -105,8 +150,7 @@ def publish(rows: list[dict[str, Any]], redis_url: str, ttl: int | None, source:
     """
     import redis
 
-    if ttl is not None and ttl < 1:
-        raise InvalidInput(f"--ttl {ttl} must be a positive number of seconds")
+    check_publish(redis_url, ttl)
     client = redis.Redis.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
     try:
         existing = {k.decode() for k in client.scan_iter(match=f"{KEY_PREFIX}*", count=1000)}

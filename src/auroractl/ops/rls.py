@@ -681,6 +681,23 @@ def missing_tenants(conn: psycopg.Connection, cfg: RlsConfig, tenants: list[str]
         return [t for t in tenants if not found(t)]
 
 
+def _verify_chosen(
+    conn: psycopg.Connection, candidates: list[TenantTable], names: list[str]
+) -> list[TenantTable]:
+    """The tables named, resolved as PostgreSQL would ('"Mixed Case"', schema.table,
+    search_path), among the verifiable ones."""
+    from auroractl.ops.shared.catalog import resolve
+
+    chosen = []
+    for name in names:
+        rel = resolve(conn, name)
+        match = next((t for t in candidates if t.qualified == rel.qualified), None)
+        if match is None:
+            raise NotFound(f"no tenant table named {rel.label}")
+        chosen.append(match)
+    return chosen
+
+
 def verify(
     conn: psycopg.Connection,
     cfg: RlsConfig,
@@ -701,14 +718,7 @@ def verify(
             hint=f"GRANT {cfg.app_role} TO CURRENT_USER (rls enable does it)",
         )
     all_tables = _verifiable(conn, cfg)
-    if tables:
-        wanted = set(tables)
-        chosen = [t for t in all_tables if t.label in wanted or t.name in wanted]
-        missing = wanted - {t.label for t in chosen} - {t.name for t in chosen}
-        if missing:
-            raise NotFound(f"no tenant table named {', '.join(sorted(missing))}")
-    else:
-        chosen = all_tables
+    chosen = _verify_chosen(conn, all_tables, tables) if tables else all_tables
     absent = missing_tenants(conn, cfg, tenants)
     if absent:
         where = cfg.tenancy.root_table or "any tenant table"

@@ -156,6 +156,7 @@ def up(settings: Settings, scale: float = 1.0, propose: Proposer | None = None) 
     """
     row_counts(scale)  # validate before touching anything
     c = cluster(settings)
+    c.check_port()
     c.init()
     c.start()
     bootstrap(c)
@@ -175,6 +176,7 @@ def reset(settings: Settings, scale: float = 1.0, propose: Proposer | None = Non
 
     row_counts(scale)
     c = cluster(settings)
+    c.check_port()
     c.init()
     c.start()
     with superuser_connect(c) as conn:

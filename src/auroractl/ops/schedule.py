@@ -74,7 +74,7 @@ def next_runs(
     expression: str, count: int = 3, now: dt.datetime | None = None
 ) -> tuple[dt.datetime, ...]:
     """Validate a cron expression; its next runs in UTC (pg_cron runs jobs in GMT)."""
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
     now = now or dt.datetime.now(dt.UTC)
     expression = expression.strip()
@@ -84,7 +84,13 @@ def next_runs(
             "(minute hour day month weekday), e.g. '0 2 * * *'"
         )
     it = croniter(expression, now)
-    return tuple(it.get_next(dt.datetime) for _ in range(count))
+    try:
+        return tuple(it.get_next(dt.datetime) for _ in range(count))
+    except CroniterBadDateError:  # e.g. '0 2 31 2 *': February never has a 31st
+        raise InvalidInput(
+            f"--cron {expression!r} never fires: that day of the month never comes in "
+            "the month(s) given"
+        ) from None
 
 
 def refresh_command(view: tuple[str, str], concurrently: bool) -> str:

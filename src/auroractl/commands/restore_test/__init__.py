@@ -26,7 +26,11 @@ EXIT_PASSED, EXIT_FAILED, EXIT_COULD_NOT_RUN = 0, 1, 2
 app = typer.Typer(
     help="Restore tests: restore a copy, verify it against the source, tear it down.\n\n"
     "Without a subcommand, runs a restore test. Exit 0 passed, 1 verification failed, "
-    "2 could not run.",
+    "2 could not run (README: Errors and exit codes).\n\n"
+    "Example:\n"
+    "    auroractl restore-test --report restore-test.md\n"
+    "    auroractl restore-test --pitr latest --format json\n"
+    "    auroractl restore-test cleanup --dry-run",
     invoke_without_command=True,
     no_args_is_help=False,
     rich_markup_mode=None,
@@ -252,7 +256,9 @@ def _show(result: RestoreTestReport) -> None:
 
 @app.command()
 def cleanup(
-    dry_run: opt.DryRunOpt = False, yes: opt.YesOpt = False, fmt: opt.ChangeFormatOpt = opt.TEXT
+    dry_run: opt.SqlOrAwsDryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
 ) -> None:
     """Delete restore-test copies whose expiry has passed (left by --keep or a killed run).
 

@@ -237,21 +237,24 @@ class ErasureMap:
 
     def parse_id(self, raw: str) -> Any:
         """The subject id as the key's type wants it; InvalidInput names a malformed one."""
-        text = raw.strip()
-        if not text:
-            raise InvalidInput("empty subject id")
-        if self.key_type in INTEGER_TYPES:
-            if not re.fullmatch(r"-?[0-9]{1,18}", text):
-                raise InvalidInput(f"{text!r} is not a valid {self.subject.label} id (an integer)")
-            return int(text)
-        if self.key_type == "uuid":
-            try:
-                return str(uuid.UUID(text))
-            except ValueError:
-                raise InvalidInput(
-                    f"{text!r} is not a valid {self.subject.label} id (a uuid)"
-                ) from None
-        return text
+        return parse_key(self.key_type, raw, self.subject.label)
+
+
+def parse_key(key_type: str, raw: str, label: str) -> Any:
+    """A subject id as a key of ``key_type`` wants it; InvalidInput names a malformed one."""
+    text = raw.strip()
+    if not text:
+        raise InvalidInput("empty subject id")
+    if key_type in INTEGER_TYPES:
+        if not re.fullmatch(r"-?[0-9]{1,18}", text):
+            raise InvalidInput(f"{text!r} is not a valid {label} id (an integer)")
+        return int(text)
+    if key_type == "uuid":
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            raise InvalidInput(f"{text!r} is not a valid {label} id (a uuid)") from None
+    return text
 
 
 def _require(conn: psycopg.Connection, table: str, what: str) -> TableInfo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -189,15 +189,48 @@ def requests(
     status: str | None = None,
     subject_id: str | None = None,
     limit: int = 100,
+    subjects: Mapping[str, str] | None = None,
 ) -> list[RequestRow]:
+    """The register, newest first. ``subjects`` (table -> key column, from the data map)
+    and the tables already in the register say what a subject id can be: one no subject
+    table's key can hold ('abc' for integer keys) is InvalidInput, not an empty list."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}")
     if not 1 <= limit <= 100_000:
         raise InvalidInput("--limit must be from 1 to 100000")
-    if not state.readable(conn):
+    if subject_id is not None and not subject_id.strip():
+        raise InvalidInput("--subject: empty subject id")
+    readable = state.readable(conn)
+    ids = None if subject_id is None else _subject_ids(conn, subject_id, subjects or {}, readable)
+    if not readable:
         return []
     rows = conn.execute(
         templates.load("lgpd/requests.sql"),
-        {"status": status, "subject_id": subject_id, "limit": limit},
+        {"status": status, "subject_ids": ids, "limit": limit},
     ).fetchall()
     return [RequestRow(*r) for r in rows]
+
+
+def _subject_ids(
+    conn: psycopg.Connection, raw: str, subjects: Mapping[str, str], readable: bool
+) -> list[str]:
+    """``raw`` as each known subject table's key keeps it ('007' is 7 for an integer key);
+    InvalidInput when no known subject table's key can hold it."""
+    from auroractl.ops.lgpd import parse_key, table_info
+
+    keys = dict(subjects)
+    if readable:
+        for (table,) in conn.execute("SELECT DISTINCT subject_table FROM auroractl.lgpd_requests"):
+            keys.setdefault(table, "")  # its primary key
+    ids, errors = [], []
+    for table, key in sorted(keys.items()):
+        info = table_info(conn, table)
+        column = key or (info.pk[0] if info is not None and len(info.pk) == 1 else "")
+        key_type = (info.type_of(column) if info is not None else None) or "text"
+        try:
+            ids.append(str(parse_key(key_type, raw, table)))
+        except InvalidInput as exc:
+            errors.append(str(exc))
+    if errors and not ids:
+        raise InvalidInput(f"--subject {raw.strip()!r} can be no subject's id: {'; '.join(errors)}")
+    return ids or [raw.strip()]
