@@ -277,7 +277,7 @@ TABLE_ARGS: dict[str, tuple[str, ...]] = {
     "partition migrate prep": (*PREP[:3], "{t}", *PREP[4:]),
     **{
         f"partition migrate {verb}": ("partition", "migrate", verb, "{t}")
-        for verb in ("fill", "verify", "swap", "unswap", "cleanup", "status")
+        for verb in ("fill", "verify", "swap", "unswap", "cleanup", "abort", "status")
     },
     "rls enable": ("rls", "enable", "--table", "{t}"),
     "rls disable": ("rls", "disable", "--table", "{t}"),

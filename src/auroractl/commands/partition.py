@@ -181,6 +181,7 @@ def ensure(
             for n in names
         ]
         command = ops.command_line(table or None, ahead, max_new)
+        _single_failure(planned, table)
         if dry_run:
             output.result(_context.apply(conn, ops.preview(planned, command), True, yes))
             run = ops.dry_run_report(command, planned)
@@ -189,6 +190,17 @@ def ensure(
             output.result(run, table=lambda: _ensure_lines(run))
     if run.failed:
         raise ops.EnsureFailed(run)
+
+
+def _single_failure(planned: list[TablePlan], table: list[str] | None) -> None:
+    """One table named that cannot be planned (it does not exist, it is not partitioned):
+    its error is the command's, in one line, as every other command reports bad input."""
+    from auroractl.errors import AuroraCtlError
+
+    if table and len(planned) == 1 and (f := planned[0].failure) and not f.over_limit:
+        error = AuroraCtlError(f.error, hint=f.hint)
+        error.exit_code = f.exit_code
+        raise error
 
 
 def _apply_each(
@@ -281,7 +293,7 @@ def detach(
 
     Example:
         auroractl partition detach contratos --before 2020 --archive-schema archive --yes
-        auroractl partition detach --table eventos --older-than 18months --drop --dry-run
+        auroractl partition detach --table contratos --older-than 18months --drop --dry-run
     """
     from auroractl.ops import partition as ops
 
