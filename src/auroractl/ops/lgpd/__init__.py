@@ -143,9 +143,7 @@ def table_info(conn: psycopg.Connection, table: str) -> TableInfo | None:
     """The catalog facts of a map table ("schema.table", unquoted), or None."""
     schema, _, name = table.partition(".")
     row = conn.execute(
-        "SELECT c.oid::int8 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p')",
-        [schema, name],
+        templates.load("lgpd/table_oid.sql"), {"schema": schema, "name": name}
     ).fetchone()
     return None if row is None else info_by_oid(conn, row[0])
 
