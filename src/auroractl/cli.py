@@ -138,7 +138,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Webhooks from database events: outbox, subscriptions, dispatcher.",
     ),
-    "graphql": ("graphql", "app", "GraphQL (PostGraphile) readiness checks."),
+    "graphql": (
+        "graphql",
+        "app",
+        "GraphQL through PostGraphile 5: generated setup, roles, readiness check.",
+    ),
     "map": (
         "map",
         "app",

@@ -7,7 +7,7 @@ import json
 
 
 def _tables(res) -> dict:  # type: ignore[no-untyped-def]
-    return {t["table"]: t for t in json.loads(res.stdout)["tables"]}
+    return {t["label"]: t for t in json.loads(res.stdout)["relations"]}
 
 
 def test_tenant_tables_follow_the_data_map_or_the_rls_column(cli, conn, tmp_path, demo_map):

@@ -215,6 +215,8 @@ REPORTS: dict[str, Case] = {
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
     "graphql check": Case(("graphql", "check")),
+    "graphql config": Case(("graphql", "config", "--output", "gql-setup")),
+    "graphql grant": Case(("graphql", "grant")),
     "history": Case(("history",), setup=(("partition", "create", "contratos", "--year", "2031"),)),
     "config show": Case(("config", "show")),
     "map propose": Case(("map", "propose", "--force")),  # over the demo map every case has

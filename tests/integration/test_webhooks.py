@@ -311,27 +311,29 @@ def test_graphql_check_flags_missing_rls_and_personal_columns(cli, dsn, dbname, 
     role = f"gql_{dbname}"  # roles are cluster-wide: one per test database
     conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
     conn.execute(f'GRANT SELECT ON usuarios, empresas TO "{role}"')
-    try:
+
+    def findings() -> tuple[dict, dict]:
         r = cli("graphql", "check", "--role", role, "--format", "json")
         assert r.exit_code == 1
         data = json.loads(r.stdout)
-        by_table = {t["table"]: t for t in data["tables"]}
-        assert by_table["public.alunos"]["rls"] == "off" and by_table["public.alunos"]["blocking"]
-        assert "documento_identidade" in by_table["public.usuarios"]["personal_exposed"]
-        assert by_table["public.usuarios"]["app_privileges"] == ["SELECT"]
-        assert by_table["public.empresas"]["blocking"] == []
+        found = {(f["relation"], f["kind"]): f for f in data["findings"]}
+        return found, {t["label"]: t for t in data["relations"]}
+
+    try:
+        found, relations = findings()
+        assert found["public.usuarios", "rls_off"]["blocking"]
+        assert "documento_identidade" in found["public.usuarios", "personal_exposed"]["columns"]
+        assert relations["public.usuarios"]["privileges"] == ["SELECT"]
+        assert found["public.empresas", "root_readable"]["blocking"]
+        assert not relations["public.alunos"]["served"]  # no grant: not served
         conn.execute("CREATE TABLE sem_pk (x int)")
         conn.execute("CREATE TABLE filho (id int PRIMARY KEY, pai int REFERENCES empresas)")
-        by_table = {
-            t["table"]: t
-            for t in json.loads(cli("graphql", "check", "--role", role, "--format", "json").stdout)[
-                "tables"
-            ]
-        }
-        assert any("primary key" in b for b in by_table["public.sem_pk"]["blocking"])
-        assert by_table["public.filho"]["unindexed_fks"] == ["filho_pai_fkey"]
+        conn.execute(f'GRANT SELECT ON sem_pk, filho TO "{role}"')
+        found, _ = findings()
+        assert not found["public.sem_pk", "no_identity"]["blocking"]
+        assert "filho_pai_fkey" in found["public.filho", "relation_removed"]["message"]
     finally:
-        conn.execute(f'REVOKE ALL ON usuarios, empresas FROM "{role}"')
+        conn.execute(f'REVOKE ALL ON usuarios, empresas, sem_pk, filho FROM "{role}"')
         conn.execute(f'DROP ROLE "{role}"')
 
 

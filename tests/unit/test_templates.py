@@ -45,6 +45,8 @@ BARE_KEYS = {
     "trigger",
     "index",
     "constraint",
+    "member",
+    "database",
 }
 
 
