@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from auroractl.ops.shared.session import maintenance
+from tests.conftest import superuser
 from tests.integration.test_rls import add_second_tenant, first_tenant
 
 DEMO_REFS = {
@@ -292,3 +293,39 @@ def test_english_schema(cli, en_dsn, en_map):
     assert refs(cli) == set()
     again = cli("rls", "fix-references", "--all", "--yes")
     assert again.exit_code == 0 and "nothing to do" in again.stderr
+
+
+def test_an_interrupted_run_is_taken_up(cli, dsn, conn, dbname, cluster, demo_map):
+    """What an earlier run left: an INVALID index from an interrupted CONCURRENTLY build on
+    usuarios, a NOT VALID key on alunos (its unique key on escolas built)."""
+    conn.execute(
+        "CREATE UNIQUE INDEX usuarios_empresa_id_id_key ON usuarios (empresa_id, id);"
+        "CREATE UNIQUE INDEX escolas_empresa_id_id_key ON escolas (empresa_id, id);"
+        "ALTER TABLE alunos ADD CONSTRAINT alunos_empresa_id_escola_id_fkey"
+        " FOREIGN KEY (empresa_id, escola_id) REFERENCES escolas (empresa_id, id) NOT VALID"
+    )
+    with superuser(cluster, dbname) as su:
+        su.execute(
+            "UPDATE pg_index SET indisvalid = false "
+            "WHERE indexrelid = 'usuarios_empresa_id_id_key'::regclass"
+        )
+    args = ("-c", "alunos_escola_id_fkey", "-c", "ai_preferences_usuario_id_fkey")
+    plan = cli("rls", "fix-references", *args, "--dry-run", "--format", "json")
+    sqls = [s["sql"] for s in json.loads(plan.stdout)["steps"]]
+    usuarios = [s for s in sqls if "usuarios_empresa_id_id_key" in s]
+    assert 'DROP INDEX CONCURRENTLY IF EXISTS "public"."usuarios_empresa_id_id_key"' in usuarios[0]
+    assert 'CREATE UNIQUE INDEX CONCURRENTLY "usuarios_empresa_id_id_key"' in usuarios[1]
+    assert not any('ON "public"."escolas"' in s for s in sqls)  # its unique index serves
+    alunos = [s for s in sqls if '"public"."alunos"' in s]
+    assert len(alunos) == 2  # no second key: the NOT VALID one is validated, the old dropped
+    assert "VALIDATE CONSTRAINT" in alunos[0] and "DROP CONSTRAINT" in alunos[1]
+    assert cli("rls", "fix-references", *args, "--yes").exit_code == 0
+    valid = conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'usuarios_empresa_id_id_key'::regclass"
+    ).fetchone()
+    assert valid == (True,)
+    assert keys(conn, "alunos")["alunos_empresa_id_escola_id_fkey"][1]
+    # the data map recorded the old keys: map check says so, as the plan's note did
+    check = cli("map", "check", "--format", "json")
+    assert check.exit_code == 1 and "alunos_escola_id_fkey" in check.stdout
+    assert "auroractl map check" in plan.stdout

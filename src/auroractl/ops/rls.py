@@ -634,6 +634,11 @@ def plan_fix_references(
         more, why = tr.fix_steps(fix)
         steps += more
         notes += why
+    if any(not tr.keep_reason(r) for r in chosen):
+        notes.append(
+            "the data map records foreign keys: `auroractl map check` reports the replaced "
+            "ones until its references are updated (`auroractl map propose --dry-run`)"
+        )
     keys = ", ".join(f"{r.table}.{r.constraint}" for r in chosen)
     return Plan(command, f"scope to {cfg.column}: {keys}", tuple(steps), tuple(notes))
 

@@ -357,7 +357,7 @@ def fix_steps(fix: Fix) -> tuple[list[Step], list[str]]:
                 txn=f"{ref.table} {fix.parent_key}",
             )
         )
-    kept = _keep_reason(ref)
+    kept = keep_reason(ref)
     if kept:
         notes.append(f"{ref.constraint} on {ref.table} is kept: {kept}")
     else:
@@ -374,7 +374,8 @@ def fix_steps(fix: Fix) -> tuple[list[Step], list[str]]:
     return steps, notes
 
 
-def _keep_reason(ref: CrossRef) -> str:
+def keep_reason(ref: CrossRef) -> str:
+    """Why the old key stays beside its replacement ("" when it is dropped)."""
     if not ref.tenant_not_null:
         return (
             f"{ref.tenant_column} is nullable there, and the new key does not check a row "
