@@ -329,3 +329,27 @@ def test_an_interrupted_run_is_taken_up(cli, dsn, conn, dbname, cluster, demo_ma
     check = cli("map", "check", "--format", "json")
     assert check.exit_code == 1 and "alunos_escola_id_fkey" in check.stdout
     assert "auroractl map check" in plan.stdout
+
+
+def test_a_nullable_tenant_column_keeps_the_old_key(cli, dsn, conn, demo_map):
+    """MATCH SIMPLE skips a row whose tenant is NULL, which the old key still checks: it
+    stays beside the new one, and the pair is no longer reported."""
+    conn.execute(
+        "CREATE TABLE salas (id int PRIMARY KEY, empresa_id int NOT NULL);"
+        "CREATE TABLE reservas (id int PRIMARY KEY, empresa_id int,"
+        " sala_id int REFERENCES salas (id));"
+        "CREATE TABLE avisos (id int PRIMARY KEY, empresa_id int NOT NULL,"
+        " sala_id int REFERENCES salas (id) ON UPDATE SET NULL)"
+    )
+    result = cli("rls", "fix-references", "-c", "reservas_sala_id_fkey", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "reservas_sala_id_fkey on public.reservas is kept" in result.stdout + result.stderr
+    assert set(keys(conn, "reservas")) == {
+        "reservas_sala_id_fkey",
+        "reservas_empresa_id_sala_id_fkey",
+    }
+    assert "public.reservas.reservas_sala_id_fkey" not in refs(cli)
+    again = cli("rls", "fix-references", "-c", "reservas_sala_id_fkey", "--yes")
+    assert again.exit_code == 0 and "nothing to do" in again.stderr
+    refused = cli("rls", "fix-references", "-c", "avisos_sala_id_fkey", "--yes")
+    assert refused.exit_code == 3 and "ON UPDATE SET NULL" in refused.stderr
