@@ -205,7 +205,7 @@ def _new_unique(
 
 
 def _unique_needed(
-    conn: psycopg.Connection, names: Names, ref: CrossRef, planned: set
+    conn: psycopg.Connection, names: Names, ref: CrossRef, planned: set[tuple]
 ) -> tuple[Unique, ...]:
     """The unique key(s) the new foreign key references, unless usable ones exist (or this
     plan builds them already for another key)."""
@@ -302,7 +302,7 @@ def offending_query(ref: CrossRef) -> str:
     return templates.render(T + "tenant_refs_offending_rows.sql.j2", **_pairs(ref))
 
 
-def read_fix(conn: psycopg.Connection, ref: CrossRef, names: Names, planned: set) -> Fix:
+def read_fix(conn: psycopg.Connection, ref: CrossRef, names: Names, planned: set[tuple]) -> Fix:
     """What fixing ``ref`` takes; ``names`` and ``planned`` are shared by the keys of one
     plan so that two keys to the same table build one unique key under one name."""
     if ref.on_update in ("SET NULL", "SET DEFAULT"):
