@@ -99,6 +99,7 @@ MUTATING: dict[str, Case] = {
         ("rls", "disable", "--table", "alunos"),
         setup=(("rls", "enable", "--table", "alunos"),),
     ),
+    "rls fix-references": Case(("rls", "fix-references", "--all")),
     "audit enable": Case(AUDIT),
     "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,)),
     "audit prune": Case(

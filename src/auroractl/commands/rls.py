@@ -113,11 +113,13 @@ def disable(
 
 @app.command()
 def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
-    """Coverage of every table with a tenant column; exit 1 when any is uncovered, 3 when
-    no table has the tenant column.
+    """Coverage of every table with a tenant column; exit 1 when any is uncovered or a
+    foreign key crosses tenants, 3 when no table has the tenant column.
 
     Lists RLS enabled/forced, policies, whether an index leads with the tenant column,
-    and the roles that bypass RLS (superusers, BYPASSRLS, owners of unforced tables).
+    the roles that bypass RLS (superusers, BYPASSRLS, owners of unforced tables), and
+    the foreign keys between tenant tables that leave the tenant column out (foreign-key
+    checks bypass RLS: `rls fix-references` scopes them to the tenant).
 
     Example:
         auroractl rls status --format json
@@ -128,12 +130,27 @@ def status(fmt: opt.FormatOpt = opt.TABLE) -> None:
     with _context.connect() as conn:
         st = ops.status(conn, cfg)
     output.result(st, rows=_status_rows(st), table=lambda: _status_table(st))
+    problems = _status_problems(st)
+    for problem in problems:
+        output.error(problem)
+    if problems:
+        raise typer.Exit(1)
+
+
+def _status_problems(st) -> list[str]:  # type: ignore[no-untyped-def]
+    """What makes status exit 1, each one line."""
+    out = []
     if st.app_role_bypasses:
-        output.error(f"application role {st.app_role} bypasses RLS")
-        raise typer.Exit(1)
-    if st.uncovered:
-        output.error(f"{len(st.uncovered)} tenant table(s) not covered: {', '.join(st.uncovered)}")
-        raise typer.Exit(1)
+        out.append(f"application role {st.app_role} bypasses RLS")
+    elif st.uncovered:
+        out.append(f"{len(st.uncovered)} tenant table(s) not covered: {', '.join(st.uncovered)}")
+    if st.cross_tenant_refs:
+        names = ", ".join(f"{r.table}.{r.constraint}" for r in st.cross_tenant_refs)
+        out.append(
+            f"{len(st.cross_tenant_refs)} foreign key(s) cross tenants: {names} "
+            "(auroractl rls fix-references --all --dry-run)"
+        )
+    return out
 
 
 def _status_rows(st) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -160,8 +177,64 @@ def _status_table(st) -> None:  # type: ignore[no-untyped-def]
         title=f"RLS on {st.column} (setting {st.setting}, role {st.app_role})",
     )
     output.info("Roles that bypass RLS everywhere: " + (", ".join(st.bypass_roles) or "none"))
+    if st.cross_tenant_refs:
+        output.render(
+            [
+                {
+                    "table": r.table,
+                    "foreign key": r.constraint,
+                    "columns": ", ".join(r.columns),
+                    "references": f"{r.referenced_table} ({', '.join(r.referenced_columns)})",
+                    "on delete": r.on_delete,
+                }
+                for r in st.cross_tenant_refs
+            ],
+            "table",
+            title=f"Foreign keys that cross tenants (without {st.column})",
+        )
     if not st.app_role_exists:
         output.warn(f"application role {st.app_role} does not exist")
+
+
+@app.command("fix-references")
+def fix_references(
+    constraint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--constraint",
+            "-c",
+            help="A foreign key rls status lists, NAME or TABLE.NAME (repeatable).",
+        ),
+    ] = None,
+    all_refs: Annotated[
+        bool, typer.Option("--all", help="Every foreign key that crosses tenants.")
+    ] = False,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
+) -> None:
+    """Scope foreign keys between tenant tables to the tenant, online; exit 3 when existing
+    rows already cross tenants (nothing changed).
+
+    A foreign key such as alunos (escola_id) -> escolas (id) is checked without row
+    security, so a row can point at another tenant's row. It is replaced by (tenant
+    column, escola_id) -> escolas (tenant column, id): a unique key on the referenced
+    table built CONCURRENTLY (per partition, then attached, on a partitioned table), the
+    new key added NOT VALID and validated without blocking writes (per partition first on
+    a partitioned table), the same ON DELETE / ON UPDATE actions, then the old key dropped
+    (kept when the tenant column is nullable). Every DDL runs under lock_timeout. A second
+    run has nothing to do.
+
+    Example:
+        auroractl rls fix-references --all --dry-run
+        auroractl rls fix-references --constraint alunos_escola_id_fkey --yes
+    """
+    from auroractl.ops import rls as ops
+
+    cfg = config()
+    _context.apply_planned(
+        lambda conn: ops.plan_fix_references(conn, cfg, constraint, all_refs), dry_run, yes
+    )
 
 
 @app.command()

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from auroractl.ops.shared.datamap import TenantKey
+    from auroractl.ops.shared.tenant_refs import CrossRef
 
 TENANT_POLICY = "auroractl_tenant_isolation"
 POLICY_VERSION = "auroractl rls v2"
@@ -173,6 +174,9 @@ class RlsStatus:
     setting: str
     tables: tuple[Coverage, ...]
     bypass_roles: tuple[str, ...]
+    # Foreign keys between tenant tables that do not pair the tenant column: foreign-key
+    # checks bypass row security, so a row can point at another tenant's row.
+    cross_tenant_refs: tuple[CrossRef, ...] = ()
 
     @property
     def uncovered(self) -> tuple[str, ...]:
@@ -557,6 +561,8 @@ def _partition_coverage(
 
 
 def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
+    from auroractl.ops.shared.tenant_refs import cross_tenant_refs
+
     tables = tenant_tables(conn, cfg)
     if not tables:
         raise no_tenant_tables(cfg)
@@ -591,7 +597,73 @@ def status(conn: psycopg.Connection, cfg: RlsConfig) -> RlsStatus:
         cfg.setting,
         tuple(out),
         bypass,
+        cross_tenant_refs(conn, cfg.column),
     )
+
+
+# ---------------------------------------------------------------- fix-references
+
+
+def plan_fix_references(
+    conn: psycopg.Connection, cfg: RlsConfig, constraints: list[str] | None, all_refs: bool
+) -> Plan:
+    """Replace the chosen cross-tenant foreign keys (``rls status``) by keys that pair the
+    tenant column, online (``ops.shared.tenant_refs``); refused, with nothing changed,
+    when existing rows already cross tenants."""
+    from auroractl.ops.shared import tenant_refs as tr
+
+    if bool(constraints) == all_refs:
+        raise InvalidInput(
+            "give --constraint NAME (rls status lists the keys that cross tenants) or --all"
+            if not all_refs
+            else "give --constraint or --all, not both"
+        )
+    command = "rls fix-references " + (
+        "--all" if all_refs else " ".join(f"--constraint {n}" for n in constraints or [])
+    )
+    found = tr.cross_tenant_refs(conn, cfg.column)
+    chosen = list(found) if all_refs else _chosen_refs(conn, found, constraints or [])
+    if not chosen:
+        return Plan(command, f"no chosen foreign key crosses tenants ({cfg.column}): nothing to do")
+    names, planned = tr.Names(conn), set()
+    fixes = [tr.read_fix(conn, ref, names, planned) for ref in chosen]
+    tr.refuse_offending(fixes)
+    steps: list[Step] = []
+    notes: list[str] = []
+    for fix in fixes:
+        more, why = tr.fix_steps(fix)
+        steps += more
+        notes += why
+    if any(not tr.keep_reason(r) for r in chosen):
+        notes.append(
+            "the data map records foreign keys: `auroractl map check` reports the replaced "
+            "ones until its references are updated (`auroractl map propose --dry-run`)"
+        )
+    keys = ", ".join(f"{r.table}.{r.constraint}" for r in chosen)
+    return Plan(command, f"scope to {cfg.column}: {keys}", tuple(steps), tuple(notes))
+
+
+def _chosen_refs(
+    conn: psycopg.Connection, found: tuple[CrossRef, ...], names: list[str]
+) -> list[CrossRef]:
+    """The keys named (NAME or TABLE.NAME); a foreign key that no longer crosses tenants
+    is left out (nothing to do for it), a name no foreign key has is NotFound."""
+    chosen: list[CrossRef] = []
+    for name in dict.fromkeys(names):
+        matches = [r for r in found if name in (r.constraint, f"{r.table}.{r.constraint}")]
+        if len(matches) > 1:
+            tables = ", ".join(r.table for r in matches)
+            raise InvalidInput(f"{name} names a foreign key of {tables}: give it as TABLE.NAME")
+        if matches:
+            chosen += [m for m in matches if m not in chosen]
+            continue
+        exists = conn.execute(templates.load("rls/foreign_key.sql"), {"name": name}).fetchone()
+        if not exists[0]:
+            raise NotFound(
+                f"no foreign key named {name}",
+                hint="auroractl rls status lists the foreign keys that cross tenants",
+            )
+    return chosen
 
 
 # ---------------------------------------------------------------- verify

@@ -23,3 +23,22 @@ def personal_in(personal: Iterable[str], columns: Iterable[str]) -> list[str]:
     cols, names = list(columns), list(personal)
     found = [c for c in names if c in cols]
     return found + [c for c in ciphertext_twins(names, cols) if c not in found]
+
+
+# PostgreSQL keeps 63 bytes of a name; longer ones would be cut silently, and collide.
+MAX_IDENTIFIER = 63
+
+
+def key_name(table: str, columns: Iterable[str], label: str, taken: Iterable[str] = ()) -> str:
+    """A new key's or index's name the way PostgreSQL picks one (``<table>_<cols>_<label>``,
+    e.g. alunos_empresa_id_escola_id_fkey), cut to 63 bytes; a number follows the label
+    while the name is ``taken``."""
+    used = set(taken)
+    base = "_".join([table, *columns])
+    for n in range(1000):
+        suffix = f"_{label}{n or ''}"
+        room = MAX_IDENTIFIER - len(suffix.encode())
+        name = base.encode()[:room].decode(errors="ignore") + suffix
+        if name not in used:
+            return name
+    raise ValueError(f"no free name for {base}_{label}")
