@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound
+from auroractl.ops.shared.tenant_refs import cross_tenant_refs
 
 if TYPE_CHECKING:
     import psycopg
@@ -103,7 +104,6 @@ class Target:
     personal: Mapping[str, tuple[str, ...]]
     manifest: Manifest | None = None
     root: str | None = None  # the tenant root ("schema.table" listing every tenant)
-    cross_refs: tuple[Finding, ...] = ()
 
 
 def check(conn: psycopg.Connection, target: Target) -> Readiness:
@@ -136,7 +136,7 @@ def check(conn: psycopg.Connection, target: Target) -> Readiness:
         findings += found
     served = {r.label for r in relations if r.served}
     findings += _foreign_key_findings(fks, served)
-    findings += [f for f in target.cross_refs if f.relation in served]
+    findings += [f for f in _cross_tenant_findings(conn, target) if f.relation in served]
     findings = _role_findings(target, role_exists) + _config_findings(target) + findings
     return Readiness(
         target.app_role,
@@ -404,6 +404,21 @@ def _served_findings(
             )
         )
     return out
+
+
+def _cross_tenant_findings(conn: psycopg.Connection, target: Target) -> list[Finding]:
+    """Foreign-key checks bypass row security: a key between tenant tables that does not
+    pair the tenant column lets a tenant point at another's row (and learn it exists)."""
+    return [
+        Finding(
+            ref.table,
+            "cross_tenant_ref",
+            True,
+            f"{ref.description}: a create or update may reference another tenant's row "
+            "(auroractl rls fix-references)",
+        )
+        for ref in cross_tenant_refs(conn, target.tenant_column)
+    ]
 
 
 def _foreign_key_findings(fks: list[tuple], served: set[str]) -> list[Finding]:
