@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from auroractl import aws
-from auroractl.errors import InvalidInput, Precondition
+from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.capacity.model import PINNING_PARAMS
 from auroractl.ops.shared import cloudwatch, serverless
 
@@ -88,13 +88,16 @@ def parameters(rds: Any, cluster: dict[str, Any], names: tuple[str, ...]) -> dic
     group = cluster.get("DBClusterParameterGroup")
     if not group:
         return {}
-    found = aws.paginate(
-        rds,
-        "describe_db_cluster_parameters",
-        "Parameters",
-        f"DB cluster parameter group {group!r}",
-        DBClusterParameterGroupName=group,
-    )
+    try:
+        found = aws.paginate(
+            rds,
+            "describe_db_cluster_parameters",
+            "Parameters",
+            f"DB cluster parameter group {group!r}",
+            DBClusterParameterGroupName=group,
+        )
+    except NotFound:  # a default group AWS has and moto does not: engine defaults
+        return {}
     return {
         p["ParameterName"]: str(p["ParameterValue"])
         for p in found
