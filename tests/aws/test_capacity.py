@@ -130,7 +130,8 @@ def test_health_on_a_paused_cluster_opens_no_connection(cli, aws_endpoint, liste
     assert sections["serverless"]["summary"].startswith("paused")
     assert sections["serverless"]["data"]["paused"] is True
     assert report["meta"]["round_trips"] == 0 and report["meta"]["paused"] is True
-    assert any(s.startswith("connections: the cluster is paused") for s in report["meta"]["skipped"])
+    skipped = report["meta"]["skipped"]
+    assert any(s.startswith("connections: the cluster is paused") for s in skipped)
 
 
 def test_health_on_an_active_cluster_connects(cli, aws_endpoint, listener):
@@ -163,7 +164,7 @@ def test_health_unknown_pause_state_connects(cli, aws_endpoint, listener):
 
 
 def test_health_serverless_section_on_a_real_database(cli, cluster, dbname, aws_endpoint):
-    cid, (writer, reader) = make_cluster(aws_endpoint, min_acu=0.5)
+    cid, _ = make_cluster(aws_endpoint, min_acu=0.5)
     profile(cid, aws_endpoint, cluster.conninfo(dbname))
     result = cli("health", "--only", "serverless,indexes", "--format", "json")
     assert result.exit_code == 0, result.stdout
@@ -184,9 +185,7 @@ def test_capacity_show_pinned_cluster_recommends_a_higher_max(cli, aws_endpoint,
     put(aws_endpoint, "VolumeBytesUsed", "DBClusterIdentifier", cid, [10 * 1024**3] * 60)
     profile(cid, aws_endpoint, "host=127.0.0.1 port=1 dbname=x user=x")
     html = tmp_path / "capacity.html"
-    result = cli(
-        "capacity", "show", "--days", "1", "--format", "json", "--report", str(html)
-    )
+    result = cli("capacity", "show", "--days", "1", "--format", "json", "--report", str(html))
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     stats = {s["instance"]: s for s in data["instances"]}
