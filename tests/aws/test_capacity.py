@@ -340,3 +340,40 @@ def test_capacity_apply_rejects_a_bad_range_before_any_call(cli, aws_endpoint, a
     profile("no-such-cluster", aws_endpoint, "host=127.0.0.1 port=1 dbname=x user=x")
     result = cli("capacity", "apply", *args, "--dry-run")
     assert result.exit_code == 2 and message in result.stderr
+
+
+# --- alarms -------------------------------------------------------------------------
+
+
+def test_alarms_of_a_pausable_cluster_are_quiet_when_paused(cli, aws_endpoint, listener):
+    cid, (writer, reader) = make_cluster(aws_endpoint, min_acu=0, max_acu=8)
+    capacity(aws_endpoint, writer, [0, 0, 0])
+    profile(cid, aws_endpoint, listener_dsn(listener))
+    result = cli("alarms", "apply", "--yes", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert listener.attempts == 0  # paused: max_connections estimated, not read
+    cw = client(aws_endpoint, "cloudwatch")
+    alarms = {
+        a["AlarmName"]: a
+        for a in cw.describe_alarms(AlarmNamePrefix=f"auroractl-{cid}-")["MetricAlarms"]
+    }
+    instance_alarms = [a for a in alarms.values() if a["Namespace"] == "AWS/RDS"]
+    assert instance_alarms and all(a["TreatMissingData"] == "notBreaching" for a in instance_alarms)
+    pinned = alarms[f"auroractl-{cid}-acu-pinned-{writer}"]
+    assert pinned["MetricName"] == "ServerlessDatabaseCapacity"
+    assert pinned["Statistic"] == "Minimum" and pinned["Threshold"] == 8
+    assert pinned["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert f"auroractl-{cid}-acu-pinned-{reader}" in alarms
+    # max_connections with a 0-8 ACU range: about 1,669 -> 80% = 1,335
+    connections = alarms[f"auroractl-{cid}-connections-{writer}"]
+    assert connections["Threshold"] == 1335
+
+
+def test_alarms_of_a_cluster_that_cannot_pause_keep_missing(cli, aws_endpoint, cluster, dbname):
+    cid, (writer, _) = make_cluster(aws_endpoint, min_acu=0.5, max_acu=4)
+    profile(cid, aws_endpoint, cluster.conninfo(dbname))
+    result = cli("alarms", "apply", "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    put = {c["resource"]: c["request"] for c in json.loads(result.stdout)["calls"]}
+    assert put[f"auroractl-{cid}-connections-{writer}"]["TreatMissingData"] == "missing"
+    assert put[f"auroractl-{cid}-acu-pinned-{writer}"]["TreatMissingData"] == "notBreaching"
