@@ -377,3 +377,31 @@ def test_alarms_of_a_cluster_that_cannot_pause_keep_missing(cli, aws_endpoint, c
     put = {c["resource"]: c["request"] for c in json.loads(result.stdout)["calls"]}
     assert put[f"auroractl-{cid}-connections-{writer}"]["TreatMissingData"] == "missing"
     assert put[f"auroractl-{cid}-acu-pinned-{writer}"]["TreatMissingData"] == "notBreaching"
+
+
+# --- params -------------------------------------------------------------------------
+
+
+def test_params_diff_warns_about_parameters_that_pin_capacity(cli, aws_endpoint):
+    cid, _ = make_cluster(aws_endpoint, min_acu=0.5, max_acu=4, readers=0)
+    rds = client(aws_endpoint, "rds")
+    group = f"{cid}-params"
+    rds.create_db_cluster_parameter_group(
+        DBClusterParameterGroupName=group,
+        DBParameterGroupFamily="aurora-postgresql16",
+        Description="test",
+    )
+    rds.modify_db_cluster_parameter_group(
+        DBClusterParameterGroupName=group,
+        Parameters=[
+            {"ParameterName": "max_locks_per_transaction", "ParameterValue": "256",
+             "ApplyMethod": "pending-reboot"},
+        ],
+    )  # fmt: skip
+    rds.modify_db_cluster(DBClusterIdentifier=cid, DBClusterParameterGroupName=group)
+    profile(cid, aws_endpoint, "host=127.0.0.1 port=1 dbname=x user=x")
+    result = cli("params", "diff", "--format", "json")
+    data = json.loads(result.stdout)
+    assert any(w.startswith("max_locks_per_transaction = 256") for w in data["warnings"])
+    assert "max_locks_per_transaction = 256" in result.stderr
+    assert data["pending_reboot"] == []  # moto keeps members in-sync

@@ -14,6 +14,8 @@ from auroractl.errors import InvalidInput
 from auroractl.ops.shared.serverless import (
     DEFAULT_PAUSE_SECONDS,
     MAX_CONNECTIONS_LOW_MIN_CAP,
+    PINNED_FLOOR_ACU,
+    PINNING_PARAMS,
     RESUME_SECONDS,
     InstanceState,
     PauseState,
@@ -24,12 +26,9 @@ HOURS_PER_MONTH = 730.0  # AWS's pricing month (8,760 h / 12)
 ACU_LIMIT = 256.0  # recent engine versions (128 on older ones)
 PAUSE_SECONDS = (300, 86_400)  # SecondsUntilAutoPause bounds
 PI_MIN_ACU = 2.0  # AWS recommends at least 2 ACU with Performance Insights
-PINNED_FLOOR_ACU = 2.0  # non-default max_locks_per_transaction & co. keep it above ~2 ACU
 PINNED_SHARE = 0.95  # a point at >= 95% of MaxCapacity counts as "at the maximum"
 # First versions with MinCapacity 0 (auto-pause), per major version of aurora-postgresql.
 PAUSE_VERSIONS = {13: (13, 15), 14: (14, 12), 15: (15, 7), 16: (16, 3)}
-# Parameters that keep capacity from scaling down when set away from their default.
-PINNING_PARAMS = {"max_locks_per_transaction": "64", "max_pred_locks_per_transaction": "64"}
 
 
 @dataclass(frozen=True)
@@ -165,6 +164,8 @@ class PauseReport:
 __all__ = [
     "DEFAULT_PAUSE_SECONDS",
     "MAX_CONNECTIONS_LOW_MIN_CAP",
+    "PINNED_FLOOR_ACU",
+    "PINNING_PARAMS",
     "RESUME_SECONDS",
     "InstanceState",
     "PauseState",

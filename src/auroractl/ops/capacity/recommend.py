@@ -80,7 +80,7 @@ def recommend(
 ) -> Recommendation:
     new_max, max_why = _max(series, cur)
     new_min, min_why = _min(series, cur, facts)
-    new_min = min(new_min, new_max)
+    new_max = max(new_max, new_min, 1.0)  # the API wants max >= min and >= 1
     seconds = (cur.seconds_until_auto_pause or DEFAULT_PAUSE_SECONDS) if new_min == 0 else None
     new = Scaling(new_min, new_max, seconds)
     current_usd = cost(series, prices, cur, cur)

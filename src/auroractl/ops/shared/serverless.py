@@ -30,6 +30,24 @@ RECENT_MINUTES = 10  # how far back the latest datapoint is looked for
 # table; between two rows auroractl interpolates (an estimate: SHOW max_connections).
 MAX_CONNECTIONS = ((1.0, 189), (4.0, 823), (8.0, 1669), (16.0, 3360), (32.0, 5000))
 MAX_CONNECTIONS_LOW_MIN_CAP = 2000  # with MinCapacity 0 or 0.5
+# Parameters that keep capacity from scaling down (below about 2 ACU) when set away from
+# their default (AWS database blog on parameters that affect Serverless v2 scaling).
+PINNING_PARAMS = {"max_locks_per_transaction": "64", "max_pred_locks_per_transaction": "64"}
+PINNED_FLOOR_ACU = 2.0
+
+
+def capacity_warnings(values: dict[str, str]) -> list[str]:
+    """What in these parameter values keeps a Serverless v2 cluster from scaling down or
+    pausing."""
+    out = [
+        f"{name} = {values[name]} (default {default}) keeps Serverless v2 capacity from "
+        f"scaling below about {PINNED_FLOOR_ACU:g} ACU"
+        for name, default in PINNING_PARAMS.items()
+        if name in values and str(values[name]) != default
+    ]
+    if str(values.get("rds.logical_replication", "0")).lower() in ("1", "on"):
+        out.append("rds.logical_replication = 1 keeps a Serverless v2 cluster from pausing")
+    return out
 
 
 @dataclass(frozen=True)
