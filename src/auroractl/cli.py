@@ -75,6 +75,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Server parameters: show, diff and apply the desired settings (seed 2.1).",
     ),
+    "capacity": (
+        "capacity",
+        "app",
+        "Aurora Serverless v2 capacity: right-size it, see what keeps it from pausing, change it.",
+    ),
     "alarms": (
         "alarms",
         "app",

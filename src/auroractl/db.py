@@ -52,6 +52,7 @@ def connect(
     *,
     autocommit: bool = True,
     secrets: Mapping[str, str] | None = None,
+    connect_timeout: int | None = None,
 ) -> psycopg.Connection:
     """Open a connection to ``target`` with auroractl's session settings.
 
@@ -68,7 +69,8 @@ def connect(
     stmt = check_duration(settings.statement_timeout, "statement_timeout")
     kwargs: dict[str, Any] = {
         "application_name": "auroractl",
-        "connect_timeout": 10,
+        # 10 s, or longer for a Serverless v2 instance that may have to resume first.
+        "connect_timeout": connect_timeout or 10,
         # UTC so that timestamptz partition bounds read and render the same everywhere.
         # auroractl.maintenance: the owner's maintenance policy of `rls enable` (tables
         # under FORCE ROW LEVEL SECURITY) lets auroractl's own work see every row.

@@ -169,6 +169,7 @@ ELSEWHERE = {
     "params apply": "tests/aws/test_params.py",
     "alarms apply": "tests/aws/test_alarms.py",
     "alarms delete": "tests/aws/test_alarms.py",
+    "capacity apply": "tests/aws/test_capacity.py",
     "backup prune": "tests/aws/test_backup.py",
     "backup policy apply": "tests/aws/test_backup.py",
     "backup snapshot": "tests/aws/test_backup.py",
@@ -228,6 +229,8 @@ REPORTS: dict[str, Case] = {
 REPORTS_ELSEWHERE = {
     "sandbox up": "tests/integration/test_sandbox.py",
     "alarms status": "tests/aws/test_alarms.py",
+    "capacity show": "tests/aws/test_capacity.py",
+    "capacity pause": "tests/aws/test_capacity.py",
     "backup list": "tests/aws/test_backup.py",
     "backup policy show": "tests/aws/test_backup.py",
     "cache publish": "tests/integration/test_matview.py (needs a redis-server)",
@@ -247,6 +250,9 @@ OUTSIDE: dict[str, Case] = {
     "alarms apply": Case(("alarms", "apply"), expect=3),  # no profile with cluster_id
     "alarms delete": Case(("alarms", "delete"), expect=3),
     "alarms status": Case(("alarms", "status"), expect=3),
+    "capacity show": Case(("capacity", "show"), expect=3),  # no profile with cluster_id
+    "capacity pause": Case(("capacity", "pause"), expect=3),
+    "capacity apply": Case(("capacity", "apply", "--min", "0.5", "--max", "4"), expect=3),
     "backup prune": Case(("backup", "prune", "--keep-days", "7"), expect=3),
     "backup policy apply": Case(("backup", "policy", "apply", "--retention", "7"), expect=3),
     "backup policy show": Case(("backup", "policy", "show"), expect=3),

@@ -59,10 +59,14 @@ def target(s: config.Settings | None = None) -> config.Target:
 
 @contextlib.contextmanager
 def connect(
-    dbname: str | None = None, *, secrets: dict[str, str] | None = None
+    dbname: str | None = None,
+    *,
+    secrets: dict[str, str] | None = None,
+    connect_timeout: int | None = None,
 ) -> Iterator[psycopg.Connection]:
     """Connect to the resolved target (or another database on the same server);
-    say so on stderr when it is the sandbox. ``secrets``: see ``db.connect``."""
+    say so on stderr when it is the sandbox. ``secrets``, ``connect_timeout``: see
+    ``db.connect``."""
     from auroractl import db
 
     s = settings()
@@ -76,7 +80,7 @@ def connect(
             "--dsn carries a password, visible to `ps` and in shell history: use "
             "PGPASSWORD, ~/.pgpass or a profile (secret_arn, iam, password_env)"
         )
-    with db.connect(t, s, secrets=secrets) as conn:
+    with db.connect(t, s, secrets=secrets, connect_timeout=connect_timeout) as conn:
         yield conn
 
 

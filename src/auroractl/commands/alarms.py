@@ -36,7 +36,10 @@ def apply(
     Connections > 80% of the instance's max_connections (read with SHOW max_connections),
     Deadlocks > 0 over 5 min, slow queries > 5 s (CloudWatch Logs metric filter on the
     cluster's PostgreSQL log group + alarm), FreeLocalStorage below N bytes,
-    ACUUtilization >= 90%, MaximumUsedTransactionIDs high; actions go to [alarms]
+    ACUUtilization >= 90%, MaximumUsedTransactionIDs high; on Serverless v2, capacity
+    pinned at MaxCapacity for 15 min. A cluster that can pause (MinCapacity 0) gets alarms
+    that treat missing data as not breaching, and a paused one is not connected to
+    (max_connections is estimated from MaxCapacity). Actions go to [alarms]
     sns_topic_arn. Alarms of ours for instances that no longer exist are deleted.
     --dry-run lists the calls with their requests.
 
@@ -45,12 +48,30 @@ def apply(
         auroractl --profile prod alarms apply --yes
     """
     from auroractl.ops import alarms as ops
+    from auroractl.ops.shared import serverless
 
     cfg, cw, logs, rds, cluster_id = _setup("cloudwatch", "logs", "rds")
-    with _context.connect() as conn:
-        max_connections, log_min = ops.database_limits(conn)
-        p = ops.plan(rds, cw, logs, cluster_id, max_connections, cfg, log_min)
-        outcome = _context.apply(conn, ops.apply_action(cw, logs, p), dry_run, yes)
+    state = serverless.pause_state(rds, cw, cluster_id)
+    if state.paused and state.scaling is not None:
+        # Connecting would resume it: max_connections is estimated from the range instead.
+        estimate = serverless.max_connections(
+            state.scaling.max_capacity, state.scaling.min_capacity
+        )
+        p = ops.plan(rds, cw, logs, cluster_id, estimate, cfg)
+        p = replace(
+            p,
+            notes=(
+                *p.notes,
+                f"the cluster is paused: max_connections {estimate} is estimated from "
+                f"MaxCapacity {state.scaling.max_capacity:g} (not read, which would resume it)",
+            ),
+        )
+        outcome = _context.apply(None, ops.apply_action(cw, logs, p), dry_run, yes)
+    else:
+        with _context.connect() as conn:
+            max_connections, log_min = ops.database_limits(conn)
+            p = ops.plan(rds, cw, logs, cluster_id, max_connections, cfg, log_min)
+            outcome = _context.apply(conn, ops.apply_action(cw, logs, p), dry_run, yes)
     output.result(replace(outcome, result=p.changes))
 
 

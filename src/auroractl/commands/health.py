@@ -41,9 +41,17 @@ def health(
         typer.Option(
             "--only",
             help="Comma-separated sections: connections, locks, top_queries, conflicts, cache, "
-            "vacuum, indexes, sequences, storage, partitions, settings, cloudwatch.",
+            "vacuum, indexes, sequences, storage, partitions, settings, serverless, cloudwatch.",
         ),
     ] = None,
+    wake: Annotated[
+        bool,
+        typer.Option(
+            "--wake",
+            help="Check a paused Serverless v2 cluster fully: connect (which resumes it), "
+            "with a connect timeout that allows for the resume.",
+        ),
+    ] = False,
     report: Annotated[
         Path | None,
         typer.Option("--report", help="Also write a self-contained HTML report to this file."),
@@ -54,14 +62,17 @@ def health(
 
     Sections report OK / WARN / CRIT / UNKNOWN with thresholds from [health] in
     auroractl.toml. Read only: never resets statistics, takes no locks beyond reads.
+    On a paused Serverless v2 cluster (read from AWS) it reports the AWS-side sections and
+    "paused" as OK without connecting (a connection would resume it); --wake checks all.
 
     Example:
         auroractl health
         auroractl health --only connections,locks --format json
         auroractl --profile prod health --report health.html
+        auroractl --profile prod health --wake
     """
     with _unknown_on_error():
-        result = _check(only)
+        result = _check(only, wake)
     show(result)
     if report is not None:
         from auroractl.ops.health import report as health_report
@@ -78,8 +89,9 @@ def health(
 health.usage_exit_code = EXIT_UNKNOWN  # type: ignore[attr-defined]  # read by cli
 
 
-def _check(only: str | None) -> HealthReport:
-    """Configure and run the checks; an unreachable database is an UNKNOWN report."""
+def _check(only: str | None, wake: bool = False) -> HealthReport:
+    """Configure and run the checks; an unreachable database is an UNKNOWN report; a
+    paused cluster is reported from AWS alone unless ``wake``."""
     from auroractl import db
     from auroractl.errors import ConnectionFailed
     from auroractl.ops import health as ops
@@ -100,16 +112,45 @@ def _check(only: str | None) -> HealthReport:
                 target.cluster_id, profile.region, profile.endpoint_url, th, now
             )
 
+    state, section, timeout = _pause(target, wake)
+    if state is not None and state.paused and not wake:
+        from auroractl.ops.health import serverless
+
+        return serverless.paused_report(label, names, section, limits, cloudwatch)
     import psycopg
 
     try:
-        with _context.connect() as conn:
-            return ops.run(conn, target=label, only=names, limits=limits, cloudwatch=cloudwatch)
+        with _context.connect(connect_timeout=timeout) as conn:
+            return ops.run(
+                conn,
+                target=label,
+                only=names,
+                limits=limits,
+                cloudwatch=cloudwatch,
+                serverless=section,
+            )
     except (ConnectionFailed, psycopg.Error) as exc:
         # A monitor must see "could not check" (3), not a generic database error.
         message = " ".join(str(exc).split())[:400]
         output.error(message)
         return ops.unreachable(label, message)
+
+
+def _pause(target, wake: bool):  # type: ignore[no-untyped-def]
+    """(pause state, serverless section, connect timeout) of an Aurora target, from AWS
+    only; (None, None, None) when the target names no cluster."""
+    if not target.cluster_id:
+        return None, None, None
+    from auroractl import aws
+    from auroractl.ops.health import serverless
+    from auroractl.ops.shared.serverless import WAKE_CONNECT_TIMEOUT_S
+
+    rds, cw = aws.for_target(target, "rds"), aws.for_target(target, "cloudwatch")
+    state, section = serverless.lookup(rds, cw, target.cluster_id)
+    pausable = state is not None and state.scaling is not None and state.scaling.pausable
+    if wake and state is not None and state.paused:
+        section = serverless.woken(section)
+    return state, section, WAKE_CONNECT_TIMEOUT_S if wake or pausable else None
 
 
 def show(result: HealthReport) -> None:

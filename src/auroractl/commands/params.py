@@ -42,7 +42,16 @@ def _print(report: Any, rows: tuple[Any, ...]) -> None:
         "target": report.target,
         "parameter_group": report.parameter_group,
         "params": list(rows),
+        "pending_reboot": list(report.pending_reboot),
+        "warnings": list(report.warnings),
     }
+    if report.pending_reboot:
+        output.warn(
+            "static parameter values are set but pending a reboot of: "
+            + ", ".join(report.pending_reboot)
+        )
+    for warning in report.warnings:
+        output.warn(warning)
     output.result(data, rows=list(rows), title=where, columns=COLUMNS)
 
 
@@ -51,7 +60,8 @@ def show(fmt: opt.FormatOpt = opt.TABLE) -> None:
     """Show every desired parameter with its actual value, apply type and sync state.
 
     On Aurora (the profile has cluster_id) this reads the cluster's DB cluster parameter
-    group; elsewhere pg_settings.
+    group; elsewhere pg_settings. Instances pending a reboot are named, and parameters
+    that keep Serverless v2 from scaling down or pausing are warned about.
 
     Example:
         auroractl params show

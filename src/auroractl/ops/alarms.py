@@ -20,7 +20,7 @@ from typing import Any
 
 from auroractl import aws
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops.shared import cloudwatch
+from auroractl.ops.shared import cloudwatch, serverless
 from auroractl.plan import AwsAction, AwsCall
 
 DEFAULT_FREE_LOCAL_STORAGE = 2 * 1024**3  # 2 GiB
@@ -172,16 +172,25 @@ def default_pattern(slow_query_ms: int) -> str:
 
 
 def _instance_alarms(
-    m: Any, max_connections: int, cfg: AlarmsConfig, mark: str, actions: tuple[str, ...]
+    m: Any,
+    max_connections: int,
+    cfg: AlarmsConfig,
+    mark: str,
+    actions: tuple[str, ...],
+    scaling: serverless.Scaling | None = None,
 ) -> list[AlarmSpec]:
-    """One instance's alarms; the transaction-ID alarm only on the writer."""
+    """One instance's alarms; the transaction-ID alarm only on the writer. A cluster that
+    can pause sends no datapoints while paused: missing data is then not a breach (and a
+    capacity of 0 breaches none of the thresholds)."""
     dims = (("DBInstanceIdentifier", m.instance),)
     conn_threshold = math.floor(max_connections * cfg.connections_pct / 100)
+    quiet = scaling is not None and scaling.pausable
 
     def alarm(
         kind: str, metric: str, stat: str, period: int, evals: int,
         threshold: float, comparison: str, missing: str, text: str,
     ) -> AlarmSpec:  # fmt: skip
+        missing = "notBreaching" if quiet else missing
         return AlarmSpec(
             f"{cfg.prefix}{kind}-{m.instance}", metric, "AWS/RDS", dims, stat, period, evals,
             threshold, comparison, missing, f"{mark} {text}", actions,
@@ -211,6 +220,16 @@ def _instance_alarms(
             "(raise MaxCapacity or find the load)",
         ),
     ]  # fmt: skip
+    if scaling is not None:
+        # Minimum over each 5 minutes at MaxCapacity: the whole quarter-hour pinned.
+        specs.append(
+            alarm(
+                "acu-pinned", "ServerlessDatabaseCapacity", "Minimum", 300, 3,
+                scaling.max_capacity, "GreaterThanOrEqualToThreshold", "notBreaching",
+                f"{m.instance} pinned at MaxCapacity {scaling.max_capacity:g} ACU for 15 min "
+                "(auroractl capacity show)",
+            )
+        )  # fmt: skip
     if m.role == "WRITER":
         specs.append(
             alarm(
@@ -224,14 +243,18 @@ def _instance_alarms(
 
 
 def desired(
-    cluster_id: str, members: list[Any], max_connections: int, cfg: AlarmsConfig
+    cluster_id: str,
+    members: list[Any],
+    max_connections: int,
+    cfg: AlarmsConfig,
+    scaling: serverless.Scaling | None = None,
 ) -> tuple[list[AlarmSpec], FilterSpec]:
     """The alarms and the metric filter this cluster should have."""
     actions = (cfg.sns_topic_arn,) if cfg.sns_topic_arn else ()
     mark = marker(cluster_id)
     specs: list[AlarmSpec] = []
     for m in members:
-        specs += _instance_alarms(m, max_connections, cfg, mark, actions)
+        specs += _instance_alarms(m, max_connections, cfg, mark, actions, scaling)
     namespace = f"auroractl/{cluster_id}"
     specs.append(
         AlarmSpec(
@@ -354,7 +377,13 @@ def plan(
             f"log_min_duration_statement is {log_min_duration_ms} ms: queries over "
             f"{cfg.slow_query_ms} ms are not logged (auroractl params apply sets 1000)"
         )
-    specs, filt = desired(cluster_id, members, max_connections, cfg)
+    scaling = serverless.scaling(cluster)
+    if scaling is not None and scaling.pausable:
+        notes.append(
+            "the cluster can pause (MinCapacity 0): its alarms treat missing data as not "
+            "breaching, so a paused cluster stays quiet"
+        )
+    specs, filt = desired(cluster_id, members, max_connections, cfg, scaling)
     existing = {a["AlarmName"]: a for a in ours(cw, cluster_id, cfg.prefix)}
     changes: list[Change] = []
     for spec in specs:

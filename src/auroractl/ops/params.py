@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from auroractl import aws, templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
-from auroractl.ops.shared import cloudwatch
+from auroractl.ops.shared import cloudwatch, serverless
 from auroractl.plan import AwsAction, Plan, Step
 
 if TYPE_CHECKING:
@@ -79,6 +79,10 @@ class ParamsReport:
     target: str  # cluster id / parameter group, or the database
     parameter_group: str | None
     params: tuple[ParamStatus, ...]
+    # Aurora: instances whose parameter group status is pending-reboot (static values
+    # set but not in effect), and what in the group keeps Serverless v2 from scaling down.
+    pending_reboot: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def changes(self) -> tuple[ParamStatus, ...]:
@@ -217,7 +221,15 @@ def aurora_status(
                 modifiable=p.get("IsModifiable", True),
             )
         )
-    return ParamsReport("aurora", cluster_id, group, tuple(statuses))
+    pending = tuple(
+        m["DBInstanceIdentifier"]
+        for m in cluster.get("DBClusterMembers", [])
+        if m.get("DBClusterParameterGroupStatus") == "pending-reboot"
+    )
+    values = {n: str(p.get("ParameterValue")) for n, p in actual.items() if "ParameterValue" in p}
+    values.update({s.name: s.to_set for s in statuses})  # what apply would leave in the group
+    warnings = tuple(serverless.capacity_warnings(values)) if serverless.scaling(cluster) else ()
+    return ParamsReport("aurora", cluster_id, group, tuple(statuses), pending, warnings)
 
 
 def check_modifiable_group(group: str, cluster_id: str) -> None:
@@ -276,6 +288,7 @@ def aurora_plan(rds: Any, report: ParamsReport) -> tuple[AwsAction, ParamsResult
             f"{', '.join(instances) or '(no instances)'} "
             "(aws rds reboot-db-instance --db-instance-identifier NAME)",
         )
+    notes += report.warnings
     summary = (
         f"set {len(changes)} parameter(s) of DB cluster parameter group {group}: "
         f"{', '.join(p.name for p in changes)}"

@@ -5,7 +5,8 @@ queries): catalog-wide questions are answered server-side and aggregated to JSON
 round trips are counted by :class:`CountingConnection` and reported in ``meta``.
 
 ``model`` holds what a report is, ``queries`` the shared reads, ``checks`` the catalog
-sections, ``cloudwatch`` section 12 and ``report`` the HTML page.
+sections, ``cloudwatch`` section 12, ``serverless`` the pause state (and the report of a
+paused cluster, made without connecting) and ``report`` the HTML page.
 """
 
 from __future__ import annotations
@@ -71,10 +72,12 @@ def run(
     only: Iterable[str] = SECTIONS,
     limits: Mapping[str, float] | None = None,
     cloudwatch: Callable[[Mapping[str, float], dt.datetime], Section | None] | None = None,
+    serverless: Section | None = None,
 ) -> HealthReport:
     """Run the chosen sections; a section that fails is UNKNOWN, never the whole report.
 
-    ``cloudwatch`` (when the target names an Aurora cluster) builds section 12 from AWS.
+    ``cloudwatch`` (when the target names an Aurora cluster) builds section 12 from AWS;
+    ``serverless`` is the pause-state section, read from AWS before connecting.
     """
     started = time.monotonic()
     th = dict(limits or DEFAULTS)
@@ -84,6 +87,12 @@ def run(
     skipped: list[str] = []
     timings: dict[str, float] = {}
     for name in (n for n in SECTIONS if n in set(only)):
+        if name == "serverless":
+            if serverless is None:
+                skipped.append("serverless: the target names no Aurora cluster (cluster_id)")
+            else:
+                sections.append(serverless)
+            continue
         if name == "cloudwatch":
             section = cloudwatch(th, ctx.checked_at) if cloudwatch else None
             if section is None:

@@ -34,6 +34,7 @@ SECTIONS = (
     "storage",
     "partitions",
     "settings",
+    "serverless",
     "cloudwatch",
 )
 
@@ -216,5 +217,6 @@ TITLES = {
     "storage": "Storage and bloat",
     "partitions": "Partitions",
     "settings": "Settings",
+    "serverless": "Serverless v2 capacity and auto-pause",
     "cloudwatch": "CloudWatch",
 }

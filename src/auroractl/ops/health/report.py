@@ -86,6 +86,8 @@ def _extra(section: Section) -> str:
         )
     if section.name == "connections":
         return _table(d.get("by_state", []), ["state", "application", "sessions"])
+    if section.name == "serverless":
+        return _table(d.get("instances", []), ["instance", "role", "state", "capacity", "at"])
     if section.name == "top_queries":
         rows = [dataclasses.asdict(q) for q in d.get("by_total", [])]
         return _table(

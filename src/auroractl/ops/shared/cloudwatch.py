@@ -73,6 +73,7 @@ class _Query:
     role: str | None
     unit: str
     stat: str
+    period: int = PERIOD_S
 
 
 def members(cluster: dict[str, Any]) -> list[Member]:
@@ -94,6 +95,20 @@ def build_queries(cluster_id: str, instances: list[Member]) -> list[_Query]:
     return queries
 
 
+def query(
+    id: str,
+    metric: str,
+    instance: str | None,
+    stat: str,
+    *,
+    period: int = PERIOD_S,
+    role: str | None = None,
+    unit: str = "",
+) -> _Query:
+    """One series for ``fetch``: an instance's (``instance``) or the cluster's (None)."""
+    return _Query(id, metric, instance, role, unit, stat, period)
+
+
 def _metric_query(q: _Query, cluster_id: str) -> dict[str, Any]:
     if q.instance is None:
         dims = [{"Name": "DBClusterIdentifier", "Value": cluster_id}]
@@ -103,7 +118,7 @@ def _metric_query(q: _Query, cluster_id: str) -> dict[str, Any]:
         "Id": q.id,
         "MetricStat": {
             "Metric": {"Namespace": NAMESPACE, "MetricName": q.metric, "Dimensions": dims},
-            "Period": PERIOD_S,
+            "Period": q.period,
             "Stat": q.stat,
         },
         "ReturnData": True,
