@@ -331,17 +331,20 @@ def aftercare(log, m):  # type: ignore[no-untyped-def]
         if m is None:
             why = "no data map: the erasure log cannot be re-applied (auroractl map propose)"
             return Aftercare(None, (Check("lgpd: erasures re-applied", "fail", why),))
+        reapplied, checks = None, []
         try:
             _require_current(copy, m)
             outcome = _context.apply(copy, ops.reapply_job(copy, ops.todo(copy, m, log)),
                                      dry_run=False, yes=True)  # fmt: skip
-            presence = ops.check_absent(copy, m, log)
+            reapplied = outcome.result.reapplied if outcome.result else 0
+            checks.append(_reapply_check(outcome.result, log.uri))
         except AuroraCtlError as exc:
-            return Aftercare(None, (Check("lgpd: erasures re-applied", "fail", str(exc)),))
-        return Aftercare(
-            outcome.result.reapplied if outcome.result else 0,
-            (_reapply_check(outcome.result, log.uri), _absent_check(presence)),
-        )
+            checks.append(Check("lgpd: erasures re-applied", "fail", str(exc)))
+        try:
+            checks.append(_absent_check(ops.check_absent(copy, m, log)))
+        except AuroraCtlError as exc:
+            checks.append(Check("lgpd: no erased subject present", "fail", str(exc)))
+        return Aftercare(reapplied, tuple(checks))
 
     return run
 
