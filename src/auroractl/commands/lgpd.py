@@ -243,7 +243,7 @@ def _unlogged(unlogged, log: str | None) -> None:  # type: ignore[no-untyped-def
     """Erased here, not in the log: a restore would bring these subjects back."""
     if not unlogged:
         return
-    from auroractl.ops.lgpd.erasure_log import EXIT_NOT_LOGGED
+    from auroractl.errors import EXIT_NOT_LOGGED
 
     for f in unlogged:
         output.error(f"{f.subject_id}: erased in the database, NOT in the erasure log: {f.message}")

@@ -26,20 +26,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auroractl.errors import AuroraCtlError, InvalidInput, Precondition
+from auroractl.errors import AuroraCtlError, InvalidInput, NotLogged, Precondition
 
 VERSION = 1
 SALT = "salt"
 ERASURES = "erasures"
 HASH_PREFIX = "hmac-sha256:"
-EXIT_NOT_LOGGED = 9  # erased in the database, not in the log: a restore would undo it
 _S3 = re.compile(r"^s3://([a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(.*))?$")
-
-
-class NotLogged(AuroraCtlError):
-    """The erasure is done in the database but its log entry could not be written."""
-
-    exit_code = EXIT_NOT_LOGGED
 
 
 @dataclass(frozen=True)

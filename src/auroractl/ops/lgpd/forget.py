@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import AuroraCtlError, NotFound
+from auroractl.errors import EXIT_NOT_LOGGED, AuroraCtlError, NotFound
 from auroractl.ops.lgpd import (
     HASH_PREFIX,
     PH,
@@ -461,7 +461,7 @@ def log_receipt(sink: LogSink, r: Receipt, result: BatchResult) -> None:
         if sink.log.append(entry_of(r, sink.database)):
             result.logged += 1
     except AuroraCtlError as exc:
-        result.unlogged.append(Failure(r.subject_id, str(exc), elog.EXIT_NOT_LOGGED))
+        result.unlogged.append(Failure(r.subject_id, str(exc), EXIT_NOT_LOGGED))
 
 
 def _forget_raw(
