@@ -16,6 +16,7 @@ EXIT_CONNECTION = 5
 EXIT_LOCK_TIMEOUT = 6
 EXIT_DATABASE = 7
 EXIT_AWS = 8
+EXIT_NOT_LOGGED = 9  # lgpd forget: erased in the database, missing from the erasure log
 EXIT_INTERRUPTED = 130
 
 # The runner sets this attribute on a database error raised by a plan step that has a
@@ -78,6 +79,13 @@ class AwsError(AuroraCtlError):
     """An AWS API call failed."""
 
     exit_code = EXIT_AWS
+
+
+class NotLogged(AuroraCtlError):
+    """An erasure done in the database whose erasure log entry could not be written
+    (a restore would bring the subject back; re-running writes it)."""
+
+    exit_code = EXIT_NOT_LOGGED
 
 
 class Interrupted(KeyboardInterrupt):

@@ -118,6 +118,12 @@ MUTATING: dict[str, Case] = {
         env={"AURORACTL_ENCRYPTION_KEY": KEY, "AURORACTL_NEW_ENCRYPTION_KEY": KEY + "-new"},
     ),
     "lgpd forget": Case(("lgpd", "forget", "1")),
+    # a restore: the erasure is in the log, not in the database's receipts
+    "lgpd reapply": Case(
+        ("lgpd", "reapply"),
+        setup=(("lgpd", "forget", "2"), "DELETE FROM auroractl.lgpd_requests"),
+        config='[lgpd]\nerasure_log = "erasures"\n',
+    ),
     "matview create": Case(("matview", "create", "dashboard"), config=DEMO_CONFIG),
     "matview drop": Case(
         ("matview", "drop", "dashboard"),
@@ -300,7 +306,7 @@ QUOTED = '"Registro Diário"'  # a table whose name needs quoting, made in every
 HOSTILE = 'x"; DROP TABLE usuarios; --'
 UNREACHABLE = "host=127.0.0.1 port=1 dbname=nowhere user=nobody connect_timeout=3"
 # The documented exit codes (README: Errors and exit codes).
-DOCUMENTED = {0, 1, 2, 3, 4, 5, 6, 7, 8, 130}
+DOCUMENTED = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130}
 # What an unreachable target makes these exit with: health is UNKNOWN to a monitor,
 # restore-test "could not run"; the others never connect to the target.
 UNREACHABLE_EXIT = {"health": 3, "restore-test": 2}
@@ -579,6 +585,7 @@ def _dry_run_examples() -> list[tuple[str, ...]]:
 EXAMPLE_EXIT = {
     ("partition", "migrate", "prep", "contratos"): 3,  # the demo's contratos is partitioned
     ("migrate", "up", "--directory", "./migrations"): 2,  # no ./migrations here
+    ("lgpd", "reapply"): 3,  # the demo config sets no [lgpd] erasure_log
 }
 
 

@@ -164,6 +164,9 @@ def test_upgrade_keeps_the_rows_of_the_unversioned_tables(cli, conn, core_column
         elif table == "migrations_partition":  # version 4 adds fk_moves
             assert [g[: len(rows[0])] for g in got] == rows
             assert [g[len(rows[0]) :] for g in got] == [([],)] * len(rows)
+        elif table == "lgpd_requests":  # version 5 adds identifiers, reapplied_at
+            assert [g[: len(rows[0])] for g in got] == rows
+            assert [g[len(rows[0]) :] for g in got] == [(None, None)] * len(rows)
         elif table == "schema_migrations":  # version 3 adds the series
             assert [g[: len(rows[0])] for g in got[:1]] == rows
             assert [(g[0], g[-1]) for g in got] == [(1, "default"), (2, "demo")]

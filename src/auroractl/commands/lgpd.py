@@ -49,6 +49,21 @@ def _erasure_map(conn, subject: str | None):  # type: ignore[no-untyped-def]
     return ops.resolve(conn, m, ops.choose_subject(m, subject or cfg.subject)), m
 
 
+def erasure_log(spec: str | None = None):  # type: ignore[no-untyped-def]
+    """The erasure log: ``spec`` (--log), else ``[lgpd] erasure_log`` (a directory relative
+    to auroractl.toml), else None; S3 in the target profile's region and endpoint."""
+    from auroractl.ops import lgpd as ops
+    from auroractl.ops.lgpd import erasure_log as elog
+
+    s = _context.settings()
+    spec = spec or ops.LgpdConfig.from_section(s.section("lgpd")).erasure_log
+    if spec is None:
+        return None
+    p = _context.target(s).profile
+    base = s.path.parent if s.path is not None else None
+    return elog.open_log(spec, base, p.region if p else None, p.endpoint_url if p else None)
+
+
 def _require_current(conn, m, error=None) -> None:  # type: ignore[no-untyped-def]
     """A map that disagrees with the catalog (a personal column it misses, a rule a
     constraint rejects, an unlisted reference) would erase or export too little: refuse
@@ -156,6 +171,11 @@ def forget(
     code is non-zero when any failed. --dry-run shows the statements and, per subject,
     the rows they would change.
 
+    With [lgpd] erasure_log set, each erasure is also appended to that log (S3 or a
+    directory, outside the database) for `lgpd reapply` after a restore. Exit 9: erased in
+    the database but its log entry could not be written; run the same command again
+    once the log is reachable, it writes the missing entries.
+
     Example:
         auroractl lgpd forget 123 --dry-run
         auroractl lgpd forget 123 --yes
@@ -166,6 +186,7 @@ def forget(
 
     when = _requested_at(requested_at)
     raw = _read_ids(ids, from_file)
+    log = erasure_log()
     with _context.connect() as conn:
         em, m = _erasure_map(conn, subject)
         ops.require_erasing(em)
@@ -173,15 +194,19 @@ def forget(
             em.parse_id(raw[0])  # a malformed single id: exit 2 before anything else
         _require_current(conn, m)
         notes = lgpd_forget.estimate(conn, em, raw) if dry_run else ()
-        job = lgpd_forget.forget_job(conn, em, raw, when, notes)
+        if dry_run and log is not None:
+            log.salt(create=False)  # unreachable: say so now, not after erasing
+            notes += (f"each erasure is appended to the erasure log {log.uri}",)
+        job = lgpd_forget.forget_job(conn, em, raw, when, notes, log)
         outcome = _context.apply(conn, job, dry_run, yes)
     output.result(outcome)
     if outcome.result is not None:
-        _report(outcome.result)
+        _report(outcome.result, log.uri if log else None)
 
 
-def _report(report) -> None:  # type: ignore[no-untyped-def]
-    """The receipts on stderr (the outcome is the document); exit non-zero on failures."""
+def _report(report, log: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """The receipts on stderr (the outcome is the document); exit non-zero on failures,
+    9 when an erasure is missing from the erasure log."""
     for r in report.receipts:
         if r.status == "already-forgotten":
             output.info(
@@ -206,9 +231,147 @@ def _report(report) -> None:  # type: ignore[no-untyped-def]
             f"{report.ok} of {total} subject(s) forgotten, {report.failed} failed "
             f"({report.duration_s:.2f}s)"
         )
+    if log is not None and report.logged:
+        output.info(f"{report.logged} erasure(s) appended to the erasure log {log}")
+    _unlogged(report.unlogged, log)
     if report.failures:
         codes = {f.exit_code for f in report.failures}
         raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+def _unlogged(unlogged, log: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Erased here, not in the log: a restore would bring these subjects back."""
+    if not unlogged:
+        return
+    from auroractl.errors import EXIT_NOT_LOGGED
+
+    for f in unlogged:
+        output.error(f"{f.subject_id}: erased in the database, NOT in the erasure log: {f.message}")
+    output.error(
+        f"{len(unlogged)} erasure(s) missing from the erasure log {log}: a restore would bring "
+        "those subjects back. Run the same lgpd forget again once the log is reachable: "
+        "it writes the missing entries."
+    )
+    raise typer.Exit(EXIT_NOT_LOGGED)
+
+
+LogOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log",
+        help="The erasure log (s3://bucket/prefix or a directory); default: [lgpd] erasure_log.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def reapply(
+    log_spec: LogOpt = None,
+    dry_run: opt.DryRunOpt = False,
+    yes: opt.YesOpt = False,
+    fmt: opt.ChangeFormatOpt = opt.TEXT,
+) -> None:
+    """Re-apply the erasures of the erasure log that this database has not recorded.
+
+    Run it after any restore (snapshot, point in time, pg_dump): the copy holds every
+    subject erased after its backup was taken. Each entry of the log whose receipt id
+    is not in this database's auroractl.lgpd_requests is erased again through the data
+    map, as lgpd forget does (one transaction per subject), and recorded under the same
+    receipt id; a second run has nothing to do. --dry-run lists what would be
+    re-applied. Refuses while the data map is missing or stale (auroractl map check).
+
+    Example:
+        auroractl lgpd reapply --dry-run
+        auroractl lgpd reapply --log s3://acme-erasures/prod --yes --format json
+    """
+    from auroractl.errors import Precondition
+    from auroractl.ops.lgpd import reapply as ops
+
+    log = erasure_log(log_spec)
+    if log is None:
+        raise Precondition(
+            "no erasure log: set [lgpd] erasure_log in auroractl.toml or pass --log",
+            hint="lgpd forget appends every erasure to that log; reapply replays it",
+        )
+    m = _context.require_data_map()
+    with _context.connect() as conn:
+        _require_current(conn, m)
+        change = ops.reapply_job(conn, ops.todo(conn, m, log))
+        outcome = _context.apply(conn, change, dry_run, yes)
+    output.result(outcome)
+    if outcome.result is not None:
+        _reapplied(outcome.result)
+
+
+def _reapplied(report) -> None:  # type: ignore[no-untyped-def]
+    """What was re-applied, on stderr; exit non-zero when an entry could not be."""
+    output.info(
+        f"{report.reapplied} erasure(s) re-applied, {report.absent} subject(s) absent from "
+        f"this database (receipts written), {report.recorded} already recorded, "
+        f"{report.failed} failed ({report.duration_s:.2f}s)"
+    )
+    for f in report.failures:
+        output.error(f"{f.subject_table} {f.subject_id} (receipt {f.receipt_id}): {f.message}")
+    if report.failures:
+        codes = {f.exit_code for f in report.failures}
+        raise typer.Exit(codes.pop() if len(codes) == 1 else 1)
+
+
+def aftercare(log, m):  # type: ignore[no-untyped-def]
+    """What restore-test does to its copy (``ops.restore_test.AfterRestore``): the erasure
+    log re-applied through the runner (its ledger row in the copy), then the check that
+    no erased subject is present. A problem is a failed check, never a crash."""
+    from auroractl.errors import AuroraCtlError
+    from auroractl.ops.lgpd import reapply as ops
+    from auroractl.ops.restore_test.model import Aftercare
+    from auroractl.ops.restore_test.verify import Check
+
+    def run(copy) -> Aftercare:  # type: ignore[no-untyped-def]
+        if m is None:
+            why = "no data map: the erasure log cannot be re-applied (auroractl map propose)"
+            return Aftercare(None, (Check("lgpd: erasures re-applied", "fail", why),))
+        reapplied, checks = None, []
+        try:
+            _require_current(copy, m)
+            outcome = _context.apply(copy, ops.reapply_job(copy, ops.todo(copy, m, log)),
+                                     dry_run=False, yes=True)  # fmt: skip
+            reapplied = outcome.result.reapplied if outcome.result else 0
+            checks.append(_reapply_check(outcome.result, log.uri))
+        except AuroraCtlError as exc:
+            checks.append(Check("lgpd: erasures re-applied", "fail", str(exc)))
+        try:
+            checks.append(_absent_check(ops.check_absent(copy, m, log)))
+        except AuroraCtlError as exc:
+            checks.append(Check("lgpd: no erased subject present", "fail", str(exc)))
+        return Aftercare(reapplied, tuple(checks))
+
+    return run
+
+
+def _reapply_check(report, uri: str):  # type: ignore[no-untyped-def]
+    from auroractl.ops.restore_test.verify import Check
+
+    name = "lgpd: erasures re-applied"
+    if report is None:
+        return Check(name, "pass", f"every erasure of {uri} was already recorded in the copy")
+    detail = (f"{report.reapplied} re-applied, {report.absent} absent from the copy, "
+              f"{report.recorded} already recorded ({uri})")  # fmt: skip
+    if report.failed:
+        first = report.failures[0]
+        detail += f"; {report.failed} failed, first {first.subject_table} {first.subject_id}: "
+        return Check(name, "fail", detail + first.message)
+    return Check(name, "pass", detail)
+
+
+def _absent_check(presence):  # type: ignore[no-untyped-def]
+    from auroractl.ops.restore_test.verify import Check
+
+    name = "lgpd: no erased subject present"
+    if presence.present:
+        more = f" (and {len(presence.present) - 3} more)" if len(presence.present) > 3 else ""
+        return Check(name, "fail", "; ".join(presence.present[:3]) + more)
+    return Check(name, "pass", f"{presence.checked} erased subject(s) checked: none present")
 
 
 class DocumentFormat(StrEnum):

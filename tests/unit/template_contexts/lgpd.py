@@ -26,6 +26,7 @@ CONTEXTS = {
     "lgpd/decrypt.sql.j2": {**_T, "column": None, "key_setting": "auroractl.encryption'key"},
     "lgpd/delete.sql.j2": {**_T, "count": False},
     "lgpd/lock_subject.sql.j2": {"table": None, "key": None, "ph": PH},
+    "lgpd/identifiers.sql.j2": {"table": None, "key": None, "columns": HOSTILE_PK, "ph": PH},
     "lgpd/pks.sql.j2": dict(_T),
     "lgpd/rows.sql.j2": dict(_T),
     "lgpd/scrub_audit.sql.j2": {"table": None, "ph": PH, "count": False},

@@ -124,7 +124,9 @@ def restore_test(
     scratch database; Aurora: a snapshot or PITR restore into a new serverless
     cluster), verifies structure, row counts, checksums, canaries and freshness,
     reports RTO/RPO, records the run in the restore-test history and tears the copy
-    down. Needs no --yes: the source is never changed except for its history row.
+    down. With [lgpd] erasure_log set, it then re-applies the erasure log on the copy
+    (as `lgpd reapply`) and verifies that no erased subject is present in it. Needs no
+    --yes: the source is never changed except for its history row.
 
     Example:
         auroractl restore-test --report restore-test.md
@@ -136,8 +138,9 @@ def restore_test(
 
     with _exit_on_error(EXIT_USAGE):
         t, cfg = _configure(snapshot, pitr, jobs, ttl, timeout, report)
+        log = _erasure_log()
     if dry_run:
-        steps = _dry_run_steps(t.cluster_id, snapshot, pitr, cfg, keep)
+        steps = _dry_run_steps(t.cluster_id, snapshot, pitr, cfg, keep, log)
         data = {"dry_run": True, "backend": "aurora" if t.cluster_id else "local", "steps": steps}
         output.result(
             data,
@@ -150,7 +153,7 @@ def restore_test(
         _sigterm_as_interrupt(),
         output.status("restore test") as show,
     ):
-        result = _run(t, cfg, snapshot, pitr, keep, show)
+        result = _run(t, cfg, snapshot, pitr, keep, show, log)
     if report is not None:
         evidence.write(result, report)
         output.info(f"Evidence written to {report}")
@@ -189,9 +192,19 @@ def _configure(  # type: ignore[no-untyped-def]
     return t, cfg
 
 
-def _run(t: Target, cfg: RestoreTestConfig, snapshot, pitr, keep: bool, show) -> RestoreTestReport:  # type: ignore[no-untyped-def]
+def _erasure_log():  # type: ignore[no-untyped-def]
+    from auroractl.commands import lgpd
+
+    return lgpd.erasure_log()
+
+
+def _run(  # type: ignore[no-untyped-def]
+    t: Target, cfg: RestoreTestConfig, snapshot, pitr, keep: bool, show, log
+) -> RestoreTestReport:
+    from auroractl.commands import lgpd
     from auroractl.ops import restore_test as ops
 
+    after = None if log is None else lgpd.aftercare(log, _context.data_map())
     with _context.connect() as conn:
         if t.cluster_id:
             return ops.run_aurora(
@@ -203,8 +216,9 @@ def _run(t: Target, cfg: RestoreTestConfig, snapshot, pitr, keep: bool, show) ->
                 keep=keep,
                 progress=show,
                 apply=_tear_down,
+                after_restore=after,
             )
-        return ops.run_local(conn, cfg, keep=keep, progress=show)
+        return ops.run_local(conn, cfg, keep=keep, progress=show, after_restore=after)
 
 
 def _tear_down(action: AwsAction) -> Any:
@@ -213,7 +227,7 @@ def _tear_down(action: AwsAction) -> Any:
     return _context.apply(None, action, dry_run=False, yes=True)
 
 
-def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep) -> list[str]:  # type: ignore[no-untyped-def]
+def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep, log=None) -> list[str]:  # type: ignore[no-untyped-def]
     if cluster_id:
         source = (
             f"snapshot {snapshot}" if snapshot else f"PITR {pitr}" if pitr else "latest snapshot"
@@ -225,6 +239,7 @@ def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep) -> list[str]:  # type:
             f"auroractl:expires-at = now + {cfg.ttl})",
             "create its db.serverless writer instance; wait for cluster, instance, connection",
             "verify structure, row counts, checksums, canaries, freshness against the source",
+            *_reapply_step(log),
             "keep the copy (--keep)" if keep else "delete the instance, then the cluster",
         ]
     else:
@@ -232,12 +247,22 @@ def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep) -> list[str]:  # type:
             f"CREATE DATABASE auroractl_restore_test_<ts> (expires-at = now + {cfg.ttl})",
             f"pg_dump -Fd -j {cfg.jobs} in an exported snapshot; pg_restore -j {cfg.jobs}",
             "verify structure, row counts, checksums, canaries, freshness against the source",
+            *_reapply_step(log),
             "keep the scratch database (--keep)"
             if keep
             else "DROP DATABASE auroractl_restore_test_<ts>",
         ]
     steps.append("append one row to the restore-test history in the source")
     return steps
+
+
+def _reapply_step(log) -> list[str]:  # type: ignore[no-untyped-def]
+    if log is None:
+        return []
+    return [
+        f"re-apply the erasure log {log.uri} on the copy (lgpd reapply); verify that no "
+        "erased subject is present in it"
+    ]
 
 
 def _print_steps(steps: list[str]) -> None:

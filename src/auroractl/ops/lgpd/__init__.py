@@ -32,14 +32,20 @@ INTEGER_TYPES = ("smallint", "integer", "bigint")
 PSEUDONYM_PREFIX = "erased-"
 EMAIL_SUFFIX = "@erased.invalid"
 HASH_PREFIX = "sha256:"
+# The classes of the subject's own columns whose erased values the erasure log keeps a
+# salted hash of: what would show that an erased person is back after a restore.
+IDENTIFIER_CLASSES = ("name", "email", "phone", "national_id", "network_id", "address",
+                      "birth_date")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class LgpdConfig:
-    """The ``[lgpd]`` section: only which subject ``lgpd forget ID`` means by default.
-    Everything about personal data is in the data map."""
+    """The ``[lgpd]`` section: which subject ``lgpd forget ID`` means by default, and where
+    the erasure log is (``ops.lgpd.erasure_log``). Everything about personal data is in the
+    data map."""
 
     subject: str | None = None
+    erasure_log: str | None = None  # s3://bucket/prefix or a directory
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> LgpdConfig:
@@ -49,13 +55,16 @@ class LgpdConfig:
                 f"[lgpd] {', '.join(moved)}: personal columns, erasure rules and legal holds "
                 "are declared in the data map now (auroractl map propose, then review it)"
             )
-        unknown = set(section) - {"subject", "sample_rows"}
+        unknown = set(section) - {"subject", "sample_rows", "erasure_log"}
         if unknown:
             raise InvalidInput(f"[lgpd] has unknown keys: {', '.join(sorted(unknown))}")
         subject = section.get("subject")
         if subject is not None and (not isinstance(subject, str) or not subject.strip()):
             raise InvalidInput("[lgpd] subject must be a table name (schema.table)")
-        return cls(qualify(subject) if subject else None)
+        log = section.get("erasure_log")
+        if log is not None and (not isinstance(log, str) or not log.strip()):
+            raise InvalidInput("[lgpd] erasure_log must be an s3://bucket/prefix or a directory")
+        return cls(qualify(subject) if subject else None, log.strip() if log else None)
 
 
 def qualify(name: str) -> str:
@@ -228,6 +237,7 @@ class ErasureMap:
     audit_log: TableInfo | None
     webhooks: TableInfo | None
     key_type: str = "text"
+    identifiers: tuple[str, ...] = ()  # the subject's columns the erasure log hashes
 
     @property
     def subject_target(self) -> Target:
@@ -318,7 +328,19 @@ def resolve(conn: psycopg.Connection, m: dm.DataMap, s: dm.Subject) -> ErasureMa
         table_info(conn, AUDIT_LOG),
         table_info(conn, "public.webhook_events"),
         subject.type_of(key) or "text",
+        _identifiers(m, s.table, subject, own),
     )
+
+
+def _identifiers(m: dm.DataMap, table: str, info: TableInfo, own: Target) -> tuple[str, ...]:
+    """The subject's identifying columns the erasure changes (all of them when it deletes
+    the row; none kept under a legal basis, which would stay and look like a survivor)."""
+    erased = {t.column for t in own.erased} if own.action == "anonymise" else None
+    return tuple(
+        c.column for c in m.columns_of(table)
+        if c.cls in IDENTIFIER_CLASSES and c.column in info.columns
+        and c.rule.kind != "keep" and (erased is None or c.column in erased)
+    )  # fmt: skip
 
 
 def require_erasing(em: ErasureMap) -> None:

@@ -152,6 +152,9 @@ def _record_access(
             "tables": json.dumps(tables),
             "legal_holds": "[]",
             "error": None,
+            "request_id": None,
+            "identifiers": None,
+            "reapplied": False,
         },
     ).fetchone()
 

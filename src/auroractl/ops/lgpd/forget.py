@@ -7,6 +7,10 @@ subject's own row; remove the personal values of all those rows from the audit l
 receipt to ``auroractl.lgpd_requests`` (tables, columns, row counts and the columns kept
 under a legal basis, never a value). Everything changed is filtered by "still differs", so a
 re-run changes nothing and says the subject was already forgotten.
+
+With an erasure log (``ops.lgpd.erasure_log``), each committed erasure is then appended to
+it, with the salted hashes of the identifying values it removed (also kept in the receipt,
+so that a re-run writes an entry the log missed).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import AuroraCtlError, NotFound
+from auroractl.errors import EXIT_NOT_LOGGED, AuroraCtlError, NotFound
 from auroractl.ops.lgpd import (
     HASH_PREFIX,
     PH,
@@ -30,11 +34,14 @@ from auroractl.ops.lgpd import (
     Target,
     require_erasing,
 )
+from auroractl.ops.lgpd import erasure_log as elog
 from auroractl.ops.shared import state
 from auroractl.plan import Job, JobResult, Plan, Progress, Step
 
 if TYPE_CHECKING:
     import psycopg
+
+    from auroractl.ops.lgpd.erasure_log import Entry, ErasureLog
 
 ACTION_WORDS = {"anonymise": "anonymised", "delete": "deleted"}
 
@@ -72,6 +79,7 @@ class Receipt:
     tables: dict[str, dict[str, Any]]
     legal_holds: list[dict[str, Any]]
     operator: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)  # column -> salted hash
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,17 @@ class BatchResult:
     receipts: list[Receipt] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     duration_s: float = 0.0
+    unlogged: list[Failure] = field(default_factory=list)  # erased, not in the erasure log
+    logged: int = 0  # entries written to the erasure log by this run
+
+
+@dataclass(frozen=True)
+class LogSink:
+    """Where a batch appends its erasures, and the salt their hashes are keyed with."""
+
+    log: ErasureLog
+    salt: bytes
+    database: str
 
 
 def operator(conn: psycopg.Connection) -> str:
@@ -232,13 +251,50 @@ def _row_pks(conn: psycopg.Connection, em: ErasureMap, subject_id: Any) -> dict[
             for t in em.targets if t.info.pk and t.scrub_columns}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=8)
+def _identifiers_sql(em: ErasureMap) -> str:
+    key = em.subject_target.match.subject_key
+    return templates.render(
+        "lgpd/identifiers.sql.j2",
+        table=em.subject.qualified, key=key, columns=list(em.identifiers), ph=PH,
+    )  # fmt: skip
+
+
+def identifier_values(
+    conn: psycopg.Connection, em: ErasureMap, subject_id: Any
+) -> dict[str, str | None] | None:
+    """The subject's identifying values as text (None: no such row)."""
+    if not em.identifiers:
+        return {}
+    row = conn.execute(_identifiers_sql(em), {"id": subject_id}).fetchone()
+    return None if row is None else dict(zip(em.identifiers, row, strict=True))
+
+
+def hashes(
+    salt: bytes, before: dict[str, str | None], after: dict[str, str | None] | None
+) -> dict[str, str]:
+    """The salted hashes of the values the erasure removed (unchanged ones are left out:
+    they are still there after any erasure and would prove nothing)."""
+    return {
+        c: elog.hash_value(salt, c, v)
+        for c, v in before.items()
+        if v is not None and (after is None or after.get(c) != v)
+    }
+
+
 def _run(
-    conn: psycopg.Connection, em: ErasureMap, subject_id: Any, dry_run: bool
-) -> dict[str, dict[str, Any]]:
-    """Execute (or count) one subject's actions on the current transaction."""
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    subject_id: Any,
+    dry_run: bool,
+    salt: bytes | None = None,
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Execute (or count) one subject's actions on the current transaction; with ``salt``,
+    also the hashes of the identifying values they removed."""
     key = em.subject_target.match.subject_key
     if conn.execute(_lock_sql(em.subject, key), {"id": subject_id}).fetchone() is None:
         raise NotFound(f"{em.subject.label} {subject_id} does not exist: nothing changed")
+    before = identifier_values(conn, em, subject_id) if salt and not dry_run else None
     tables: dict[str, dict[str, Any]] = {}
     pks = _row_pks(conn, em, subject_id)
     for a in actions(em, subject_id):
@@ -252,7 +308,44 @@ def _run(
         else:
             rows = conn.execute(a.sql, params).rowcount
         _add(tables, a, rows)
-    return tables
+    if before is None or salt is None:
+        return tables, {}
+    return tables, hashes(salt, before, identifier_values(conn, em, subject_id))
+
+
+def record(
+    conn: psycopg.Connection,
+    em: ErasureMap,
+    sid: str,
+    who: str,
+    *,
+    status: str = "completed",
+    requested_at: dt.datetime | None = None,
+    tables: dict[str, Any] | None = None,
+    holds: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    identifiers: dict[str, str] | None = None,
+    replay: Entry | None = None,
+) -> tuple:
+    """Write one erasure receipt; ``replay``: the erasure log's entry it re-applies (its
+    receipt id and request time, marked re-applied)."""
+    return conn.execute(
+        _sql("lgpd/record.sql"),
+        {
+            "kind": "erasure",
+            "subject_table": em.subject.label,
+            "subject_id": sid,
+            "status": status,
+            "requested_at": replay.requested_at if replay else requested_at,
+            "operator": who,
+            "tables": json.dumps(tables or {}),
+            "legal_holds": json.dumps(holds or []),
+            "error": error,
+            "request_id": replay.receipt_id if replay else None,
+            "identifiers": None if identifiers is None else json.dumps(identifiers),
+            "reapplied": replay is not None,
+        },
+    ).fetchone()
 
 
 def forget_one(
@@ -262,41 +355,37 @@ def forget_one(
     who: str,
     requested_at: dt.datetime | None = None,
     dry_run: bool = False,
+    *,
+    salt: bytes | None = None,
+    replay: Entry | None = None,
 ) -> Receipt:
-    """Erase one subject in one transaction; NotFound (nothing changed) for an unknown id."""
+    """Erase one subject in one transaction; NotFound (nothing changed) for an unknown id.
+    ``salt``: hash the identifying values removed (the erasure log's salt). ``replay``: an
+    erasure log entry re-applied (its receipt, even when nothing is left to change)."""
     from auroractl.ops.shared import locks
 
     relations = [t.label for t in em.targets]
     label, sid = em.subject.label, str(subject_id)
     with locks.naming_blockers(conn, *relations), conn.transaction():
-        tables, holds = _run(conn, em, subject_id, dry_run), legal_holds(em)
+        (tables, found), holds = _run(conn, em, subject_id, dry_run, salt), legal_holds(em)
         if dry_run:  # raising rolls the transaction back (counts only, but be sure)
             raise _Rollback(
                 Receipt(None, label, sid, "dry-run", None, None, None, tables, holds, who)
             )
-        if sum(e["rows"] for e in tables.values()) == 0:
+        if replay is None and sum(e["rows"] for e in tables.values()) == 0:
             prev = conn.execute(
                 _sql("lgpd/previous.sql"), {"subject_table": label, "subject_id": sid}
             ).fetchone()
             if prev is not None:
-                _, rid, req, due, done, _tables, _holds = prev
-                return Receipt(rid, label, sid, "already-forgotten", req, due, done, {}, [], who)
-        row = conn.execute(
-            _sql("lgpd/record.sql"),
-            {
-                "kind": "erasure",
-                "subject_table": label,
-                "subject_id": sid,
-                "status": "completed",
-                "requested_at": requested_at,
-                "operator": who,
-                "tables": json.dumps(tables),
-                "legal_holds": json.dumps(holds),
-                "error": None,
-            },
-        ).fetchone()
+                _, rid, req, due, done, _tables, _holds, ids = prev
+                return Receipt(
+                    rid, label, sid, "already-forgotten", req, due, done, {}, [], who, ids or {}
+                )
+        ids = replay.identifiers if replay is not None else found if salt else None
+        row = record(conn, em, sid, who, requested_at=requested_at, tables=tables,
+                     holds=holds, identifiers=ids, replay=replay)  # fmt: skip
     _, rid, req, due, done = row
-    return Receipt(rid, label, sid, "completed", req, due, done, tables, holds, who)
+    return Receipt(rid, label, sid, "completed", req, due, done, tables, holds, who, ids or {})
 
 
 class _Rollback(Exception):
@@ -315,20 +404,8 @@ def record_failure(
 ) -> None:
     """A failed erasure is a receipt too (status failed; the error's class, never its text,
     which may quote personal values)."""
-    conn.execute(
-        _sql("lgpd/record.sql"),
-        {
-            "kind": "erasure",
-            "subject_table": em.subject.label,
-            "subject_id": str(subject_id),
-            "status": "failed",
-            "requested_at": requested_at,
-            "operator": who,
-            "tables": "{}",
-            "legal_holds": "[]",
-            "error": error,
-        },
-    )
+    record(conn, em, str(subject_id), who, status="failed", requested_at=requested_at,
+           error=error)  # fmt: skip
 
 
 def forget(
@@ -339,22 +416,52 @@ def forget(
     dry_run: bool = False,
     requested_at: dt.datetime | None = None,
     on_each: Callable[[int], None] = lambda n: None,
+    log: ErasureLog | None = None,
 ) -> BatchResult:
-    """Forget each subject in its own transaction; a failure never undoes the others."""
+    """Forget each subject in its own transaction; a failure never undoes the others.
+    With ``log``, each erasure is appended to it once committed (its salt is read or made
+    first: an unreachable log stops the batch before anything is erased)."""
     from auroractl.ops.shared.session import maintenance
 
     require_erasing(em)
     result = BatchResult()
     started = time.monotonic()
+    sink = None
     if not dry_run:
+        if log is not None:
+            sink = LogSink(log, log.salt(create=True) or b"", str(conn.info.dbname))
         state.ensure(conn)
     who = operator(conn)
     with maintenance(conn):
         for raw in raw_ids:
-            _forget_raw(conn, em, raw, who, requested_at, dry_run, result)
+            _forget_raw(conn, em, raw, who, requested_at, dry_run, result, sink)
             on_each(1)
     result.duration_s = time.monotonic() - started
     return result
+
+
+def entry_of(r: Receipt, database: str) -> Entry:
+    """The erasure log's entry of a receipt."""
+    when = r.completed_at or dt.datetime.now(dt.UTC)
+    return elog.Entry(
+        subject_table=r.subject_table,
+        subject_id=r.subject_id,
+        receipt_id=str(r.request_id),
+        erased_at=when.astimezone(dt.UTC).isoformat(timespec="seconds"),
+        requested_at=r.requested_at.astimezone(dt.UTC).isoformat() if r.requested_at else None,
+        identifiers=dict(r.identifiers),
+        database=database,
+    )
+
+
+def log_receipt(sink: LogSink, r: Receipt, result: BatchResult) -> None:
+    """Append a committed erasure to the log (an entry already there is left as it is);
+    a failure is counted, loudly: the database is erased, a restore would undo it."""
+    try:
+        if sink.log.append(entry_of(r, sink.database)):
+            result.logged += 1
+    except AuroraCtlError as exc:
+        result.unlogged.append(Failure(r.subject_id, str(exc), EXIT_NOT_LOGGED))
 
 
 def _forget_raw(
@@ -365,9 +472,10 @@ def _forget_raw(
     requested_at: dt.datetime | None,
     dry_run: bool,
     result: BatchResult,
+    sink: LogSink | None = None,
 ) -> None:
-    """One subject: its receipt, or its failure (recorded as a failed receipt when the
-    erasure was attempted)."""
+    """One subject: its receipt (then its log entry), or its failure (recorded as a failed
+    receipt when the erasure was attempted)."""
     import psycopg
 
     try:
@@ -376,7 +484,11 @@ def _forget_raw(
         result.failures.append(Failure(raw.strip(), str(exc), exc.exit_code))
         return
     try:
-        result.receipts.append(forget_one(conn, em, sid, who, requested_at, dry_run))
+        salt = sink.salt if sink else None
+        receipt = forget_one(conn, em, sid, who, requested_at, dry_run, salt=salt)
+        result.receipts.append(receipt)
+        if sink is not None:
+            log_receipt(sink, receipt, result)
     except _Rollback as rb:
         result.receipts.append(rb.receipt)
     except NotFound as exc:
@@ -407,6 +519,8 @@ class ForgetReport:
     ok: int
     failed: int
     duration_s: float
+    unlogged: tuple[Failure, ...] = ()  # erased here, missing from the erasure log
+    logged: int = 0
 
     @property
     def rows(self) -> int:
@@ -420,6 +534,8 @@ def report(result: BatchResult) -> ForgetReport:
         len(result.receipts),
         len(result.failures),
         round(result.duration_s, 3),
+        tuple(result.unlogged),
+        result.logged,
     )
 
 
@@ -457,10 +573,12 @@ def forget_job(
     raw_ids: Sequence[str],
     requested_at: dt.datetime | None = None,
     notes: tuple[str, ...] = (),
+    log: ErasureLog | None = None,
 ) -> Job:
     """Forget ``raw_ids``, each subject its own transaction, failures counted (a request
-    for one subject fails with that subject's error). The caller has checked the data map
-    against the catalog (``map check``): a stale map would erase too little."""
+    for one subject fails with that subject's error), each erasure appended to ``log``.
+    The caller has checked the data map against the catalog (``map check``): a stale map
+    would erase too little."""
     require_erasing(em)
     first = next((em.parse_id(r) for r in raw_ids if _valid(em, r)), 0)
     plan = describe(em, first, len(raw_ids), "lgpd forget")
@@ -468,8 +586,9 @@ def forget_job(
     def run(progress: Progress) -> JobResult:
         progress.start(len(raw_ids))
         done = report(
-            forget(conn, em, raw_ids, requested_at=requested_at, on_each=progress.advance)
-        )
+            forget(conn, em, raw_ids, requested_at=requested_at, on_each=progress.advance,
+                   log=log)
+        )  # fmt: skip
         if len(raw_ids) == 1 and done.failures:
             raise SubjectFailed(done.failures[0])
         return JobResult(done.rows, done, failed=done.failed)

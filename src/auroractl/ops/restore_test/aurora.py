@@ -22,6 +22,7 @@ from auroractl import aws
 from auroractl.errors import AwsError, InvalidInput, NotFound, Precondition
 from auroractl.ops.restore_test.common import connection_kwargs, recorded, run_hook
 from auroractl.ops.restore_test.model import (
+    AfterRestore,
     Leftover,
     RestoreTestConfig,
     RestoreTestReport,
@@ -186,6 +187,7 @@ class _Run:
     apply: Apply
     created: bool = False
     instance: str | None = None
+    after: AfterRestore | None = None
 
     @property
     def copy_id(self) -> str:
@@ -207,9 +209,11 @@ def run_aurora(
     progress: Callable[[str], None] = lambda _msg: None,
     rds: Any = None,
     apply: Apply = execute,
+    after_restore: AfterRestore | None = None,
 ) -> RestoreTestReport:
-    """Restore, verify against the source connection ``conn``, tear down (``apply``
-    runs the teardown action: the runner, for a ledger row), record."""
+    """Restore, verify against the source connection ``conn`` (then ``after_restore`` on
+    the copy: the erasure log re-applied), tear down (``apply`` runs the teardown action:
+    the runner, for a ledger row), record."""
     requested_at = utcnow()
     cluster_id = target.cluster_id or ""
     started = begin(
@@ -217,7 +221,7 @@ def run_aurora(
     )
     rds = rds or aws.for_target(target, "rds")
     region = rds.meta.region_name
-    run = _Run(conn, rds, region, cfg, started, keep, progress, apply)
+    run = _Run(conn, rds, region, cfg, started, keep, progress, apply, after=after_restore)
 
     def body() -> RestoreTestReport:
         return _aurora(run, read_source(rds, cluster_id, snapshot, pitr))
@@ -266,6 +270,9 @@ def _restore_and_verify(run: _Run, source: Source) -> RestoreTestReport:
     with copy:
         run_hook(copy)
         copy_facts = collect(copy, cfg.spec, source.restore_point)
+        if run.after is not None:
+            run.progress("re-applying the erasure log on the copy")
+        care = run.after(copy) if run.after is not None else None
     source_facts = collect(run.conn, cfg.spec, source.restore_point)
     timings["verify_s"] = time.monotonic() - t
     return verdict(
@@ -280,6 +287,7 @@ def _restore_and_verify(run: _Run, source: Source) -> RestoreTestReport:
             Check("restore: cluster + instance", "pass", f"{run.copy_id} available, connected"),
         ),
         kept=run.keep,
+        aftercare=care,
     )
 
 

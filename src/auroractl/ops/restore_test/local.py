@@ -26,6 +26,8 @@ from auroractl.db import MAINTENANCE_OPTION
 from auroractl.errors import InvalidInput, Precondition
 from auroractl.ops.restore_test.common import connection_kwargs, recorded, run_hook
 from auroractl.ops.restore_test.model import (
+    Aftercare,
+    AfterRestore,
     Leftover,
     RestoreTestConfig,
     RestoreTestReport,
@@ -82,6 +84,7 @@ class _Run:
     facts: LocalFacts
     keep: bool
     progress: Callable[[str], None]
+    after: AfterRestore | None = None
 
     @property
     def scratch(self) -> str:
@@ -95,14 +98,16 @@ def run_local(
     keep: bool = False,
     bindir: Path | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
+    after_restore: AfterRestore | None = None,
 ) -> RestoreTestReport:
-    """Dump, restore into a scratch database, verify, drop it; record the run."""
+    """Dump, restore into a scratch database, verify (then ``after_restore`` on the copy:
+    the erasure log re-applied), drop it; record the run."""
     requested_at = utcnow()
     started = begin("local", str(conn.info.dbname), scratch_name(requested_at), requested_at)
 
     def body() -> RestoreTestReport:
-        run = _Run(conn, cfg, started, read_local(conn, bindir), keep, progress)
-        return _local(run)
+        facts = read_local(conn, bindir)
+        return _local(_Run(conn, cfg, started, facts, keep, progress, after_restore))
 
     return recorded(conn, started, body)
 
@@ -177,7 +182,7 @@ def _copy_and_verify(run: _Run, workdir: Path) -> RestoreTestReport:
         timings["restore_s"] = time.monotonic() - t
         run.progress("verifying the restored copy")
         t = time.monotonic()
-        copy_facts = _copy_facts(run)
+        copy_facts, care = _copy_facts(run)
         source_facts = source_future.result()
         timings["verify_s"] = time.monotonic() - t
         snap.rollback()
@@ -193,6 +198,7 @@ def _copy_and_verify(run: _Run, workdir: Path) -> RestoreTestReport:
         tolerated_extensions=run.facts.tolerated,
         notes=run.facts.notes,
         kept=run.keep,
+        aftercare=care,
     )
 
 
@@ -239,12 +245,18 @@ def _restore(run: _Run, dump_dir: Path, listing: Path) -> Check:
     return Check("restore: pg_restore", "fail", _stderr_summary(restored.stderr))
 
 
-def _copy_facts(run: _Run) -> Facts:
+def _copy_facts(run: _Run) -> tuple[Facts, Aftercare | None]:
+    """The copy's facts as restored, then what ``after`` does to it (compared with the
+    source first: re-applied erasures change rows the source still has)."""
     import psycopg
 
     with psycopg.connect(**{**run.facts.params, "dbname": run.scratch}, autocommit=True) as copy:
         run_hook(copy)
-        return collect(copy, run.cfg.spec)
+        facts = collect(copy, run.cfg.spec)
+        if run.after is None:
+            return facts, None
+        run.progress("re-applying the erasure log on the copy")
+        return facts, run.after(copy)
 
 
 def child_env(params: dict[str, Any], dbname: str | None = None) -> dict[str, str]:

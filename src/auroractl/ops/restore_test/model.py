@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,8 @@ from auroractl.errors import InvalidInput
 from auroractl.ops.restore_test.verify import Check, Facts, Spec, compare, newest
 
 if TYPE_CHECKING:
+    import psycopg
+
     from auroractl.ops.shared.datamap import DataMap
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)?\s*$")
@@ -101,6 +104,7 @@ class RestoreTestReport:
     error: str | None = None
     notes: tuple[str, ...] = ()
     id: int | None = None
+    erasures_reapplied: int | None = None  # None: no erasure log configured
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -134,6 +138,20 @@ class Leftover:
     expired: bool
     action: str  # would drop | would delete | dropped | deleted | kept (...)
     instances: tuple[str, ...] = ()  # Aurora: the cluster's members, deleted first
+
+
+@dataclass(frozen=True)
+class Aftercare:
+    """What a run did to its copy once the copy's facts were read — the erasures of the
+    erasure log re-applied (``lgpd reapply``, wired by the command) — and its checks."""
+
+    reapplied: int | None = None
+    checks: tuple[Check, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# Called with a connection to the restored copy, after the copy's facts are collected.
+AfterRestore = Callable[["psycopg.Connection"], Aftercare]
 
 
 @dataclass(frozen=True)
@@ -184,9 +202,15 @@ def verdict(
     tolerated_extensions: frozenset[str] = frozenset(),
     notes: tuple[str, ...] = (),
     kept: bool = False,
+    aftercare: Aftercare | None = None,
 ) -> RestoreTestReport:
-    """Compare the facts and compute RTO/RPO."""
-    checks = (*extra_checks, *compare(source_facts, copy_facts, spec, tolerated_extensions))
+    """Compare the facts and compute RTO/RPO; ``aftercare``'s checks come last."""
+    care = aftercare or Aftercare()
+    checks = (
+        *extra_checks,
+        *compare(source_facts, copy_facts, spec, tolerated_extensions),
+        *care.checks,
+    )
     newest_data = newest(copy_facts)
     point = newest_data or restore_point
     return RestoreTestReport(
@@ -204,7 +228,8 @@ def verdict(
         timings={k: round(v, 3) for k, v in timings.items()},
         checks=checks,
         kept=kept,
-        notes=notes,
+        notes=notes + care.notes,
+        erasures_reapplied=care.reapplied,
     )
 
 

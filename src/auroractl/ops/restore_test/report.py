@@ -33,6 +33,11 @@ def summary(report: RestoreTestReport) -> dict[str, object]:
         "checks": f"{sum(c.status == 'pass' for c in report.checks)} passed, "
         f"{sum(c.status == 'warn' for c in report.checks)} warnings, "
         f"{len(report.failed_checks)} failed",
+        **(
+            {"erasures re-applied": report.erasures_reapplied}
+            if report.erasures_reapplied is not None
+            else {}
+        ),
         "torn down": "no (--keep)" if report.kept else "yes",
         **({"error": report.error} if report.error else {}),
         **({"ledger id": report.id} if report.id is not None else {}),
