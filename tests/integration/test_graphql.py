@@ -35,3 +35,43 @@ def test_a_schema_that_does_not_exist_is_an_error(cli, conn, demo_map):
     res = cli("graphql", "check", "--schema", "public", "--schema", "nosuch", "--format", "json")
     assert res.exit_code == 2
     assert "nosuch" in res.stderr and "public" not in res.stderr.split("does not exist")[0]
+
+
+def test_config_is_idempotent_and_refuses_bad_input(cli, conn, demo_map, tmp_path):
+    out = tmp_path / "gql"
+    dry = cli("graphql", "config", "--output", str(out), "--dry-run", "--format", "json")
+    assert dry.exit_code == 0 and not out.exists()
+    first = json.loads(cli("graphql", "config", "--output", str(out), "--format", "json").stdout)
+    assert all(f["written"] for f in first["files"])
+    again = json.loads(cli("graphql", "config", "--output", str(out), "--format", "json").stdout)
+    assert not any(f["written"] for f in again["files"])  # nothing changed, nothing rewritten
+    config = (out / "graphile.config.mjs").read_text()
+    assert '"app.current_empresa_id"' in config and 'TENANT_CLAIM = "empresa_id"' in config
+    tags = json.loads((out / "postgraphile.tags.json5").read_text())
+    assert "email" in tags["config"]["class"]["public.usuarios"]["attribute"]
+
+    (tmp_path / "a-file").write_text("x")
+    for args, needle in (
+        (("--output", str(tmp_path / "a-file")), "not a directory"),
+        (("--output", str(out), "--claim", "a-b"), "plain name"),
+        (("--output", str(out), "--secret-env", "x y"), "environment variable"),
+        (("--output", str(out), "--port", "0"), "port"),
+        (("--output", str(out), "--authenticator", "application_user"), "role of its own"),
+    ):
+        res = cli("graphql", "config", *args)
+        assert res.exit_code == 2, (args, res.stderr)
+        assert needle in res.stderr and "Traceback" not in res.stderr
+    res = cli("graphql", "check", "--config", str(tmp_path / "nowhere"))
+    assert res.exit_code == 2 and "graphql config --output" in res.stderr
+
+
+def test_config_follows_the_maps_tenant_key_on_another_schema(cli, en_dsn, en_map, tmp_path):
+    out = tmp_path / "gql"
+    res = cli("graphql", "config", "--schema", "shop", "--output", str(out))
+    assert res.exit_code == 0, res.stderr
+    config = (out / "graphile.config.mjs").read_text()
+    assert '"app.current_tenant_id"' in config and 'TENANT_CLAIM = "tenant_id"' in config
+    assert "[0-9a-f]{8}-" in config  # a uuid key
+    assert "empresa" not in config
+    manifest = json.loads((out / "auroractl-graphql.json").read_text())
+    assert manifest["schemas"] == ["shop"] and "shop.people" in manifest["hidden"]

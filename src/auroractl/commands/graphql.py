@@ -132,6 +132,7 @@ def config(
     """
     from auroractl.ops import graphql as ops
 
+    ops.setup.check_directory(output_dir)
     s = _setup(schema, role)
     with _context.connect() as conn:
         opts = _options(conn, s, authenticator, claim, audience, secret_env, port)

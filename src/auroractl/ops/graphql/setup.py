@@ -12,6 +12,7 @@ a smart-tags file, never by COMMENTs on the user's schema.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -174,16 +175,29 @@ def _tools_dir():  # type: ignore[no-untyped-def]
     return Path(__file__).resolve().parents[4] / "tools" / "graphql"
 
 
+def check_directory(directory: Path) -> None:
+    """Refuse, before anything is read, a destination that cannot hold the setup."""
+    existing = next((p for p in (directory, *directory.parents) if p.exists()), None)
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"{directory} exists and is not a directory")
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise InvalidInput(f"{existing} is not writable: choose another --output")
+
+
 def write(directory: Path, generated: tuple[GeneratedFile, ...]) -> list[str]:
     """Write the files whose content differs; the names written (none on a re-run)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for f in generated:
-        path = directory / f.name
-        if path.exists() and path.read_text(encoding="utf-8") == f.text:
-            continue
-        path.write_text(f.text, encoding="utf-8")
-        written.append(f.name)
+    check_directory(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for f in generated:
+            path = directory / f.name
+            if path.is_file() and path.read_text(encoding="utf-8") == f.text:
+                continue
+            path.write_text(f.text, encoding="utf-8")
+            written.append(f.name)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write into {directory}: {exc.strerror}") from None
     return written
 
 
