@@ -271,10 +271,21 @@ def test_english_schema(cli, en_dsn, en_map):
         ).fetchone()[0]
         result = cli("rls", "fix-references", "--all", "--yes")
         assert result.exit_code == 0, result.stderr
-        # people's UNIQUE (tenant_id, id) is what the new keys reference: no index built
+        # people's UNIQUE (tenant_id, id) is what the new keys reference: no unique key
+        # built; each referencing table gets an index leading with its new key
+        built = conn.execute(
+            "SELECT tablename FROM pg_indexes WHERE schemaname = 'shop'"
+            " AND indexname LIKE '%%tenant_id_person_id_idx' ORDER BY 1"
+        ).fetchall()
+        assert [r[0] for r in built] == [
+            "accounts",
+            "payments_2026_01",
+            "payments_2026_02",
+            "payments_2026_03",
+        ]
         assert (
             conn.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'shop'").fetchone()[0]
-            == before
+            == before + 4
         )
         (definition, validated) = keys(conn, "shop.payments_2026_02")[
             "payments_2026_02_tenant_id_person_id_fkey"
@@ -317,8 +328,10 @@ def test_an_interrupted_run_is_taken_up(cli, dsn, conn, dbname, cluster, demo_ma
     assert 'CREATE UNIQUE INDEX CONCURRENTLY "usuarios_empresa_id_id_key"' in usuarios[1]
     assert not any('ON "public"."escolas"' in s for s in sqls)  # its unique index serves
     alunos = [s for s in sqls if '"public"."alunos"' in s]
-    assert len(alunos) == 2  # no second key: the NOT VALID one is validated, the old dropped
-    assert "VALIDATE CONSTRAINT" in alunos[0] and "DROP CONSTRAINT" in alunos[1]
+    # the lookup index; no second key: the NOT VALID one is validated, the old dropped
+    assert len(alunos) == 3
+    assert "CREATE INDEX CONCURRENTLY" in alunos[0]
+    assert "VALIDATE CONSTRAINT" in alunos[1] and "DROP CONSTRAINT" in alunos[2]
     assert cli("rls", "fix-references", *args, "--yes").exit_code == 0
     valid = conn.execute(
         "SELECT indisvalid FROM pg_index WHERE indexrelid = 'usuarios_empresa_id_id_key'::regclass"

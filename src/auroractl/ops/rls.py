@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from auroractl.ops.shared.tenant_refs import CrossRef
 
 TENANT_POLICY = "auroractl_tenant_isolation"
-POLICY_VERSION = "auroractl rls v2"
+POLICY_VERSION = "auroractl rls v3"  # v3: the tenant predicate as an InitPlan
 KEY_TYPES = ("integer", "bigint", "uuid", "text")
 # A column's base type (through a domain) -> the key type its policy parses the setting as.
 KEY_KINDS = {

@@ -16,6 +16,7 @@ CONTEXTS = {
         "pairs": [("a", "b"), ('x"y', "z")],
     },
     "shared/tenant_refs_unique_index.sql.j2": {"index": None, "table": None, "columns": None},
+    "shared/tenant_refs_index.sql.j2": {"index": None, "table": None, "columns": None},
     "shared/tenant_refs_drop_index.sql.j2": {"index": ("public", "i")},
     "shared/tenant_refs_unique_using.sql.j2": {"table": None, "name": None},
     "shared/tenant_refs_unique.sql.j2": {"table": None, "name": None, "columns": None},

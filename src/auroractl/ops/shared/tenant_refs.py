@@ -138,6 +138,17 @@ class NewKey:
 
 
 @dataclass(frozen=True)
+class LookupIndex:
+    """An index on the referencing table leading with the new key's columns: the key's
+    checks on delete, and the relation PostGraphile builds over it, use it."""
+
+    table: tuple[str, str]
+    name: str
+    columns: tuple[str, ...]
+    leftover: bool
+
+
+@dataclass(frozen=True)
 class Fix:
     """What replacing one cross-tenant key takes, read from the catalog."""
 
@@ -146,6 +157,7 @@ class Fix:
     keys: tuple[NewKey, ...]  # the table's own, or one per leaf partition
     parent_key: str | None  # a partitioned table: its key, added once its leaves have theirs
     offending: int
+    index: LookupIndex | None = None  # None: an index leads with the key already
 
 
 class Names:
@@ -312,7 +324,28 @@ def read_fix(conn: psycopg.Connection, ref: CrossRef, names: Names, planned: set
         )
     uniques = _unique_needed(conn, names, ref, planned)
     keys, parent = _new_keys(conn, names, ref)
-    return Fix(ref, uniques, keys, parent, offending(conn, ref))
+    index = _lookup_index(conn, names, ref, planned)
+    return Fix(ref, uniques, keys, parent, offending(conn, ref), index)
+
+
+def _lookup_index(
+    conn: psycopg.Connection, names: Names, ref: CrossRef, planned: set[tuple]
+) -> LookupIndex | None:
+    """An index leading with (tenant, columns) on a plain referencing table, unless one
+    exists (a partitioned table's partitions keep theirs; PostGraphile trusts a parent)."""
+    cols = (ref.tenant_column, *ref.columns)
+    if ref.partitioned or (ref.qualified, "index", frozenset(cols)) in planned:
+        return None
+    rows = conn.execute(
+        templates.load(T + "tenant_refs_indexes.sql"), {"table": _q(ref.qualified)}
+    ).fetchall()
+    if any(set(keys[: len(cols)]) == set(cols) for keys in (tuple(r[0]) for r in rows)):
+        return None
+    planned.add((ref.qualified, "index", frozenset(cols)))
+    base = key_name(ref.qualified[1], cols, "idx")
+    if _leftover(conn, ref.qualified[0], base):
+        return LookupIndex(ref.qualified, base, cols, True)
+    return LookupIndex(ref.qualified, names.pick(ref.qualified, cols, "idx"), cols, False)
 
 
 # ---------------------------------------------------------------- the fix: steps (pure)
@@ -346,6 +379,8 @@ def fix_steps(fix: Fix) -> tuple[list[Step], list[str]]:
         for u in fix.uniques
         if u.partitioned
     ]
+    if fix.index is not None:
+        steps += _index_steps(fix.index)
     for key in fix.keys:
         steps += _key_steps(key, ref, not_valid=True)
     if fix.parent_key is not None:
@@ -436,6 +471,34 @@ def _unique_steps(u: Unique, ref: CrossRef) -> list[Step]:
             txn=f"{label} {u.name}",
         ),
     ]
+
+
+def _index_steps(ix: LookupIndex) -> list[Step]:
+    label = _label(ix.table)
+    steps = []
+    if ix.leftover:
+        steps.append(
+            Step(
+                templates.render(T + "tenant_refs_drop_index.sql.j2", index=(ix.table[0], ix.name)),
+                autocommit=True,
+                comment=f"drop the INVALID leftover index {ix.name}",
+                locks=(label,),
+            )
+        )
+    steps.append(
+        Step(
+            templates.render(
+                T + "tenant_refs_index.sql.j2",
+                index=ix.name,
+                table=ix.table,
+                columns=list(ix.columns),
+            ),
+            autocommit=True,
+            comment=f"build {ix.name} on {label} ({', '.join(ix.columns)}), not blocking writes",
+            locks=(label,),
+        )
+    )
+    return steps
 
 
 def _key_steps(key: NewKey, ref: CrossRef, not_valid: bool) -> list[Step]:
