@@ -30,7 +30,11 @@ VOLUME = ("VolumeReadIOPs", "VolumeWriteIOPs", "VolumeBytesUsed")
 
 
 def counting(endpoint: str, service: str, calls: list[str]):  # type: ignore[no-untyped-def]
-    client = boto3.client(service, endpoint_url=endpoint, region_name=REGION)
+    from botocore.config import Config
+
+    # moto answers a 14-day one-minute get_metric_data in minutes, not AWS's seconds.
+    config = Config(read_timeout=1800, retries={"max_attempts": 1})
+    client = boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config)
     client.meta.events.register("before-call", lambda model, **_: calls.append(model.name))
     return client
 

@@ -81,7 +81,8 @@ def for_target(target: Target, service: str) -> Any:
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
-    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    # A read timeout carries ``response = None``.
+    return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", "")
 
 
 def is_aws_error(exc: BaseException) -> bool:
