@@ -5,8 +5,8 @@ One throwaway cluster, the demo loaded twice (two databases from one template):
             JWT for tenant 1 and no filter: `allAlunos(first: 100)`
   - filter: no RLS; the same generated setup pointed at the copy, and the request names
             the tenant: `allAlunos(first: 100, condition: {empresaId: 1})`
-Each server gets REQUESTS sequential requests after a warm-up; reported: p50 and p99 of
-each, and the ratios (goal <= 1.2x). Needs `npm ci --prefix tools/graphql`.
+Both servers run at once and get REQUESTS requests each, interleaved, after a warm-up;
+reported: p50 and p99 of each, and the ratios (goal <= 1.2x). Needs `npm ci --prefix tools/graphql`.
 
 Usage: python bench/graphql_rls.py [--scale 0.25] [--requests 1000]
 """
@@ -129,9 +129,8 @@ def main() -> None:
         shutil.copytree(rls_dir, filter_dir)
         with psycopg.connect(c.conninfo("bench_filter"), autocommit=True) as conn:
             conn.execute("GRANT SELECT ON alunos TO application_user")
-        procs = []
+        procs, servers = [], {}
         try:
-            results = {}
             for name, directory, db, query, tok in (
                 ("rls (JWT, no filter)", rls_dir, "bench", RLS_QUERY, token({"empresa_id": 1})),
                 ("filter (no RLS)", filter_dir, "bench_filter", FILTER_QUERY, None),
@@ -139,9 +138,14 @@ def main() -> None:
                 url = f"postgres://{AUTH}@127.0.0.1:{c.port}/{db}"
                 proc, port = serve(directory, url, work / f"{directory.name}.log")
                 procs.append(proc)
+                servers[name] = (port, query, tok)
                 latencies(port, query, tok, 50)  # warm-up: plans cached, pool filled
-                results[name] = latencies(port, query, tok, args.requests)
-                proc.terminate()
+            # Interleaved, so that a load on the machine falls on both alike.
+            results = {name: ([], 0) for name in servers}
+            for _ in range(args.requests):
+                for name, (port, query, tok) in servers.items():
+                    lat, rows = latencies(port, query, tok, 1)
+                    results[name] = (results[name][0] + lat, rows)
         finally:
             for p in procs:
                 p.kill()
