@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from auroractl import templates
-from auroractl.errors import EXIT_NOT_LOGGED, AuroraCtlError, NotFound
+from auroractl.errors import EXIT_NOT_LOGGED, AuroraCtlError, NotFound, Precondition
 from auroractl.ops.lgpd import (
     HASH_PREFIX,
     PH,
@@ -429,7 +429,10 @@ def forget(
     sink = None
     if not dry_run:
         if log is not None:
-            sink = LogSink(log, log.salt(create=True) or b"", str(conn.info.dbname))
+            salt = log.salt(create=True)
+            if not salt:
+                raise Precondition(f"erasure log {log.uri}: it has no salt after creating one")
+            sink = LogSink(log, salt, str(conn.info.dbname))
         state.ensure(conn)
     who = operator(conn)
     with maintenance(conn):
