@@ -100,6 +100,7 @@ MUTATING: dict[str, Case] = {
         setup=(("rls", "enable", "--table", "alunos"),),
     ),
     "rls fix-references": Case(("rls", "fix-references", "--all")),
+    "graphql grant": Case(("graphql", "grant")),
     "audit enable": Case(AUDIT),
     "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,)),
     "audit prune": Case(
@@ -224,7 +225,6 @@ REPORTS: dict[str, Case] = {
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
     "graphql check": Case(("graphql", "check")),
     "graphql config": Case(("graphql", "config", "--output", "gql-setup")),
-    "graphql grant": Case(("graphql", "grant")),
     "history": Case(("history",), setup=(("partition", "create", "contratos", "--year", "2031"),)),
     "config show": Case(("config", "show")),
     "map propose": Case(("map", "propose", "--force")),  # over the demo map every case has
