@@ -45,7 +45,13 @@ def test_enable_creates_partitioned_log_and_triggers(audited):
             "AND NOT tgisinternal"
         )
     }
-    assert triggers == {"auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate"}
+    # a plain table: statement triggers, one per operation
+    assert triggers == {
+        "auroractl_audit_insert",
+        "auroractl_audit_update",
+        "auroractl_audit_delete",
+        "auroractl_audit_truncate",
+    }
     # row_pk has its own index
     assert conn.execute(
         "SELECT 1 FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'audit_log' "
