@@ -290,6 +290,7 @@ CREATE TABLE shop.{t} (
 )
 """
 ROWS = 80  # a statement of 64 rows or more takes the bulk path
+FEW = 5  # 2 to 63 rows: the generic path
 
 
 def _logged(conn: psycopg.Connection, table: str) -> list[tuple]:
@@ -302,17 +303,17 @@ def _logged(conn: psycopg.Connection, table: str) -> list[tuple]:
 
 
 def test_a_large_statement_logs_what_row_by_row_statements_log(cli, en_dsn):
-    """The bulk path (one INSERT ... SELECT written for the table's columns) and the
-    generic path of single-row statements log the same entries: changed columns as text
+    """The bulk path (one INSERT ... SELECT written for the table's columns), the generic
+    path of a few rows and that of one row log the same entries: changed columns as text
     compares them (numeric 1 -> 1.0 changed), personal values redacted, no-op rows not
     logged, a changed key paired with its old row, composite keys as JSON."""
     from tests.integration.conftest import write_map
 
     with psycopg.connect(en_dsn, autocommit=True) as conn:
-        for t in ("twin_bulk", "twin_rows"):
+        for t in ("twin_bulk", "twin_rows", "twin_few"):
             conn.execute(TWIN.format(t=t))
         write_map(en_dsn, "shop.people")  # email: personal, by its name
-        ok = cli("audit", "enable", "shop.twin_bulk", "shop.twin_rows", "--yes")
+        ok = cli("audit", "enable", "shop.twin_bulk", "shop.twin_rows", "shop.twin_few", "--yes")
         assert ok.exit_code == 0, ok.stderr
         conn.execute("SET app.current_user_id = '9'")
         values = (
@@ -324,6 +325,8 @@ def test_a_large_statement_logs_what_row_by_row_statements_log(cli, en_dsn):
         conn.execute("INSERT INTO shop.twin_bulk " + values.format(a=1, b=ROWS))
         for i in range(1, ROWS + 1):
             conn.execute("INSERT INTO shop.twin_rows " + values.format(a=i, b=i))
+        for i in range(1, ROWS + 1, FEW):
+            conn.execute("INSERT INTO shop.twin_few " + values.format(a=i, b=i + FEW - 1))
         change = (
             "UPDATE shop.twin_{t} SET "
             "amount = CASE WHEN id % 3 = 0 THEN amount ELSE amount * 1.0 END, "
@@ -334,11 +337,16 @@ def test_a_large_statement_logs_what_row_by_row_statements_log(cli, en_dsn):
         conn.execute(change.format(t="bulk", where=""))
         for i in range(1, ROWS + 1):
             conn.execute(change.format(t="rows", where=f" WHERE id = {i}"))
+        for i in range(1, ROWS + 1, FEW):
+            conn.execute(change.format(t="few", where=f" WHERE id BETWEEN {i} AND {i + FEW - 1}"))
         conn.execute("DELETE FROM shop.twin_bulk WHERE id > 10")
         for i in range(11, ROWS + 1):
             conn.execute("DELETE FROM shop.twin_rows WHERE id = %s", [i])
+        for i in range(11, ROWS + 1, FEW):
+            conn.execute("DELETE FROM shop.twin_few WHERE id BETWEEN %s AND %s", [i, i + FEW - 1])
         bulk, rows = _logged(conn, "shop.twin_bulk"), _logged(conn, "shop.twin_rows")
-    assert bulk == rows
+        few = _logged(conn, "shop.twin_few")
+    assert bulk == rows == few
     updates = [e for e in bulk if e[0] == "UPDATE"]
     # a row whose SET changed no value is not logged
     same = [i for i in range(1, ROWS + 1) if i % 3 == 0 and i % 4 and i % 10]
