@@ -1,16 +1,28 @@
-"""A ROWS-row UPDATE on an audited table vs the same UPDATE on an unaudited twin.
+"""Audit trigger overhead: auroractl's statement triggers vs row triggers vs no audit.
 
-Two identical usuarios-like tables; `auroractl audit enable` (row + TRUNCATE triggers,
-personal columns redacted) on one. Each table gets the same full-table UPDATE of a
-non-personal column (the audit log stores only the changed column), then a no-op
-UPDATE (skipped by the trigger's WHEN clause). Reported: seconds and the ratio.
+Four identical usuarios-like tables, measured side by side in one run:
+  unaudited    no trigger (the baseline every ratio is against)
+  row (v2)     auroractl's previous design, still the one of partitioned tables: PL/pgSQL
+               row triggers (hstore diff, one INSERT per row), `audit.trigger_steps(...,
+               per_row=True)`
+  statement    `auroractl audit enable` on a plain table: statement triggers with
+               transition tables, one INSERT ... SELECT per statement
+  full image   the usual public audit trigger, as a peer: a row trigger writing
+               to_jsonb(OLD) and to_jsonb(NEW) into its own log (no diff, no redaction,
+               no-op UPDATEs logged: it keeps none of auroractl's guarantees)
+Each variant runs a ROWS-row UPDATE of a non-personal column, a no-op UPDATE, single-row
+UPDATEs (median, interleaved across the variants) and a ROWS-row INSERT. Each bulk figure
+is the best of --rounds, the variants interleaved in every round. Reported: seconds (or
+milliseconds) and the ratio to the unaudited table.
 
-Usage: python bench/audit_overhead.py [--rows 100000]
+Usage: python bench/audit_overhead.py [--rows 100000] [--rounds 3] [--singles 400]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,6 +34,7 @@ from _harness import throwaway_cluster
 from auroractl import runner
 from auroractl.ops import audit
 from auroractl.ops.sandbox import superuser_connect
+from auroractl.plan import Plan
 from auroractl.sandbox import ADMIN_ROLE
 
 DDL = """
@@ -35,57 +48,147 @@ SELECT i, 1 + i % 50, 'Usuario ' || i, 'u' || i || '@example.test', '+55 11 9' |
 ALTER TABLE {t} OWNER TO {owner};
 """
 
+INSERT = """
+INSERT INTO {t} (id, empresa_id, nome, email, telefone, documento_identidade)
+SELECT i, 1 + i % 50, 'Usuario ' || i, 'u' || i || '@example.test', '+55 11 9' || i,
+       lpad(i::text, 11, '0') FROM generate_series({first}, {last}) i
+"""
 
+# The usual public audit trigger: the whole OLD and NEW rows as JSON, per row.
+PEER = """
+CREATE TABLE bench_peer_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    table_name text NOT NULL, operation text NOT NULL,
+    db_user text NOT NULL DEFAULT session_user, txid bigint NOT NULL DEFAULT txid_current(),
+    old_row jsonb, new_row jsonb
+);
+CREATE INDEX ON bench_peer_log (changed_at);
+ALTER TABLE bench_peer_log OWNER TO {owner};
+CREATE FUNCTION bench_peer_audit() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO public.bench_peer_log (table_name, operation, old_row, new_row)
+    VALUES (TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP,
+            CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END,
+            CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_peer AFTER INSERT OR UPDATE OR DELETE ON usuarios_peer
+    FOR EACH ROW EXECUTE FUNCTION bench_peer_audit();
+"""
+
+VARIANTS = {
+    "unaudited": "usuarios_plain",
+    "row (v2)": "usuarios_row",
+    "statement": "usuarios_audited",
+    "full image": "usuarios_peer",
+}
+PII = ("nome", "email", "telefone", "documento_identidade")
 # What the data map would name: audit redacts these, as on a real database.
-PERSONAL = {"public.usuarios_audited": ("nome", "email", "telefone", "documento_identidade")}
+PERSONAL = {f"public.{t}": PII for t in ("usuarios_row", "usuarios_audited")}
 
 
-def timed(conn: psycopg.Connection, sql: str) -> float:
+def timed(conn: psycopg.Connection, sql: str, params: list | None = None) -> float:
     t0 = time.perf_counter()
-    conn.execute(sql)
+    conn.execute(sql, params)
     return time.perf_counter() - t0
+
+
+def enable(conn: psycopg.Connection) -> None:
+    """`audit enable` on usuarios_audited; usuarios_row gets the previous row triggers."""
+    cfg = audit.AuditConfig(personal=PERSONAL)
+    runner.apply(
+        conn, audit.plan_enable(conn, cfg, ["usuarios_audited"], False), runner.Options(yes=True)
+    )
+    (row,) = [t for t in audit.tables(conn) if t.name == "usuarios_row"]
+    steps = tuple(audit.trigger_steps(row, cfg, per_row=True))
+    runner.apply(conn, Plan("bench: row triggers", "usuarios_row", steps), runner.Options(yes=True))
+
+
+def bulk(conn: psycopg.Connection, rounds: int, rows: int) -> dict[str, dict[str, float]]:
+    """Best of `rounds` for each bulk statement, the variants interleaved in each round."""
+    out: dict[str, dict[str, float]] = {v: {} for v in VARIANTS}
+    statements = {
+        "update": "UPDATE {t} SET ultimo_acesso = clock_timestamp()",
+        "no-op": "UPDATE {t} SET nome = nome",
+    }
+    for r in range(rounds):
+        for key, sql in statements.items():
+            for v, t in VARIANTS.items():
+                took = timed(conn, sql.format(t=t))
+                out[v][key] = min(out[v].get(key, took), took)
+                conn.execute(f"VACUUM {t}")
+        first = rows * (r + 1) + 1
+        for v, t in VARIANTS.items():
+            took = timed(conn, INSERT.format(t=t, first=first, last=first + rows - 1))
+            out[v]["insert"] = min(out[v].get("insert", took), took)
+            conn.execute(f"VACUUM ANALYZE {t}")
+    return out
+
+
+def singles(conn: psycopg.Connection, n: int, rows: int) -> dict[str, float]:
+    """Median of n single-row UPDATEs per variant, interleaved (the same ids for each)."""
+    samples: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    rng = random.Random(17)
+    sql = {
+        v: f"UPDATE {t} SET ultimo_acesso = clock_timestamp() WHERE id = %s"
+        for v, t in VARIANTS.items()
+    }
+    for v in VARIANTS:  # warm up each session's plans
+        for i in range(20):
+            conn.execute(sql[v], [i + 1])
+    for _ in range(n):
+        pk = rng.randint(1, rows)
+        for v in rng.sample(list(VARIANTS), len(VARIANTS)):
+            samples[v].append(timed(conn, sql[v], [pk]))
+    return {v: statistics.median(s) for v, s in samples.items()}
+
+
+def report(args: argparse.Namespace, res: dict, single: dict, counts: dict) -> None:
+    names = list(VARIANTS)
+    head = f"{'':34}" + "".join(f"{n:>12} {'':>6}" for n in names)
+    print(f"\n{args.rows:,} rows, best of {args.rounds} rounds; ratio = vs unaudited")
+    print(head)
+    rows = (
+        (f"UPDATE of {args.rows:,} rows", "update", 1, "s"),
+        ("no-op UPDATE (SET nome = nome)", "no-op", 1, "s"),
+        (f"INSERT of {args.rows:,} rows", "insert", 1, "s"),
+    )
+    for label, key, scale, unit in rows:
+        base = res["unaudited"][key]
+        cells = "".join(
+            f"{res[n][key] * scale:11.2f}{unit} {res[n][key] / base:5.2f}x" for n in names
+        )
+        print(f"{label:34}{cells}")
+    base = single["unaudited"]
+    cells = "".join(f"{single[n] * 1000:10.3f}ms {single[n] / base:5.2f}x" for n in names)
+    print(f"{f'single-row UPDATE, median of {args.singles}':34}{cells}")
+    print("\nlog entries written: " + ", ".join(f"{n} {c:,}" for n, c in counts.items()))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--singles", type=int, default=400)
     args = ap.parse_args()
     with throwaway_cluster() as c, superuser_connect(c, "bench") as su:
-        for t in ("usuarios_audited", "usuarios_plain"):
+        for t in VARIANTS.values():
             su.execute(DDL.format(t=t, rows=args.rows, owner=ADMIN_ROLE))
             su.execute(f"VACUUM ANALYZE {t}")
+        su.execute(PEER.format(owner=ADMIN_ROLE))
         with psycopg.connect(c.conninfo("bench"), autocommit=True) as conn:
-            # One change: the log, its first months and the triggers.
-            plan = audit.plan_enable(
-                conn, audit.AuditConfig(personal=PERSONAL), ["usuarios_audited"], False
+            enable(conn)
+            res = bulk(conn, args.rounds, args.rows)
+            single = singles(conn, args.singles, args.rows)
+            counts = dict(
+                conn.execute(
+                    "SELECT table_name, count(*) FROM audit.audit_log GROUP BY 1 "
+                    "UNION ALL SELECT table_name, count(*) FROM bench_peer_log GROUP BY 1"
+                ).fetchall()
             )
-            runner.apply(conn, plan, runner.Options(yes=True))
-            results = {}
-            for t in ("usuarios_plain", "usuarios_audited"):
-                results[t] = (
-                    timed(conn, f"UPDATE {t} SET ultimo_acesso = now()"),
-                    timed(conn, f"UPDATE {t} SET nome = nome"),
-                )
-                conn.execute(f"VACUUM {t}")
-            size = conn.execute(
-                "SELECT pg_size_pretty(sum(pg_total_relation_size(inhrelid))) "
-                "FROM pg_inherits WHERE inhparent = 'audit.audit_log'::regclass"
-            ).fetchone()[0]
-            entries = conn.execute("SELECT count(*) FROM audit.audit_log").fetchone()[0]
-    plain, audited = results["usuarios_plain"], results["usuarios_audited"]
-    print(
-        f"\n{'UPDATE of ' + format(args.rows, ',') + ' rows':32} {'unaudited':>10} "
-        f"{'audited':>10} {'ratio':>7}"
-    )
-    print(
-        f"{'SET ultimo_acesso = now()':32} {plain[0]:9.2f}s {audited[0]:9.2f}s "
-        f"{audited[0] / plain[0]:6.2f}x"
-    )
-    print(
-        f"{'SET nome = nome (no-op)':32} {plain[1]:9.2f}s {audited[1]:9.2f}s "
-        f"{audited[1] / plain[1]:6.2f}x"
-    )
-    print(f"\naudit entries written: {entries:,} (no-op UPDATE: none); log size {size}")
+    report(args, res, single, counts)
 
 
 if __name__ == "__main__":

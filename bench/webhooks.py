@@ -1,10 +1,12 @@
 """Webhook delivery throughput by --concurrency, and the insert overhead of the trigger.
 
 A local HTTP receiver (this process) acknowledges every POST after --latency-ms; the
-dispatcher is the real CLI. Then INSERTs of N alunos rows with and without the outbox
-trigger, in one run.
+dispatcher is the real CLI. Then INSERTs of N alunos rows without the outbox trigger
+(disabled), with it, and with the previous version of its function (a random idempotency
+key and the whole envelope built for each row) as the named baseline, interleaved over
+--rounds (best of each), in one run.
 
-Usage: python bench/webhooks.py [--events 10000] [--latency-ms 5] [--rows 100000]
+Usage: python bench/webhooks.py [--events 10000] [--latency-ms 5] [--rows 100000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -29,6 +31,61 @@ INSERT = (
     "INSERT INTO alunos (empresa_id, escola_id, nome, matricula) "
     "SELECT 1, 1, 'Bench ' || i, 'B' || i FROM generate_series(%s::int, %s::int) i"
 )
+
+
+# The trigger function as it was before events shared their envelope and ordered keys.
+PREVIOUS = """
+CREATE OR REPLACE FUNCTION criar_webhook_event() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+DECLARE
+    tab_schema text;
+    tab_name   text;
+BEGIN
+    SELECT n.nspname, c.relname INTO tab_schema, tab_name
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = coalesce(pg_catalog.pg_partition_root(TG_RELID), TG_RELID);
+    IF TG_LEVEL = 'ROW' THEN
+        INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', tab_name,
+                                  'schema', tab_schema, 'operation', lower(TG_OP),
+                                  'occurred_at', now(),
+                                  'row', to_jsonb(CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END)
+                                         - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s
+        WHERE s.active AND s.event_type = TG_ARGV[0]
+          AND s.table_schema = tab_schema AND s.table_name = tab_name
+          AND lower(TG_OP) = ANY (s.operations);
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', tab_name,
+                                  'schema', tab_schema, 'operation', 'delete',
+                                  'occurred_at', now(), 'row', to_jsonb(o) - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s CROSS JOIN auroractl_old_rows o
+        WHERE s.active AND s.event_type = TG_ARGV[0]
+          AND s.table_schema = tab_schema AND s.table_name = tab_name
+          AND 'delete' = ANY (s.operations);
+    ELSE
+        INSERT INTO webhook_events (event_type, subscription_id, payload, endpoint_url)
+        SELECT TG_ARGV[0], s.id,
+               jsonb_build_object('event', TG_ARGV[0], 'table', tab_name,
+                                  'schema', tab_schema, 'operation', lower(TG_OP),
+                                  'occurred_at', now(), 'row', to_jsonb(n) - s.exclude_columns),
+               s.endpoint_url
+        FROM webhook_subscriptions s CROSS JOIN auroractl_new_rows n
+        WHERE s.active AND s.event_type = TG_ARGV[0]
+          AND s.table_schema = tab_schema AND s.table_name = tab_name
+          AND lower(TG_OP) = ANY (s.operations);
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+"""
 
 
 def receiver(latency_s: float) -> tuple[ThreadingHTTPServer, list[int]]:
@@ -56,11 +113,45 @@ def receiver(latency_s: float) -> tuple[ThreadingHTTPServer, list[int]]:
     return server, count
 
 
+SINGLES = 2000
+TRIGGER = "webhook_novo_aluno_insert"
+
+
+def overhead(
+    conn: psycopg.Connection, args: argparse.Namespace, base: int, current: str
+) -> dict[str, list[float]]:
+    """The same INSERTs (one statement of --rows rows, then single-row statements) without
+    the trigger, with it and with the previous function, interleaved; best of --rounds."""
+    best: dict[str, list[float]] = {}
+    variants = {"no trigger": None, "trigger": current, "previous function": PREVIOUS}
+    for _ in range(args.rounds):
+        for name, function in variants.items():
+            state = "DISABLE" if function is None else "ENABLE"
+            conn.execute(f"ALTER TABLE alunos {state} TRIGGER {TRIGGER}")
+            if function is not None:
+                conn.execute(function)
+            t0 = time.monotonic()
+            conn.execute(INSERT, [base, base + args.rows - 1])
+            bulk = time.monotonic() - t0
+            t0 = time.monotonic()
+            for i in range(base + args.rows, base + args.rows + SINGLES):
+                conn.execute(INSERT, [i, i])
+            single = time.monotonic() - t0
+            old = best.get(name, [bulk, single])
+            best[name] = [min(old[0], bulk), min(old[1], single)]
+            conn.execute("DELETE FROM alunos WHERE id >= %s", [base])
+            conn.execute("DELETE FROM webhook_events")
+            conn.execute("VACUUM alunos, webhook_events")
+    conn.execute(f"ALTER TABLE alunos ENABLE TRIGGER {TRIGGER}")
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=10_000)
     ap.add_argument("--latency-ms", type=float, default=5.0)
     ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     server, count = receiver(args.latency_ms / 1000)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
@@ -73,22 +164,6 @@ def main() -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
             sandbox_ops.load_demo(conn, 0.05)
             base = conn.execute("SELECT max(id) FROM alunos").fetchone()[0] + 1
-            # Insert overhead: the same rows without and with the trigger, as one statement
-            # and as single-row statements (what an application does).
-            singles = min(args.rows, 2000)
-
-            def one_by_one(start: int) -> float:
-                t = time.monotonic()
-                for i in range(start, start + singles):
-                    conn.execute(INSERT, [i, i])
-                return time.monotonic() - t
-
-            t0 = time.monotonic()
-            conn.execute(INSERT, [base, base + args.rows - 1])
-            plain = time.monotonic() - t0
-            plain_single = one_by_one(base + args.rows)
-            conn.execute("DELETE FROM alunos WHERE id >= %s", [base])
-            conn.execute("VACUUM alunos")
             subprocess.run([*cli, "webhooks", "install", "--yes"], env=env, check=True)
             # subscribe leaves out the personal columns the data map names
             subprocess.run([*cli, "map", "propose"], env=env, check=True, cwd=workdir)
@@ -108,14 +183,14 @@ def main() -> None:
                 check=True,
                 cwd=workdir,
             )
-            t0 = time.monotonic()
-            conn.execute(INSERT, [base, base + args.rows - 1])
-            with_trigger = time.monotonic() - t0
-            trigger_single = one_by_one(base + args.rows)
-            conn.execute("DELETE FROM webhook_events")
+            current = conn.execute(
+                "SELECT pg_get_functiondef('criar_webhook_event()'::regprocedure)"
+            ).fetchone()[0]
+            inserts = overhead(conn, args, base, current)
+            conn.execute(current)
             for concurrency in (1, 8, 32):
                 conn.execute("DELETE FROM webhook_events")
-                first = base + args.rows + singles + concurrency * args.events
+                first = base + 2 * args.rows + concurrency * args.events
                 conn.execute(INSERT, [first, first + args.events - 1])
                 count[0] = 0
                 t0 = time.monotonic()
@@ -143,14 +218,12 @@ def main() -> None:
     print(f"{'concurrency':>12} {'events/s':>10} {'vs 1':>6}")
     for conc, rate in rates.items():
         print(f"{conc:12d} {rate:10,.0f} {rate / rates[1]:5.1f}x")
-    print(
-        f"\nINSERT of {args.rows:,} alunos rows in one statement: {plain:.2f}s without "
-        f"the trigger, {with_trigger:.2f}s with it ({with_trigger / plain:.2f}x)"
-    )
-    print(
-        f"{singles:,} single-row INSERTs: {plain_single:.2f}s without, {trigger_single:.2f}s "
-        f"with ({trigger_single / plain_single:.2f}x)"
-    )
+    plain = inserts["no trigger"]
+    print(f"\nINSERT of alunos rows, best of {args.rounds}; ratio = vs no trigger")
+    print(f"{'':28}" + "".join(f"{k:>22}" for k in inserts))
+    for i, label in enumerate((f"{args.rows:,} rows, one statement", f"{SINGLES:,} single-row")):
+        cells = "".join(f"{v[i]:13.2f}s {v[i] / plain[i]:6.2f}x" for v in inserts.values())
+        print(f"{label:28}{cells}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
--- User tables (not partitions) with their primary key columns and auroractl audit triggers.
+-- User tables (not partitions) with their primary key columns, auroractl audit triggers and
+-- whether they are partitioned.
 SELECT n.nspname AS schema,
        c.relname AS name,
        COALESCE((SELECT array_agg(a.attname::text ORDER BY k.ord)
@@ -13,7 +14,8 @@ SELECT n.nspname AS schema,
                                   ORDER BY t.tgname)
                    FROM pg_trigger t
                   WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
-                    AND t.tgname LIKE 'auroractl\_audit\_%%'), '{}') AS triggers
+                    AND t.tgname LIKE 'auroractl\_audit\_%%'), '{}') AS triggers,
+       c.relkind = 'p' AS partitioned
   FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p')

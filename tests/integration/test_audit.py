@@ -45,7 +45,13 @@ def test_enable_creates_partitioned_log_and_triggers(audited):
             "AND NOT tgisinternal"
         )
     }
-    assert triggers == {"auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate"}
+    # a plain table: statement triggers, one per operation
+    assert triggers == {
+        "auroractl_audit_insert",
+        "auroractl_audit_update",
+        "auroractl_audit_delete",
+        "auroractl_audit_truncate",
+    }
     # row_pk has its own index
     assert conn.execute(
         "SELECT 1 FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'audit_log' "
@@ -273,3 +279,164 @@ def test_log_of_an_unknown_table_says_so_and_a_dropped_tables_history_stays(cli,
     dropped = cli("audit", "log", "--table", "gone", "--format", "json")
     assert dropped.exit_code == 0, dropped.stderr
     assert [e["row_pk"] for e in json.loads(dropped.stdout)] == ["7"]
+
+
+# ---------------------------------------------------------------- statement triggers
+
+TWIN = """
+CREATE TABLE shop.{t} (
+    id int, part text, amount numeric, doc jsonb, span interval, email text, note varchar(20),
+    seen timestamptz, flags int[], PRIMARY KEY (id, part)
+)
+"""
+ROWS = 80  # a statement of 64 rows or more takes the bulk path
+FEW = 5  # 2 to 63 rows: the generic path
+
+
+def _logged(conn: psycopg.Connection, table: str) -> list[tuple]:
+    return conn.execute(
+        "SELECT operation, row_pk, changed_columns, redacted_columns, old_values, new_values, "
+        "db_user, txid > 0, app_user_id FROM audit.audit_log WHERE table_name = %s "
+        "ORDER BY operation, row_pk",
+        [table],
+    ).fetchall()
+
+
+def test_a_large_statement_logs_what_row_by_row_statements_log(cli, en_dsn):
+    """The bulk path (one INSERT ... SELECT written for the table's columns), the generic
+    path of a few rows and that of one row log the same entries: changed columns as text
+    compares them (numeric 1 -> 1.0 changed), personal values redacted, no-op rows not
+    logged, a changed key paired with its old row, composite keys as JSON."""
+    from tests.integration.conftest import write_map
+
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        for t in ("twin_bulk", "twin_rows", "twin_few"):
+            conn.execute(TWIN.format(t=t))
+        write_map(en_dsn, "shop.people")  # email: personal, by its name
+        ok = cli("audit", "enable", "shop.twin_bulk", "shop.twin_rows", "shop.twin_few", "--yes")
+        assert ok.exit_code == 0, ok.stderr
+        conn.execute("SET app.current_user_id = '9'")
+        values = (
+            "SELECT i, 'p' || i, i, jsonb_build_object('k', i), make_interval(hours => i), "
+            "CASE WHEN i % 2 = 0 THEN 'x' || i || '@example.test' END, 'n' || i, "
+            "'2026-01-01'::timestamptz + make_interval(mins => i), ARRAY[i] "
+            "FROM generate_series({a}, {b}) i"
+        )
+        conn.execute("INSERT INTO shop.twin_bulk " + values.format(a=1, b=ROWS))
+        for i in range(1, ROWS + 1):
+            conn.execute("INSERT INTO shop.twin_rows " + values.format(a=i, b=i))
+        for i in range(1, ROWS + 1, FEW):
+            conn.execute("INSERT INTO shop.twin_few " + values.format(a=i, b=i + FEW - 1))
+        change = (
+            "UPDATE shop.twin_{t} SET "
+            "amount = CASE WHEN id % 3 = 0 THEN amount ELSE amount * 1.0 END, "
+            "email = CASE WHEN id % 4 = 0 THEN 'new@example.test' ELSE email END, "
+            "part = CASE WHEN id % 10 = 0 THEN part || 'x' ELSE part END, "
+            "doc = doc, seen = seen, span = span, flags = flags{where}"
+        )
+        conn.execute(change.format(t="bulk", where=""))
+        for i in range(1, ROWS + 1):
+            conn.execute(change.format(t="rows", where=f" WHERE id = {i}"))
+        for i in range(1, ROWS + 1, FEW):
+            conn.execute(change.format(t="few", where=f" WHERE id BETWEEN {i} AND {i + FEW - 1}"))
+        conn.execute("DELETE FROM shop.twin_bulk WHERE id > 10")
+        for i in range(11, ROWS + 1):
+            conn.execute("DELETE FROM shop.twin_rows WHERE id = %s", [i])
+        for i in range(11, ROWS + 1, FEW):
+            conn.execute("DELETE FROM shop.twin_few WHERE id BETWEEN %s AND %s", [i, i + FEW - 1])
+        bulk, rows = _logged(conn, "shop.twin_bulk"), _logged(conn, "shop.twin_rows")
+        few = _logged(conn, "shop.twin_few")
+    assert bulk == rows == few
+    updates = [e for e in bulk if e[0] == "UPDATE"]
+    # a row whose SET changed no value is not logged
+    same = [i for i in range(1, ROWS + 1) if i % 3 == 0 and i % 4 and i % 10]
+    assert len(updates) == ROWS - len(same) and same
+    by_pk = {e[1]: e for e in updates}
+    assert by_pk['[4, "p4"]'][2:6] == (
+        ["email", "amount"],
+        ["email"],
+        {"amount": 4},
+        {"amount": 4.0},
+    )
+    assert by_pk['[30, "p30x"]'][2] == ["part"] and by_pk['[30, "p30x"]'][4] == {"part": "p30"}
+    assert "@example.test" not in json.dumps([e[3:6] for e in bulk])
+    inserted = [e for e in bulk if e[0] == "INSERT"]
+    assert len(inserted) == ROWS and inserted[0][6:] == ("aurora_admin", True, 9)
+
+
+def test_columns_added_or_dropped_after_enable_are_followed(cli, en_dsn, en_map):
+    """The bulk statement is written from the catalog at each call: a new column's changes
+    are logged, a dropped one is no error; small statements diff whole rows anyway."""
+    with psycopg.connect(en_dsn, autocommit=True) as conn:
+        assert cli("audit", "enable", "shop.products", "--yes").exit_code == 0
+        conn.execute("ALTER TABLE shop.products ADD COLUMN colour text")
+        conn.execute(
+            "INSERT INTO shop.products (tenant_id, sku, title, price) "
+            "SELECT (SELECT min(id::text)::uuid FROM shop.tenants), 'S' || i, 'T', 1 "
+            "FROM generate_series(1, 70) i"
+        )
+        conn.execute("UPDATE shop.products SET colour = 'red'")
+        changed = conn.execute(
+            "SELECT DISTINCT changed_columns FROM audit.audit_log "
+            "WHERE table_name = 'shop.products' AND operation = 'UPDATE'"
+        ).fetchall()
+        assert changed == [(["colour"],)]
+        conn.execute("ALTER TABLE shop.products DROP COLUMN colour")
+        conn.execute("UPDATE shop.products SET title = title || '!'")
+        (logged,) = conn.execute(
+            "SELECT count(*) FROM audit.audit_log WHERE table_name = 'shop.products' "
+            "AND changed_columns = '{title}'"
+        ).fetchone()
+        assert logged == conn.execute("SELECT count(*) FROM shop.products").fetchone()[0]
+
+
+def test_a_row_trigger_install_is_upgraded_by_enable_and_partitioned_tables_keep_row_triggers(
+    cli, audited
+):
+    """An installation of the previous design (row triggers on every table) is upgraded in
+    place by `audit enable`; a partitioned table keeps row triggers, which PostgreSQL clones
+    onto each partition, so a write straight into a partition is logged too."""
+    from auroractl import runner
+    from auroractl.ops import audit
+    from auroractl.plan import Plan
+
+    conn = audited
+    (t,) = [t for t in audit.tables(conn) if t.name == "usuarios"]
+    cfg = audit.AuditConfig(personal={"public.usuarios": ("nome",)})
+    old = Plan("old", "row triggers", tuple(audit.trigger_steps(t, cfg, per_row=True)))
+    runner.apply(conn, old, runner.Options(yes=True))
+
+    def names(table: str) -> set[str]:
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [table],
+            )
+        }
+
+    assert "auroractl_audit_row" in names("usuarios")
+    st = json.loads(cli("audit", "status", "--format", "json").stdout)
+    (u,) = [x for x in st["tables"] if x["table"] == "public.usuarios"]
+    assert u["audited"] and not u["current"]
+    again = cli("audit", "enable", "--table", "usuarios", "--table", "contratos", "--yes")
+    assert again.exit_code == 0, again.stderr
+    assert names("usuarios") == {
+        "auroractl_audit_insert",
+        "auroractl_audit_update",
+        "auroractl_audit_delete",
+        "auroractl_audit_truncate",
+    }
+    assert names("contratos") == {
+        "auroractl_audit_row",
+        "auroractl_audit_update",
+        "auroractl_audit_truncate",
+    }
+    part = conn.execute(
+        "SELECT inhrelid::regclass::text FROM pg_inherits "
+        "WHERE inhparent = 'contratos'::regclass LIMIT 1"
+    ).fetchone()[0]
+    conn.execute(f"DELETE FROM {part} WHERE id = (SELECT min(id) FROM {part})")
+    assert entries(conn, "public.contratos")[-1]["operation"] == "DELETE"
+    off = cli("audit", "disable", "--table", "usuarios", "--yes")
+    assert off.exit_code == 0 and names("usuarios") == set()

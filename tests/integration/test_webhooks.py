@@ -152,6 +152,28 @@ def test_install_and_subscribe_are_idempotent_and_payload_has_no_personal_data(
     assert SECRET not in json.dumps(payload)
 
 
+def test_a_statements_events_have_distinct_keys_and_an_old_function_is_replaced(cli, subscribed):
+    """One statement's events share the envelope and get distinct idempotency keys (ordered
+    within the statement, random between statements); `install` replaces a trigger function
+    of an older version."""
+    conn = subscribed
+    insert_alunos(conn, 300)
+    insert_alunos(conn, 2)
+    keys = [
+        r[0] for r in conn.execute("SELECT idempotency_key::text FROM webhook_events ORDER BY id")
+    ]
+    assert len(set(keys)) == 302 and keys[:300] == sorted(keys[:300])
+    assert keys[0][:24] == keys[299][:24] != keys[300][:24]
+    assert keys[0][14] == "4"  # still shaped as a version-4 UUID
+    occurred = conn.execute("SELECT count(DISTINCT payload->>'occurred_at') FROM webhook_events")
+    assert occurred.fetchone()[0] == 2
+    conn.execute("COMMENT ON FUNCTION criar_webhook_event() IS NULL")  # an older install
+    dry = cli("webhooks", "install", "--dry-run", "--format", "json")
+    assert "replace criar_webhook_event()" in json.loads(dry.stdout)["summary"]
+    assert cli("webhooks", "install", "--yes").exit_code == 0
+    assert "nothing to do" in cli("webhooks", "install", "--yes").stderr
+
+
 def test_rolled_back_insert_emits_nothing(subscribed):
     with pytest.raises(RuntimeError), subscribed.transaction():
         insert_alunos(subscribed, 1)

@@ -22,4 +22,4 @@ def test_an_installed_log_with_the_current_function_needs_nothing():
     tag = next(s.sql for s in fresh if s.sql.startswith("COMMENT ON FUNCTION")).split("'")[1]
     assert audit.setup_steps(audit.LogFacts(True, tag, "public", dt.date(2026, 1, 1))) == []
     outdated = audit.setup_steps(audit.LogFacts(True, "auroractl audit v1", "public", None))
-    assert outdated[0].comment == "trigger function audit.log_change()"
+    assert outdated[0].comment == "function audit.log_change()"

@@ -1,7 +1,12 @@
-"""Audit trail: one generic trigger function writing to audit.audit_log.
+"""Audit trail: generic trigger functions writing to audit.audit_log.
 
-Row triggers (AFTER INSERT/DELETE, AFTER UPDATE WHEN the row changed) and a
-statement TRUNCATE trigger. The log keeps the OLD row on DELETE, the NEW row on
+A plain table gets statement triggers with transition tables (AFTER INSERT, UPDATE and
+DELETE, each one INSERT ... SELECT into the log per statement) through
+``audit.log_changes()``; a partitioned table keeps row triggers through
+``audit.log_change()`` (AFTER INSERT/DELETE, AFTER UPDATE WHEN the row changed): PostgreSQL
+clones row triggers onto every partition, present and future, so a write straight into a
+partition is logged too, and a statement trigger of the parent would not see it. Both
+have a statement TRUNCATE trigger. The log keeps the OLD row on DELETE, the NEW row on
 INSERT and only the changed columns on UPDATE; personal-data columns are recorded as
 changed (``redacted_columns``) but their values never enter the log. ``audit.audit_log``
 is RANGE-partitioned by month through the partition module, so ``auroractl partition
@@ -29,9 +34,21 @@ if TYPE_CHECKING:
 SCHEMA = "audit"
 LOG = (SCHEMA, "audit_log")
 LOG_LABEL = AUDIT_LOG
-FUNCTION = (SCHEMA, "log_change")
-TRIGGERS = ("auroractl_audit_row", "auroractl_audit_update", "auroractl_audit_truncate")
-VERSION = "auroractl audit v2"
+FUNCTION = (SCHEMA, "log_change")  # per row: partitioned tables
+STATEMENT_FUNCTION = (SCHEMA, "log_changes")  # per statement: plain tables
+BULK_SQL = (SCHEMA, "log_changes_sql")  # its statement for many rows, by the table's columns
+ROW_TRIGGERS = {
+    "auroractl_audit_row": "audit/create_row_trigger.sql.j2",
+    "auroractl_audit_update": "audit/create_update_trigger.sql.j2",
+    "auroractl_audit_truncate": "audit/create_truncate_trigger.sql.j2",
+}
+STATEMENT_TRIGGERS = {
+    "auroractl_audit_insert": "INSERT",
+    "auroractl_audit_update": "UPDATE",
+    "auroractl_audit_delete": "DELETE",
+    "auroractl_audit_truncate": "TRUNCATE",
+}
+VERSION = "auroractl audit v3"
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,12 @@ class AuditedTable(SchemaNamed):
     pk_columns: tuple[str, ...]
     columns: tuple[str, ...]
     triggers: dict[str, str]
+    partitioned: bool = False
+
+    def wanted(self, per_row: bool | None = None) -> tuple[str, ...]:
+        """The audit triggers this table should have (per row if partitioned)."""
+        row = self.partitioned if per_row is None else per_row
+        return tuple(ROW_TRIGGERS if row else STATEMENT_TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -118,7 +141,9 @@ class LogEntry:
 def tables(conn: psycopg.Connection) -> list[AuditedTable]:
     rows = conn.execute(templates.load("audit/tables.sql")).fetchall()
     return [
-        AuditedTable(r[0], r[1], tuple(r[2]), tuple(r[3]), dict(t.split("=", 1) for t in r[4]))
+        AuditedTable(
+            r[0], r[1], tuple(r[2]), tuple(r[3]), dict(t.split("=", 1) for t in r[4]), r[5]
+        )
         for r in rows
     ]
 
@@ -155,12 +180,24 @@ def _select(
     )
 
 
-def _function_sql(hstore: str) -> str:
-    return templates.render("audit/function.sql.j2", function=FUNCTION, table=LOG, hstore=hstore)
+_FUNCTIONS = (
+    ("audit/function.sql.j2", FUNCTION),
+    ("audit/bulk_sql.sql.j2", BULK_SQL),
+    ("audit/statement_function.sql.j2", STATEMENT_FUNCTION),
+)
 
 
-def _function_tag(sql: str) -> str:
-    return f"{VERSION} sha256={hashlib.sha256(sql.encode()).hexdigest()[:16]}"
+def _function_sqls(hstore: str) -> list[str]:
+    """The trigger functions (one tag covers them, kept on audit.log_change())."""
+    return [
+        templates.render(template, function=function, table=LOG, hstore=hstore, builder=BULK_SQL)
+        for template, function in _FUNCTIONS
+    ]
+
+
+def _function_tag(sqls: list[str]) -> str:
+    digest = hashlib.sha256("\n".join(sqls).encode()).hexdigest()[:16]
+    return f"{VERSION} sha256={digest}"
 
 
 # ---------------------------------------------------------------- plans
@@ -193,10 +230,8 @@ def setup_steps(facts: LogFacts) -> list[Step]:
                 templates.render("audit/create_index.sql.j2", index=index, table=LOG, columns=cols),
                 txn="setup",
             )
-            for index, cols in (
-                ("audit_log_row_idx", ["table_name", "row_pk"]),
-                ("audit_log_changed_at_idx", ["changed_at"]),
-            )
+            # the primary key (changed_at, id) orders the log; row_pk has its own
+            for index, cols in (("audit_log_row_idx", ["table_name", "row_pk"]),)
         ]
     hstore = facts.hstore_schema
     if hstore is None:
@@ -209,12 +244,15 @@ def setup_steps(facts: LogFacts) -> list[Step]:
                 comment="hstore, to diff OLD and NEW",
             )
         )
-    function_sql = _function_sql(hstore)
-    tag = _function_tag(function_sql)
+    function_sqls = _function_sqls(hstore)
+    tag = _function_tag(function_sqls)
     if facts.function_tag != tag:
         from psycopg import sql
 
-        steps.append(Step(function_sql, txn="setup", comment="trigger function audit.log_change()"))
+        steps += [
+            Step(q, txn="setup", comment=f"function {SCHEMA}.{f[1]}()")
+            for q, (_, f) in zip(function_sqls, _FUNCTIONS, strict=True)
+        ]
         steps.append(
             Step(
                 sql.SQL("COMMENT ON FUNCTION {}() IS {}")
@@ -292,33 +330,46 @@ def _comment(t: AuditedTable, pii: list[str]) -> str:
     return f"{VERSION} pk={json.dumps(list(t.pk_columns))} pii={json.dumps(pii)}"
 
 
-def trigger_steps(t: AuditedTable, cfg: AuditConfig) -> list[Step]:
-    """(Re)create the three triggers of a table unless they carry the wanted tag."""
+def _current(t: AuditedTable, want: str, per_row: bool | None = None) -> bool:
+    """The table has exactly the wanted audit triggers, each with the wanted tag."""
+    names = t.wanted(per_row)
+    return set(t.triggers) == set(names) and all(t.triggers[n] == want for n in names)
+
+
+def trigger_steps(t: AuditedTable, cfg: AuditConfig, per_row: bool | None = None) -> list[Step]:
+    """(Re)create a table's audit triggers unless they carry the wanted tag, and drop the
+    ones of the other design (an older row-trigger install is upgraded in place).
+    ``per_row`` overrides the choice by table kind (the benchmark's baseline)."""
     pii = cfg.personal_of(t.label, t.columns)
     want = _comment(t, pii)
-    if all(t.triggers.get(name) == want for name in TRIGGERS):
+    if _current(t, want, per_row):
         return []
+    row = t.partitioned if per_row is None else per_row
     ctx = {
         "table": t.qualified,
-        "function": FUNCTION,
+        "function": FUNCTION if row else STATEMENT_FUNCTION,
         "pk_array": pg_array(t.pk_columns),
         "pii_array": pg_array(pii),
         "label": t.label,
     }
-    templates_by_trigger = zip(
-        TRIGGERS,
-        (
-            "audit/create_row_trigger.sql.j2",
-            "audit/create_update_trigger.sql.j2",
-            "audit/create_truncate_trigger.sql.j2",
-        ),
-        strict=True,
-    )
-    steps: list[Step] = []
-    for trig, template in templates_by_trigger:
+    lock = {"locks": (t.label,), "txn": t.label}
+    steps = [
+        Step(templates.render("audit/drop_trigger.sql.j2", trigger=n, table=t.qualified), **lock)
+        for n in sorted(set(t.triggers) - set(t.wanted(per_row)))
+    ]
+    for trig in t.wanted(per_row):
+        if row:
+            create = templates.render(ROW_TRIGGERS[trig], trigger=trig, **ctx)
+        else:
+            create = templates.render(
+                "audit/create_statement_trigger.sql.j2",
+                trigger=trig,
+                operation=STATEMENT_TRIGGERS[trig],
+                **ctx,
+            )
         sqls = (
             (templates.render("audit/drop_trigger.sql.j2", trigger=trig, table=t.qualified), ""),
-            (templates.render(template, trigger=trig, **ctx), f"{trig} on {t.label}"),
+            (create, f"{trig} on {t.label}"),
             (
                 templates.render(
                     "audit/comment_trigger.sql.j2", trigger=trig, table=t.qualified, comment=want
@@ -326,7 +377,7 @@ def trigger_steps(t: AuditedTable, cfg: AuditConfig) -> list[Step]:
                 "",
             ),
         )
-        steps += [Step(q, comment=c, locks=(t.label,), txn=t.label) for q, c in sqls]
+        steps += [Step(q, comment=c, **lock) for q, c in sqls]
     return steps
 
 
@@ -371,8 +422,7 @@ def plan_disable(conn: psycopg.Connection, names: list[str] | None, all_tables: 
             txn=t.label,
         )
         for t in chosen
-        for trig in TRIGGERS
-        if trig in t.triggers
+        for trig in sorted(t.triggers)
     ]
     command = "audit disable " + (
         "--all" if all_tables else " ".join(f"--table {n}" for n in names or [])
@@ -434,8 +484,9 @@ def status(conn: psycopg.Connection, cfg: AuditConfig) -> AuditStatus:
     out = []
     for t in tables(conn):
         pii = cfg.personal_of(t.label, t.columns)
-        audited = all(name in t.triggers for name in TRIGGERS)
-        current = audited and all(t.triggers[n] == _comment(t, pii) for n in TRIGGERS)
+        # audited by either design (an older row-trigger install is not current)
+        audited = any(all(n in t.triggers for n in d) for d in (ROW_TRIGGERS, STATEMENT_TRIGGERS))
+        current = _current(t, _comment(t, pii))
         out.append(TableAudit(t.label, audited, current, t.pk_columns, tuple(pii)))
     parts: tuple[LogPartition, ...] = ()
     exists = log_exists(conn)

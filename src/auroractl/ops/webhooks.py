@@ -100,13 +100,16 @@ def plan_install(conn: psycopg.Connection) -> Plan:
     ).fetchone()
     if events and function and by_name:
         return Plan("webhooks install", "webhooks are already installed: nothing to do")
-    summary = (
-        "upgrade webhook_subscriptions: subscriptions name their table (a table replaced by "
-        "one of the same name keeps them); create what is missing, replace "
-        "criar_webhook_event()"
-        if subs and not by_name
-        else "create webhook_subscriptions, webhook_events and criar_webhook_event()"
-    )
+    if subs and not by_name:
+        summary = (
+            "upgrade webhook_subscriptions: subscriptions name their table (a table replaced "
+            "by one of the same name keeps them); create what is missing, replace "
+            "criar_webhook_event()"
+        )
+    elif events and by_name:
+        summary = "replace criar_webhook_event() with this version's"
+    else:
+        summary = "create webhook_subscriptions, webhook_events and criar_webhook_event()"
     return Plan(
         "webhooks install", summary, (Step(templates.load("webhooks/install.sql"), locks=()),)
     )

@@ -28,5 +28,13 @@ CONTEXTS = {
     "audit/create_update_trigger.sql.j2": dict(_TRIGGER),
     "audit/drop_trigger.sql.j2": {"trigger": None, "table": None},
     "audit/function.sql.j2": {"function": None, "table": None, "hstore": 'hs"x'},
+    "audit/statement_function.sql.j2": {
+        "function": None,
+        "table": None,
+        "hstore": 'hs"x',
+        "builder": None,
+    },
+    "audit/bulk_sql.sql.j2": {"function": None, "table": None},
+    "audit/create_statement_trigger.sql.j2": {**_TRIGGER, "operation": "UPDATE"},
     "audit/create_extension.sql.j2": {"schema": None},
 }
