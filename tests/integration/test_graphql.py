@@ -10,18 +10,34 @@ def _tables(res) -> dict:  # type: ignore[no-untyped-def]
     return {t["label"]: t for t in json.loads(res.stdout)["relations"]}
 
 
-def test_tenant_tables_follow_the_data_map_or_the_rls_column(cli, conn, tmp_path, demo_map):
+def test_tenant_tables_follow_the_data_map_or_the_rls_column(cli, conn, dbname, tmp_path, demo_map):
+    role = f"gql_{dbname}"  # roles are cluster-wide: one per test database
     conn.execute("CREATE SCHEMA shop")
     conn.execute("CREATE TABLE shop.accounts (id int PRIMARY KEY, tenant_id uuid NOT NULL)")
     conn.execute("CREATE TABLE shop.notes (id int PRIMARY KEY, empresa_id int)")
-    res = cli("graphql", "check", "--schema", "shop", "--format", "json")
+    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    conn.execute(f'GRANT USAGE ON SCHEMA shop TO "{role}"')
+    conn.execute(f'GRANT SELECT ON shop.accounts, shop.notes TO "{role}"')
+    try:
+        _follow(cli, tmp_path, ("--schema", "shop", "--role", role, "--format", "json"))
+    finally:
+        conn.execute(f'REVOKE ALL ON shop.accounts, shop.notes FROM "{role}"')
+        conn.execute(f'REVOKE ALL ON SCHEMA shop FROM "{role}"; DROP ROLE "{role}"')
+
+
+def _follow(cli, tmp_path, args) -> None:  # type: ignore[no-untyped-def]
+    res = cli("graphql", "check", *args)
     by_table = _tables(res)
     # The demo's data map: empresa_id is the tenant key, so only shop.notes is a tenant table.
     assert by_table["shop.notes"]["tenant"] and not by_table["shop.accounts"]["tenant"]
 
+    assert res.exit_code == 1  # notes: a served tenant table without RLS
     (tmp_path / "auroractl.toml").write_text('[rls]\ncolumn = "tenant_id"\n')
-    res = cli("graphql", "check", "--schema", "shop", "--format", "json")
-    assert res.exit_code == 1, res.stderr  # tenant table without RLS
+    res = cli("graphql", "check", *args)
+    assert res.exit_code == 1, res.stderr  # accounts: a served tenant table without RLS
+    assert {(f["relation"], f["kind"]) for f in json.loads(res.stdout)["findings"]} == {
+        ("shop.accounts", "rls_off")
+    }
     by_table = _tables(res)
     assert by_table["shop.accounts"]["tenant"] and by_table["shop.accounts"]["rls"] == "off"
     assert not by_table["shop.notes"]["tenant"] and by_table["shop.notes"]["rls"] == "n/a"
