@@ -100,7 +100,15 @@ MUTATING: dict[str, Case] = {
         setup=(("rls", "enable", "--table", "alunos"),),
     ),
     "rls fix-references": Case(("rls", "fix-references", "--all")),
-    "graphql grant": Case(("graphql", "grant")),
+    # A partition the app role can read: always something to revoke, whatever roles the
+    # cluster already has (roles are cluster-wide; the authenticator may exist).
+    "graphql grant": Case(
+        ("graphql", "grant"),
+        setup=(
+            ("rls", "enable", "--table", "contratos"),
+            "GRANT SELECT ON contratos_2024 TO application_user",
+        ),
+    ),
     "audit enable": Case(AUDIT),
     "audit disable": Case(("audit", "disable", "--table", "alunos"), setup=(AUDIT,)),
     "audit prune": Case(
