@@ -1,6 +1,7 @@
 """Local backend (any PostgreSQL, the sandbox): ``pg_dump -Fd -j N`` of the target
-database inside an exported snapshot, ``pg_restore -j N`` into a scratch database
-``auroractl_restore_test_<ts>`` on the same server, verify, drop the scratch database.
+database inside an exported snapshot, ``pg_restore -j N`` (data, then indexes and
+constraints) into a scratch database ``auroractl_restore_test_<ts>`` on the same server,
+verify, drop the scratch database.
 
 The run reads first (tools, extensions this role cannot create, tables RLS would hide)
 and refuses before it creates anything; then it acts, and drops what it made.
@@ -159,8 +160,8 @@ def create_scratch(conn: psycopg.Connection, name: str, source: str, expires: dt
 
 def _copy_and_verify(run: _Run, workdir: Path) -> RestoreTestReport:
     """pg_dump reads inside a snapshot we export, and the source side of the
-    verification reads that very snapshot (counts compare exactly), in a thread from the
-    start of the dump to the end of the restore: the source's facts cost no wall time."""
+    verification reads that very snapshot (counts compare exactly), in a thread while
+    pg_restore runs: the source's facts cost no wall time."""
     import psycopg
 
     timings: dict[str, float] = {}
@@ -172,9 +173,11 @@ def _copy_and_verify(run: _Run, workdir: Path) -> RestoreTestReport:
         snapshot_id, restore_point = snap.execute(
             "SELECT pg_export_snapshot(), clock_timestamp()"
         ).fetchone()
-        source_future = pool.submit(collect, snap, run.cfg.spec)
         try:
-            restore_check = _dump_and_restore(run, workdir, snapshot_id, timings)
+            timings["dump_s"] = _dump(run, workdir / "dump", snapshot_id)
+            # after the dump, which it would slow down: the restore is the longer wait
+            source_future = pool.submit(collect, snap, run.cfg.spec)
+            restore_check = _timed_restore(run, workdir, timings)
             run.progress("verifying the restored copy")
             t = time.monotonic()
             copy_facts, care = _copy_facts(run)
@@ -200,15 +203,10 @@ def _copy_and_verify(run: _Run, workdir: Path) -> RestoreTestReport:
     )
 
 
-def _dump_and_restore(
-    run: _Run, workdir: Path, snapshot_id: str, timings: dict[str, float]
-) -> Check:
-    dump_dir = workdir / "dump"
-    run.progress(f"pg_dump -j {run.cfg.jobs} of {run.started.source}")
-    timings["dump_s"] = _dump(run, dump_dir, snapshot_id)
+def _timed_restore(run: _Run, workdir: Path, timings: dict[str, float]) -> Check:
     run.progress(f"pg_restore -j {run.cfg.jobs} into {run.scratch}")
     t = time.monotonic()
-    check = _restore(run, dump_dir, workdir / "toc.list")
+    check = _restore(run, workdir / "dump", workdir / "toc.list")
     timings["restore_s"] = time.monotonic() - t
     return check
 
@@ -216,6 +214,7 @@ def _dump_and_restore(
 def _dump(run: _Run, dump_dir: Path, snapshot_id: str) -> float:
     """pg_dump -Fd -j N of the exported snapshot; returns its duration."""
     f, cfg = run.facts, run.cfg
+    run.progress(f"pg_dump -j {cfg.jobs} of {run.started.source}")
     t = time.monotonic()
     done = _tool(
         [
