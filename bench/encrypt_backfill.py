@@ -171,7 +171,7 @@ def _check(su, schema: str, rows: int, key: str) -> None:  # type: ignore[no-unt
     """Every row has a ciphertext, and a sample of 1 in 50 decrypts to its plaintext."""
     left, bad = su.execute(
         f"SELECT count(*) FILTER (WHERE documento_identidade_encrypted IS NULL), "
-        f"count(*) FILTER (WHERE id % 50 = 0 AND pgp_sym_decrypt("
+        f"count(*) FILTER (WHERE id %% 50 = 0 AND pgp_sym_decrypt("
         f"documento_identidade_encrypted, %s) IS DISTINCT FROM documento_identidade) "
         f"FROM {schema}.usuarios",
         [key],

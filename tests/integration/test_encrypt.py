@@ -417,8 +417,7 @@ def test_status_runs_under_a_parallel_plan_and_the_old_helper_is_replaced(
 
 
 def test_backfill_of_a_partitioned_table_writes_each_row_once(cli, key, conn):
-    """The batches find their locked rows again by ctid, which repeats across partitions:
-    every row gets its own ciphertext and is counted once."""
+    """A table partitioned on its key: every row gets its own ciphertext, counted once."""
     conn.execute(
         "CREATE TABLE people (id bigint PRIMARY KEY, doc text) PARTITION BY RANGE (id);"
         "CREATE TABLE people_a PARTITION OF people FOR VALUES FROM (1) TO (1001);"

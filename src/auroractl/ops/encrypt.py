@@ -618,8 +618,16 @@ def backfill(
         left = remaining(conn, t) if left is None else left
         while left and passes < max_passes:
             passes += 1
-            lo, hi = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()
-            run_workers(worker, _ranges(lo, hi, max(1, jobs if passes == 1 else 1)))
+            if passes > 1 and left <= batch_size:  # a catch-up with one batch left
+                n = _sweep(conn, t, batch_size, quiet)
+                totals["rows"] += n
+                totals["batches"] += 1
+                on_progress(n)
+            else:
+                lo, hi = conn.execute(
+                    templates.render("encrypt/bounds.sql.j2", **t.ctx())
+                ).fetchone()
+                run_workers(worker, _ranges(lo, hi, max(1, jobs if passes == 1 else 1)))
             before, left = left, remaining(conn, t)
             if left and left >= before:
                 time.sleep(0.2)  # only locked rows left: give their writers a moment
@@ -633,6 +641,17 @@ def backfill(
         time.monotonic() - started,
         left,
     )
+
+
+def _sweep(conn: psycopg.Connection, t: Target, batch_size: int, quiet: bool) -> int:
+    """The last rows (at most one batch): one scan of the table finds them, where a walk
+    over the key range would visit every row again; returns the rows written."""
+    from auroractl.ops.shared.batching import batch
+
+    keys.require(conn)
+    sql = templates.render("encrypt/batch.sql.j2", **t.ctx(sweep=True))
+    with batch(conn, quiet=quiet):
+        return conn.execute(sql, {"limit": batch_size}).fetchone()[1]
 
 
 # ---------------------------------------------------------------- status
