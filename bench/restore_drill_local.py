@@ -7,16 +7,18 @@ On a throwaway cluster with the sandbox schema at --scale S (5 = 250 empresas,
     of every table, checksums of usuarios and contratos, freshness; drop) split into
     dump / restore / verification;
   - plain: `pg_dump db | psql -d copy` into a fresh database (no verification).
-Targets (issue 6): restore-test total no slower than the plain round trip; verification under
-25% of the restore-test total.
+Each runs --reps times, interleaved (the machine may be shared), and the medians are
+compared. Targets (issues 6, 17): restore-test total, verification included, no slower than
+the plain round trip; verification under 25% of the restore-test total.
 
-Usage: python bench/restore_drill_local.py [--scale 5] [--jobs 2]
+Usage: python bench/restore_drill_local.py [--scale 5] [--jobs 2] [--reps 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -63,49 +65,71 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=5.0)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
     args = parser.parse_args()
 
-    with throwaway_cluster("bench") as c:
-        with psycopg.connect(c.conninfo("bench"), autocommit=True) as conn:
-            print(f"loading the demo schema at scale {args.scale} ...", file=sys.stderr)
-            loaded = sandbox_ops.load_demo(conn, args.scale)
-            size = conn.execute("SELECT pg_size_pretty(pg_database_size('bench'))").fetchone()[0]
-            rows = conn.execute(
-                "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'public'"
-            ).fetchone()[0]
-            print(f"loaded {rows:,} rows ({size}) in {loaded:.1f}s", file=sys.stderr)
-            cfg = RestoreTestConfig(
-                jobs=args.jobs,
-                spec=Spec(
-                    critical_tables=("public.usuarios", "public.contratos"),
-                    freshness_columns=("public.usuarios.criado_em",),
-                ),
-            )
-            print("restore test ...", file=sys.stderr)
-            report = run_local(conn, cfg, bindir=c.bindir)
-        print("plain pg_dump | psql ...", file=sys.stderr)
-        plain = plain_round_trip(c, "bench")
+    runs: list[dict[str, float]] = []
+    plains: list[float] = []
+    loads: list[float] = []
+    with (
+        throwaway_cluster("bench") as c,
+        psycopg.connect(c.conninfo("bench"), autocommit=True) as conn,
+    ):
+        print(f"loading the demo schema at scale {args.scale} ...", file=sys.stderr)
+        loaded = sandbox_ops.load_demo(conn, args.scale)
+        size = conn.execute("SELECT pg_size_pretty(pg_database_size('bench'))").fetchone()[0]
+        rows = conn.execute(
+            "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'public'"
+        ).fetchone()[0]
+        print(f"loaded {rows:,} rows ({size}) in {loaded:.1f}s", file=sys.stderr)
+        cfg = RestoreTestConfig(
+            jobs=args.jobs,
+            spec=Spec(
+                critical_tables=("public.usuarios", "public.contratos"),
+                freshness_columns=("public.usuarios.criado_em",),
+            ),
+        )
+        for rep in range(args.reps):
+            # alternate which goes first: neither always gets the warmer cache
+            order = ("test", "plain") if rep % 2 == 0 else ("plain", "test")
+            for what in order:
+                loads.append(os.getloadavg()[0])
+                print(f"rep {rep + 1}: {what} ...", file=sys.stderr)
+                if what == "plain":
+                    plains.append(plain_round_trip(c, "bench"))
+                    continue
+                report = run_local(conn, cfg, bindir=c.bindir)
+                if report.outcome != "passed":
+                    raise SystemExit(f"restore test {report.outcome}: {report.failed_checks}")
+                runs.append({**report.timings, "total": report.rto_s})
+    print_table(args, rows, size, runs, plains, loads)
 
-    t = report.timings
-    total = report.rto_s
-    other = total - t["dump_s"] - t["restore_s"] - t["verify_s"]
+
+def print_table(args, rows, size, runs, plains, loads) -> None:  # type: ignore[no-untyped-def]
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in runs)
+
+    total, plain = med("total"), statistics.median(plains)
+    other = statistics.median(
+        r["total"] - r["dump_s"] - r["restore_s"] - r["verify_s"] for r in runs
+    )
     print(
         f"\nrestore test, local backend, scale {args.scale} ({rows:,} rows, {size}), "
-        f"-j {args.jobs}, {os.cpu_count()} cores\n"
+        f"-j {args.jobs}, {os.cpu_count()} cores; median of {args.reps} interleaved runs; "
+        f"load average {min(loads):.1f}-{max(loads):.1f}\n"
     )
     print(f"{'phase':<28}{'auroractl':>16}{'pg_dump | psql':>16}")
-    print(f"{'dump':<28}{t['dump_s']:>15.2f}s{'':>16}")
-    print(f"{'restore':<28}{t['restore_s']:>15.2f}s{'':>16}")
-    print(f"{'dump + restore':<28}{t['dump_s'] + t['restore_s']:>15.2f}s{plain:>15.2f}s")
-    print(f"{'verification':<28}{t['verify_s']:>15.2f}s{'(none)':>16}")
+    print(f"{'dump':<28}{med('dump_s'):>15.2f}s{'':>16}")
+    print(f"{'restore':<28}{med('restore_s'):>15.2f}s{'':>16}")
+    dr = statistics.median(r["dump_s"] + r["restore_s"] for r in runs)
+    print(f"{'dump + restore':<28}{dr:>15.2f}s{plain:>15.2f}s")
+    print(f"{'verification':<28}{med('verify_s'):>15.2f}s{'(none)':>16}")
     print(f"{'create/drop scratch, other':<28}{other:>15.2f}s{'':>16}")
     print(f"{'total':<28}{total:>15.2f}s{plain:>15.2f}s")
-    print(
-        f"\noutcome: {report.outcome}; {len(report.checks)} checks, "
-        f"{len(report.failed_checks)} failed"
-    )
+    print("runs (total): " + ", ".join(f"{r['total']:.1f}" for r in runs))
+    print("runs (plain): " + ", ".join(f"{p:.1f}" for p in plains))
     print(f"restore test / plain round trip: {total / plain:.2f}x (target <= 1.00)")
-    print(f"verification share:             {t['verify_s'] / total:.0%} (target < 25%)")
+    print(f"verification share:             {med('verify_s') / total:.0%} (target < 25%)")
 
 
 if __name__ == "__main__":

@@ -433,11 +433,15 @@ def backfill_job(
     )
 
     def run(progress: Progress) -> JobResult:
-        with connect() as conn:
-            progress.start(remaining(conn, t))
+        from auroractl.ops.shared.session import maintenance
+
+        with connect() as conn, maintenance(conn):  # every row, as the batches see them
+            left = remaining(conn, t)
+        progress.start(left)
         r = backfill(
             connect,
             t,
+            left=left,
             batch_size=batch_size,
             sleep_ms=sleep_ms,
             jobs=jobs,
@@ -569,10 +573,12 @@ def backfill(
     on_progress: Callable[[int], None] = lambda n: None,
     max_passes: int = 20,
     quiet: bool = False,
+    left: int | None = None,
 ) -> BackfillResult:
     """Encrypt every row with plaintext and no ciphertext; safe to kill and re-run.
     Each worker opens its session with ``connect()``, which must give it the key.
-    ``quiet``: the table's own triggers do not fire (see ``Triggers``)."""
+    ``quiet``: the table's own triggers do not fire (see ``Triggers``). ``left``: the
+    ``remaining`` count just taken, if any (not counted again)."""
     from auroractl.ops.shared.batching import batch
     from auroractl.ops.shared.session import maintenance
 
@@ -589,14 +595,12 @@ def backfill(
             while True:
                 params = {"after": after, "hi": hi, "limit": batch_size}
                 with batch(conn, quiet=quiet):
-                    done = [r[0] for r in conn.execute(batch_sql, params).fetchall()]
-                if done:
-                    n = len(done)
-                    # rows skipped as locked (or already done) below max(done) are
-                    # left to the catch-up pass; keyset continues after the batch
-                    after = max(done)
+                    top, n = conn.execute(batch_sql, params).fetchone()
+                if n:
+                    # rows skipped as locked (or already done) below the last key written
+                    # are left to the catch-up pass; keyset continues after the batch
+                    after = top
                 else:
-                    n = 0
                     top = conn.execute(next_sql, params).fetchone()[0]
                     if top is None:
                         break
@@ -611,11 +615,19 @@ def backfill(
 
     passes = 0
     with connect() as conn, maintenance(conn):
-        left = remaining(conn, t)
+        left = remaining(conn, t) if left is None else left
         while left and passes < max_passes:
             passes += 1
-            lo, hi = conn.execute(templates.render("encrypt/bounds.sql.j2", **t.ctx())).fetchone()
-            run_workers(worker, _ranges(lo, hi, max(1, jobs if passes == 1 else 1)))
+            if passes > 1 and left <= batch_size:  # a catch-up with one batch left
+                n = _sweep(conn, t, batch_size, quiet)
+                totals["rows"] += n
+                totals["batches"] += 1
+                on_progress(n)
+            else:
+                lo, hi = conn.execute(
+                    templates.render("encrypt/bounds.sql.j2", **t.ctx())
+                ).fetchone()
+                run_workers(worker, _ranges(lo, hi, max(1, jobs if passes == 1 else 1)))
             before, left = left, remaining(conn, t)
             if left and left >= before:
                 time.sleep(0.2)  # only locked rows left: give their writers a moment
@@ -629,6 +641,17 @@ def backfill(
         time.monotonic() - started,
         left,
     )
+
+
+def _sweep(conn: psycopg.Connection, t: Target, batch_size: int, quiet: bool) -> int:
+    """The last rows (at most one batch): one scan of the table finds them, where a walk
+    over the key range would visit every row again; returns the rows written."""
+    from auroractl.ops.shared.batching import batch
+
+    keys.require(conn)
+    sql = templates.render("encrypt/batch.sql.j2", **t.ctx(sweep=True))
+    with batch(conn, quiet=quiet):
+        return conn.execute(sql, {"limit": batch_size}).fetchone()[1]
 
 
 # ---------------------------------------------------------------- status

@@ -245,7 +245,8 @@ def _dry_run_steps(cluster_id, snapshot, pitr, cfg, keep, log=None) -> list[str]
     else:
         steps = [
             f"CREATE DATABASE auroractl_restore_test_<ts> (expires-at = now + {cfg.ttl})",
-            f"pg_dump -Fd -j {cfg.jobs} in an exported snapshot; pg_restore -j {cfg.jobs}",
+            f"pg_dump -Fd -j {cfg.jobs} in an exported snapshot; pg_restore -j {cfg.jobs} "
+            "(data, then indexes and constraints)",
             "verify structure, row counts, checksums, canaries, freshness against the source",
             *_reapply_step(log),
             "keep the scratch database (--keep)"
