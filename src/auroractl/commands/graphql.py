@@ -136,7 +136,7 @@ def config(
     s = _setup(schema, role)
     with _context.connect() as conn:
         opts = _options(conn, s, authenticator, claim, audience, secret_env, port)
-        _readiness(conn, s)  # the schemas exist
+        ops.readiness.require_schemas(conn, list(s.schemas))
         generated = ops.files(conn, opts, s.personal)
     written = [] if dry_run else ops.write(output_dir, generated)
     rows = [

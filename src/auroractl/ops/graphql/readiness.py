@@ -109,7 +109,7 @@ class Target:
 def check(conn: psycopg.Connection, target: Target) -> Readiness:
     """Every relation of ``target.schemas`` as PostGraphile 5 would serve it, and the
     findings that keep it from isolating tenants or from working."""
-    _require_schemas(conn, list(target.schemas))
+    require_schemas(conn, list(target.schemas))
     params = {
         "role": target.app_role,
         "tenant_column": target.tenant_column,
@@ -153,7 +153,7 @@ def check(conn: psycopg.Connection, target: Target) -> Readiness:
 _NO_CONFIG_RUN = "auroractl graphql config --output DIR (then: cd DIR && npm ci && npm start)"
 
 
-def _require_schemas(conn: psycopg.Connection, schemas: list[str]) -> None:
+def require_schemas(conn: psycopg.Connection, schemas: list[str]) -> None:
     query = templates.load("graphql/missing_schemas.sql")
     missing = [r[0] for r in conn.execute(query, {"schemas": schemas})]
     if missing:

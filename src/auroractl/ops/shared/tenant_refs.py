@@ -1,10 +1,10 @@
 """Foreign keys that cross tenants, and the tenant-scoped keys that replace them.
 
-A foreign-key check bypasses row security: with ``alunos (escola_id) REFERENCES escolas
-(id)`` an aluno of tenant 1 can point at an escola of tenant 2, and a key or unique
+A foreign-key check bypasses row security: with ``orders (customer_id) REFERENCES
+customers (id)`` an order of tenant 1 can point at a customer of tenant 2, and a key or unique
 violation tells a tenant that another tenant's row exists. Between two tables that both
-hold the tenant column, the key must pair it: ``(empresa_id, escola_id) REFERENCES escolas
-(empresa_id, id)``. ``cross_tenant_refs`` finds the keys that do not (for ``rls status``
+hold the tenant column, the key must pair it: ``(tenant_id, customer_id) REFERENCES
+customers (tenant_id, id)``. ``cross_tenant_refs`` finds the keys that do not (for ``rls status``
 and ``graphql check``); ``fix_steps`` builds the replacement online:
 
 1. on the referenced table, a unique key on (tenant column, referenced columns), unless a
@@ -205,15 +205,27 @@ def _leaves(conn: psycopg.Connection, table: tuple[str, str]) -> list[tuple[str,
     return [(s, n) for s, n in rows.fetchall()]
 
 
+def _index_name(
+    conn: psycopg.Connection,
+    names: Names,
+    table: tuple[str, str],
+    columns: tuple[str, ...],
+    label: str,
+) -> tuple[str, bool]:
+    """An index's name the way PostgreSQL would pick it, and whether an INVALID leftover of
+    that name (an interrupted earlier run) is there to drop, its name reused."""
+    base = key_name(table[1], columns, label)
+    if _leftover(conn, table[0], base):
+        return base, True
+    return names.pick(table, columns, label), False
+
+
 def _new_unique(
     conn: psycopg.Connection, names: Names, table: tuple[str, str], key: tuple[str, ...]
 ) -> Unique:
-    """A unique key to build on a plain table, named like PostgreSQL would; an INVALID
-    leftover of that name (an interrupted earlier run) is dropped and its name reused."""
-    base = key_name(table[1], key, "key")
-    if _leftover(conn, table[0], base):
-        return Unique(table, base, key, True)
-    return Unique(table, names.pick(table, key, "key"), key, False)
+    """A unique key to build on a plain table."""
+    name, leftover = _index_name(conn, names, table, key, "key")
+    return Unique(table, name, key, leftover)
 
 
 def _unique_needed(
@@ -342,10 +354,8 @@ def _lookup_index(
     if any(set(keys[: len(cols)]) == set(cols) for keys in (tuple(r[0]) for r in rows)):
         return None
     planned.add((ref.qualified, "index", frozenset(cols)))
-    base = key_name(ref.qualified[1], cols, "idx")
-    if _leftover(conn, ref.qualified[0], base):
-        return LookupIndex(ref.qualified, base, cols, True)
-    return LookupIndex(ref.qualified, names.pick(ref.qualified, cols, "idx"), cols, False)
+    name, leftover = _index_name(conn, names, ref.qualified, cols, "idx")
+    return LookupIndex(ref.qualified, name, cols, leftover)
 
 
 # ---------------------------------------------------------------- the fix: steps (pure)
@@ -441,29 +451,8 @@ def _unique_steps(u: Unique, ref: CrossRef) -> list[Step]:
                 txn=f"{label} {u.name}",
             )
         ]
-    steps = []
-    if u.leftover:
-        steps.append(
-            Step(
-                templates.render(T + "tenant_refs_drop_index.sql.j2", index=(u.table[0], u.name)),
-                autocommit=True,
-                comment=f"drop the INVALID leftover index {u.name}",
-                locks=(label,),
-            )
-        )
     return [
-        *steps,
-        Step(
-            templates.render(
-                T + "tenant_refs_unique_index.sql.j2",
-                index=u.name,
-                table=u.table,
-                columns=list(u.columns),
-            ),
-            autocommit=True,
-            comment=f"build {u.name} on {label} ({', '.join(u.columns)}), not blocking writes",
-            locks=(label,),
-        ),
+        *_build_online(u.table, u.name, u.columns, u.leftover, unique=True),
         Step(
             templates.render(T + "tenant_refs_unique_using.sql.j2", table=u.table, name=u.name),
             comment=f"{u.name}: the unique key {ref.constraint}'s replacement references",
@@ -474,14 +463,21 @@ def _unique_steps(u: Unique, ref: CrossRef) -> list[Step]:
 
 
 def _index_steps(ix: LookupIndex) -> list[Step]:
-    label = _label(ix.table)
+    return _build_online(ix.table, ix.name, ix.columns, ix.leftover, unique=False)
+
+
+def _build_online(
+    table: tuple[str, str], name: str, columns: tuple[str, ...], leftover: bool, unique: bool
+) -> list[Step]:
+    """CREATE [UNIQUE] INDEX CONCURRENTLY, after dropping an INVALID leftover of its name."""
+    label = _label(table)
     steps = []
-    if ix.leftover:
+    if leftover:
         steps.append(
             Step(
-                templates.render(T + "tenant_refs_drop_index.sql.j2", index=(ix.table[0], ix.name)),
+                templates.render(T + "tenant_refs_drop_index.sql.j2", index=(table[0], name)),
                 autocommit=True,
-                comment=f"drop the INVALID leftover index {ix.name}",
+                comment=f"drop the INVALID leftover index {name}",
                 locks=(label,),
             )
         )
@@ -489,12 +485,13 @@ def _index_steps(ix: LookupIndex) -> list[Step]:
         Step(
             templates.render(
                 T + "tenant_refs_index.sql.j2",
-                index=ix.name,
-                table=ix.table,
-                columns=list(ix.columns),
+                index=name,
+                table=table,
+                columns=list(columns),
+                unique=unique,
             ),
             autocommit=True,
-            comment=f"build {ix.name} on {label} ({', '.join(ix.columns)}), not blocking writes",
+            comment=f"build {name} on {label} ({', '.join(columns)}), not blocking writes",
             locks=(label,),
         )
     )
