@@ -450,7 +450,7 @@ def backfill_job(
         )
         return JobResult(r.encrypted, r, remaining=r.remaining)
 
-    preview = _batch_plan(t, prepare.command, "encrypt/batch.sql.j2", summary, triggers)
+    preview = _batch_plan(t, prepare.command, "encrypt/range_batch.sql.j2", summary, triggers)
     return Job(prepare.command, summary, preview, run, prepare=prepare, notes=preview.notes)
 
 
@@ -579,32 +579,31 @@ def backfill(
     Each worker opens its session with ``connect()``, which must give it the key.
     ``quiet``: the table's own triggers do not fire (see ``Triggers``). ``left``: the
     ``remaining`` count just taken, if any (not counted again)."""
-    from auroractl.ops.shared.batching import batch
+    import psycopg
+
+    from auroractl.ops.shared.batching import batch, row_waits
     from auroractl.ops.shared.session import maintenance
 
     check_batching(batch_size, sleep_ms, jobs)
     started = time.monotonic()
-    batch_sql = templates.render("encrypt/batch.sql.j2", **t.ctx())
-    next_sql = templates.render("encrypt/next_key.sql.j2", **t.ctx())
+    range_sql = templates.render("encrypt/range_batch.sql.j2", **t.ctx())
     lock = threading.Lock()
     totals = {"rows": 0, "batches": 0}
 
     def worker(after: int, hi: int) -> None:
-        with connect() as conn, maintenance(conn):
+        with connect() as conn, maintenance(conn), row_waits(conn) as patient:
             keys.require(conn)
             while True:
                 params = {"after": after, "hi": hi, "limit": batch_size}
-                with batch(conn, quiet=quiet):
-                    top, n = conn.execute(batch_sql, params).fetchone()
-                if n:
-                    # rows skipped as locked (or already done) below the last key written
-                    # are left to the catch-up pass; keyset continues after the batch
-                    after = top
-                else:
-                    top = conn.execute(next_sql, params).fetchone()[0]
-                    if top is None:
-                        break
-                    after = top
+                try:
+                    with batch(conn, quiet=quiet):
+                        top, n = conn.execute(range_sql, params).fetchone()
+                except psycopg.errors.LockNotAvailable:  # a writer holds a row of the range
+                    with patient():
+                        top, n = _skip_locked(conn, t, params, quiet)
+                if top is None:
+                    break
+                after = top
                 with lock:
                     totals["rows"] += n
                     totals["batches"] += 1
@@ -641,6 +640,24 @@ def backfill(
         time.monotonic() - started,
         left,
     )
+
+
+def _skip_locked(
+    conn: psycopg.Connection, t: Target, params: dict[str, Any], quiet: bool
+) -> tuple[int | None, int]:
+    """The same keys as the range batch, rows a writer holds skipped (left to the
+    catch-up pass): the last key written or, when none was, where the keys end."""
+    from auroractl.ops.shared.batching import batch
+
+    with batch(conn, quiet=quiet):
+        top, n = conn.execute(
+            templates.render("encrypt/batch.sql.j2", **t.ctx()), params
+        ).fetchone()
+    if not n:
+        top = conn.execute(
+            templates.render("encrypt/next_key.sql.j2", **t.ctx()), params
+        ).fetchone()[0]
+    return top, n
 
 
 def _sweep(conn: psycopg.Connection, t: Target, batch_size: int, quiet: bool) -> int:

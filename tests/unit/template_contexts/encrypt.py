@@ -38,6 +38,7 @@ CONTEXTS = {
     "encrypt/finalize_batch.sql.j2": dict(_T),
     "encrypt/invalidate_function.sql.j2": {"function": None},
     "encrypt/next_key.sql.j2": dict(_T),
+    "encrypt/range_batch.sql.j2": {**_T, "options": "cipher-algo=aes256, s2k-mode=1"},
     "encrypt/refused.sql.j2": dict(_T),
     "encrypt/remaining.sql.j2": dict(_T),
     "encrypt/remaining_plain.sql.j2": dict(_T),

@@ -66,6 +66,40 @@ def batch(conn: psycopg.Connection, *, quiet: bool) -> Iterator[None]:
         yield
 
 
+# A batch waits this long at most for a row a writer holds, and never more than a quarter
+# of deadlock_timeout: the batch gives up before any deadlock check runs, so a writer
+# never gets a deadlock error because of it.
+ROW_WAIT = """SELECT set_config('lock_timeout', LEAST(50, setting::integer / 4) || 'ms', false)
+  FROM pg_settings WHERE name = 'deadlock_timeout'"""
+
+
+@contextlib.contextmanager
+def row_waits(
+    conn: psycopg.Connection,
+) -> Iterator[Callable[[], contextlib.AbstractContextManager[None]]]:
+    """The block's statements wait briefly for locked rows (``ROW_WAIT``); it is given
+    ``patient()``, a block with the session's own lock_timeout again (a batch in the
+    SKIP LOCKED form still waits for a table lock as long as any statement would)."""
+    saved = conn.execute("SHOW lock_timeout").fetchone()[0]
+    restore = "SELECT set_config('lock_timeout', %s, false)"
+
+    @contextlib.contextmanager
+    def patient() -> Iterator[None]:
+        conn.execute(restore, [saved])
+        try:
+            yield
+        finally:
+            conn.execute(ROW_WAIT)
+
+    conn.execute(ROW_WAIT)
+    try:
+        yield patient
+    finally:
+        if not conn.closed and not conn.broken:
+            with contextlib.suppress(Exception):
+                conn.execute(restore, [saved])
+
+
 def can_set_replica(conn: psycopg.Connection) -> bool:
     """Whether this role may set ``session_replication_role`` (tried, then rolled back)."""
     import psycopg
