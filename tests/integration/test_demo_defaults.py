@@ -81,6 +81,7 @@ WITHOUT_NAMES = [
     (("encrypt", "backfill", "shop.people", "--yes"), "give --column"),
     (("metrics", "apply", "--yes"), "give [metrics] table"),
     (("matview", "create", "dashboard", "--yes"), "give [matviews.dashboard]"),
+    (("schema", "split", "apply", "--yes"), "give [schema_split.schemas]"),
 ]
 
 
@@ -204,6 +205,7 @@ def test_on_the_sandbox_the_demos_names_still_apply(cli, sandbox):
         ("encrypt", "backfill", "--dry-run"),
         ("metrics", "apply", "--dry-run"),
         ("matview", "create", "dashboard", "--dry-run"),
+        ("schema", "split", "plan"),
         ("partition", "migrate", "prep", "alunos", "--by", "tenant", "--dry-run"),
         ("graphql", "check"),
     ):

@@ -77,6 +77,11 @@ tenant_column = "empresa_id"
 count = { total_escolas = "escolas", total_alunos = "alunos" }
 sum = { receita_total = "contratos.valor_total" }
 """
+SPLIT = """
+[schema_split.schemas]
+educacional = ["escolas", "alunos", "professores"]
+administrativo = ["empresas", "contratos"]
+"""
 
 MUTATING: dict[str, Case] = {
     "partition create": Case(("partition", "create", "contratos", "--year", "2031")),
@@ -148,9 +153,11 @@ MUTATING: dict[str, Case] = {
         cron=True,
     ),
     "migrate up": Case(("migrate", "up", "--directory", "demo")),
-    "schema split apply": Case(("schema", "split", "apply", "--prepare-only")),
+    "schema split apply": Case(("schema", "split", "apply", "--prepare-only"), config=SPLIT),
     "schema split revert": Case(
-        ("schema", "split", "revert"), setup=(("schema", "split", "apply", "--prepare-only"),)
+        ("schema", "split", "revert"),
+        setup=(("schema", "split", "apply", "--prepare-only"),),
+        config=SPLIT,
     ),
     "webhooks install": Case(("webhooks", "install")),
     "webhooks subscribe": Case(
@@ -228,7 +235,7 @@ REPORTS: dict[str, Case] = {
     "cache candidates": Case(("cache", "candidates")),
     "migrate status": Case(("migrate", "status", "--directory", "demo")),
     "migrate plan": Case(("migrate", "plan", "--directory", "demo")),
-    "schema split plan": Case(("schema", "split", "plan")),
+    "schema split plan": Case(("schema", "split", "plan"), config=SPLIT),
     "webhooks dispatch": Case(("webhooks", "dispatch", "--once"), setup=(("webhooks", "install"),)),
     "webhooks status": Case(("webhooks", "status"), setup=(("webhooks", "install"),)),
     "graphql check": Case(("graphql", "check")),

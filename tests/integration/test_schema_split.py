@@ -18,6 +18,13 @@ DOMAIN = {
 CONTRATOS_PARTITIONS = {f"contratos_{y}" for y in range(2019, 2026)} | {"contratos_default"}
 
 
+@pytest.fixture(autouse=True)
+def layout(tmp_path):
+    """The demo's domain layout, told as any database's would be: in auroractl.toml."""
+    lines = [f"{s} = {json.dumps(list(t))}" for s, t in DOMAIN.items()]
+    (tmp_path / "auroractl.toml").write_text("[schema_split.schemas]\n" + "\n".join(lines) + "\n")
+
+
 @pytest.fixture
 def app_role(cluster, dbname, conn):
     """A LOGIN role granted like the application: DML on the tables, sequences; plus a view,

@@ -8,16 +8,16 @@ from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops import schema
 
 
-def test_default_mapping_is_the_seeds():
-    cfg = schema.config({})
-    assert cfg.source_schema == "public"
-    assert cfg.app_roles == ("application_user",)
-    assert dict(cfg.schemas) == {
-        "educacional": ("escolas", "alunos", "professores"),
-        "administrativo": ("empresas", "contratos"),
-        "autenticacao": ("usuarios", "ai_preferences"),
-    }
-    assert schema.config({}, ["app"]).app_roles == ("app",)
+def test_without_schemas_it_is_refused_unless_the_caller_gives_a_layout():
+    with pytest.raises(InvalidInput, match=r"\[schema_split\] schemas is not set"):
+        schema.config({})
+    layout = {"sales": ["orders"], "people": ["customers", "staff"]}
+    cfg = schema.config({}, layout=layout)
+    assert cfg.source_schema == "public" and cfg.app_roles == ("application_user",)
+    assert dict(cfg.schemas) == {"sales": ("orders",), "people": ("customers", "staff")}
+    assert schema.config({}, ["app"], layout).app_roles == ("app",)
+    told = schema.config({"schemas": {"a": ["t"]}}, layout=layout)
+    assert dict(told.schemas) == {"a": ("t",)}  # the file wins over the caller's default
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,11 @@ DEMO_RANGE_KEY = "data_inicio"  # partition migrate prep --by year|month
 DEMO_ENCRYPTED = ("usuarios", "documento_identidade")  # encrypt: table, column
 DEMO_USERS = "usuarios"  # metrics apply
 DEMO_TENANT = ("empresa_id", "app.current_empresa_id")  # column, setting
+DEMO_SCHEMA_SPLIT = {  # [schema_split.schemas]: the demo's domain schemas
+    "educacional": ["escolas", "alunos", "professores"],
+    "administrativo": ["empresas", "contratos"],
+    "autenticacao": ["usuarios", "ai_preferences"],
+}
 DEMO_DASHBOARD = {  # [matviews.dashboard] as the demo would write it
     "root": "empresas",
     "root_key": "id",

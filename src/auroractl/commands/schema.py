@@ -12,7 +12,7 @@ from auroractl.commands import _options as opt
 
 app = opt.group("Schema layout: split tables into domain schemas (requirements 1.2).")
 split_app = opt.group(
-    "Move tables into domain schemas (educacional, administrativo, autenticacao) and back."
+    "Move tables into domain schemas ([schema_split.schemas]; the demo's on the sandbox) and back."
 )
 app.add_typer(split_app, name="split")
 MOVE_COLUMNS = ("table", "kind", "from_schema", "to_schema", "state", "sequences")
@@ -29,9 +29,17 @@ RoleOpt = Annotated[
 
 
 def _config(roles: list[str] | None):
+    from auroractl.commands import _defaults
     from auroractl.ops import schema as ops
 
-    return ops.config(_context.settings().section("schema_split"), roles)
+    section = _context.settings().section("schema_split")
+    layout = _defaults.demo_default(
+        section.get("schemas"),
+        _defaults.DEMO_SCHEMA_SPLIT,
+        "[schema_split.schemas] (which tables go to which schema)",
+        hint='auroractl.toml: [schema_split.schemas] then e.g. sales = ["orders", "invoices"]',
+    )
+    return ops.config(section, roles, layout)
 
 
 def _report_table(report, plan) -> None:  # type: ignore[no-untyped-def]

@@ -33,11 +33,6 @@ from auroractl.plan import Plan, Step
 if TYPE_CHECKING:
     import psycopg
 
-DEFAULT_SCHEMAS: dict[str, tuple[str, ...]] = {
-    "educacional": ("escolas", "alunos", "professores"),
-    "administrativo": ("empresas", "contratos"),
-    "autenticacao": ("usuarios", "ai_preferences"),
-}
 COMMAND = "schema split"
 
 
@@ -45,7 +40,7 @@ COMMAND = "schema split"
 class SplitConfig:
     source_schema: str = "public"
     app_roles: tuple[str, ...] = ("application_user",)
-    schemas: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_SCHEMAS))
+    schemas: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,19 +91,30 @@ class SplitReport:
     notes: tuple[str, ...]
 
 
-def config(section: Mapping[str, Any], roles: list[str] | None = None) -> SplitConfig:
+def config(
+    section: Mapping[str, Any],
+    roles: list[str] | None = None,
+    layout: Mapping[str, Any] | None = None,
+) -> SplitConfig:
     """``[schema_split]`` of auroractl.toml (``source_schema``, ``app_roles``, ``[schema_split
-    .schemas]`` schema = [tables]), validated; ``roles`` (--role) overrides app_roles."""
+    .schemas]`` schema = [tables]), validated; ``roles`` (--role) overrides app_roles.
+    ``layout``: the schemas when the section names none (the caller's default, if any);
+    without either, a refusal: which table goes where is the user's to say."""
     unknown = set(section) - {"source_schema", "app_roles", "schemas"}
     if unknown:
         raise InvalidInput(f"[schema_split] has unknown keys: {', '.join(sorted(unknown))}")
     source = section.get("source_schema", "public")
     app_roles = roles or section.get("app_roles", ["application_user"])
-    schemas = section.get("schemas", DEFAULT_SCHEMAS)
+    schemas = section.get("schemas", layout)
     if isinstance(app_roles, str):
         app_roles = [app_roles]
     _names("[schema_split] source_schema", [source])
     _names("[schema_split] app_roles", app_roles)
+    if schemas is None:
+        raise InvalidInput(
+            "[schema_split] schemas is not set: which tables go to which schema",
+            hint='auroractl.toml: [schema_split.schemas] then e.g. sales = ["orders", "invoices"]',
+        )
     if not isinstance(schemas, Mapping) or not schemas:
         raise InvalidInput("[schema_split] schemas must map schema names to lists of tables")
     seen: dict[str, str] = {}
