@@ -7,6 +7,10 @@ Four identical usuarios-like tables, measured side by side in one run:
                per_row=True)`
   statement    `auroractl audit enable` on a plain table: statement triggers with
                transition tables, one INSERT ... SELECT per statement
+  grouped      a prototype, not auroractl's (the next design measured): statement triggers
+               writing one entry per set of changed columns per 1,000 rows, the rows'
+               keys in a GIN-indexed array and each column's values as an array, into a
+               log partitioned and keyed like audit.audit_log
   full image   the usual public audit trigger, as a peer: a row trigger writing
                to_jsonb(OLD) and to_jsonb(NEW) into its own log (no diff, no redaction,
                no-op UPDATEs logged: it keeps none of auroractl's guarantees)
@@ -81,10 +85,99 @@ CREATE TRIGGER bench_peer AFTER INSERT OR UPDATE OR DELETE ON usuarios_peer
     FOR EACH ROW EXECUTE FUNCTION bench_peer_audit();
 """
 
+# The grouped prototype, written out for usuarios (non-personal: id, empresa_id,
+# ultimo_acesso); pairs by position as audit.log_changes_sql()'s statement does.
+CHANGED = """array_remove(ARRAY[{}]::text[], NULL)""".format(
+    ", ".join(
+        f"CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN '{c}' END"
+        for c in ("id", "nome", "email", "telefone", "empresa_id", "ultimo_acesso",
+                  "documento_identidade")
+    )
+)  # fmt: skip
+VALUES = "jsonb_strip_nulls(jsonb_build_object({}))"
+GROUPED = """
+CREATE TABLE bench_grouped_log (
+    id bigint GENERATED ALWAYS AS IDENTITY, changed_at timestamptz NOT NULL,
+    table_name text NOT NULL, operation text NOT NULL, row_pk text, row_pks text[],
+    app_user_id bigint, db_user text NOT NULL, client_addr inet, txid bigint NOT NULL,
+    changed_columns text[], redacted_columns text[], old_values jsonb, new_values jsonb,
+    PRIMARY KEY (changed_at, id)
+) PARTITION BY RANGE (changed_at);
+CREATE TABLE bench_grouped_log_now PARTITION OF bench_grouped_log
+    FOR VALUES FROM ('2000-01-01') TO ('2100-01-01');
+CREATE INDEX ON bench_grouped_log (table_name, row_pk);
+CREATE INDEX ON bench_grouped_log USING gin (row_pks);
+ALTER TABLE bench_grouped_log OWNER TO {owner};
+CREATE FUNCTION bench_grouped_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_catalog SET jit = off
+SET work_mem = '64MB' AS $$
+BEGIN
+    INSERT INTO bench_grouped_log (table_name, operation, row_pks, changed_columns,
+        redacted_columns, old_values, new_values, changed_at, db_user, client_addr, txid)
+    SELECT TG_ARGV[0], 'UPDATE', g.pks, g.changed,
+           NULLIF(ARRAY(SELECT c FROM unnest(g.changed) c
+                         WHERE c IN ('nome', 'email', 'telefone', 'documento_identidade')), '{}'),
+           {old}, {new}, clock_timestamp(), session_user, inet_client_addr(), txid_current()
+      FROM (SELECT d.changed, array_agg(n.id::text) AS pks,
+                   array_agg(o.id) AS o_id, array_agg(n.id) AS n_id,
+                   array_agg(o.empresa_id) AS o_empresa_id, array_agg(n.empresa_id) AS n_empresa_id,
+                   array_agg(o.ultimo_acesso) AS o_ultimo_acesso,
+                   array_agg(n.ultimo_acesso) AS n_ultimo_acesso
+              FROM (SELECT row_number() OVER () AS ord, r.* FROM auroractl_old r) o
+              JOIN (SELECT row_number() OVER () AS ord, r.* FROM auroractl_new r) n USING (ord)
+             CROSS JOIN LATERAL (SELECT {changed} AS changed OFFSET 0) d
+             WHERE d.changed <> '{}'
+             GROUP BY d.changed, (o.ord - 1) / 1000) g;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION bench_grouped_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_catalog SET jit = off
+SET work_mem = '64MB' AS $$
+BEGIN
+    INSERT INTO bench_grouped_log (table_name, operation, row_pks, redacted_columns,
+        new_values, changed_at, db_user, client_addr, txid)
+    SELECT TG_ARGV[0], 'INSERT', g.pks, g.redacted,
+           jsonb_build_object('id', g.id, 'empresa_id', g.empresa_id,
+                              'ultimo_acesso', g.ultimo_acesso),
+           clock_timestamp(), session_user, inet_client_addr(), txid_current()
+      FROM (SELECT d.redacted, array_agg(r.id::text) AS pks, array_agg(r.id) AS id,
+                   array_agg(r.empresa_id) AS empresa_id,
+                   array_agg(r.ultimo_acesso) AS ultimo_acesso
+              FROM (SELECT row_number() OVER () AS ord, r.* FROM auroractl_rows r) r
+             CROSS JOIN LATERAL (SELECT NULLIF(array_remove(ARRAY[
+                        CASE WHEN r.nome IS NOT NULL THEN 'nome' END,
+                        CASE WHEN r.email IS NOT NULL THEN 'email' END,
+                        CASE WHEN r.telefone IS NOT NULL THEN 'telefone' END,
+                        CASE WHEN r.documento_identidade IS NOT NULL THEN 'documento_identidade' END
+                    ]::text[], NULL), '{}') AS redacted OFFSET 0) d
+             GROUP BY d.redacted, (r.ord - 1) / 1000) g;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER bench_grouped_u AFTER UPDATE ON usuarios_grouped
+    REFERENCING OLD TABLE AS auroractl_old NEW TABLE AS auroractl_new
+    FOR EACH STATEMENT EXECUTE FUNCTION bench_grouped_update('public.usuarios_grouped');
+CREATE TRIGGER bench_grouped_i AFTER INSERT ON usuarios_grouped
+    REFERENCING NEW TABLE AS auroractl_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION bench_grouped_insert('public.usuarios_grouped');
+""".replace("{changed}", CHANGED).replace(
+    "{old}",
+    VALUES.format(", ".join(
+        f"'{c}', CASE WHEN '{c}' = ANY (g.changed) THEN to_jsonb(g.o_{c}) END"
+        for c in ("id", "empresa_id", "ultimo_acesso")
+    )),
+).replace(
+    "{new}",
+    VALUES.format(", ".join(
+        f"'{c}', CASE WHEN '{c}' = ANY (g.changed) THEN to_jsonb(g.n_{c}) END"
+        for c in ("id", "empresa_id", "ultimo_acesso")
+    )),
+)  # fmt: skip
+
 VARIANTS = {
     "unaudited": "usuarios_plain",
     "row (v2)": "usuarios_row",
     "statement": "usuarios_audited",
+    "grouped": "usuarios_grouped",
     "full image": "usuarios_peer",
 }
 PII = ("nome", "email", "telefone", "documento_identidade")
@@ -205,6 +298,7 @@ def main() -> None:
             su.execute(DDL.format(t=t, rows=args.rows, owner=ADMIN_ROLE))
             su.execute(f"VACUUM ANALYZE {t}")
         su.execute(PEER.format(owner=ADMIN_ROLE))
+        su.execute(GROUPED.replace("{owner}", ADMIN_ROLE))
         with psycopg.connect(c.conninfo("bench"), autocommit=True) as conn:
             enable(conn)
             res = bulk(conn, args.rounds, args.rows)
@@ -213,7 +307,8 @@ def main() -> None:
             counts = dict(
                 conn.execute(
                     "SELECT table_name, count(*) FROM audit.audit_log GROUP BY 1 "
-                    "UNION ALL SELECT table_name, count(*) FROM bench_peer_log GROUP BY 1"
+                    "UNION ALL SELECT table_name, count(*) FROM bench_peer_log GROUP BY 1 "
+                    "UNION ALL SELECT table_name, count(*) FROM bench_grouped_log GROUP BY 1"
                 ).fetchall()
             )
     report(args, res, single, counts, log_floor)
