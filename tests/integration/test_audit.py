@@ -296,7 +296,7 @@ FEW = 5  # 2 to 63 rows: the generic path
 def _logged(conn: psycopg.Connection, table: str) -> list[tuple]:
     return conn.execute(
         "SELECT operation, row_pk, changed_columns, redacted_columns, old_values, new_values, "
-        "db_user, txid > 0, app_user_id FROM audit.audit_log WHERE table_name = %s "
+        "db_user, txid > 0, app_user_id FROM audit.audit_entries WHERE table_name = %s "
         "ORDER BY operation, row_pk",
         [table],
     ).fetchall()
@@ -384,7 +384,7 @@ def test_columns_added_or_dropped_after_enable_are_followed(cli, en_dsn, en_map)
         conn.execute("ALTER TABLE shop.products DROP COLUMN colour")
         conn.execute("UPDATE shop.products SET title = title || '!'")
         (logged,) = conn.execute(
-            "SELECT count(*) FROM audit.audit_log WHERE table_name = 'shop.products' "
+            "SELECT count(*) FROM audit.audit_entries WHERE table_name = 'shop.products' "
             "AND changed_columns = '{title}'"
         ).fetchone()
         assert logged == conn.execute("SELECT count(*) FROM shop.products").fetchone()[0]
@@ -440,3 +440,81 @@ def test_a_row_trigger_install_is_upgraded_by_enable_and_partitioned_tables_keep
     assert entries(conn, "public.contratos")[-1]["operation"] == "DELETE"
     off = cli("audit", "disable", "--table", "usuarios", "--yes")
     assert off.exit_code == 0 and names("usuarios") == set()
+
+
+def test_a_large_statement_is_logged_grouped_and_read_one_row_each(cli, audited):
+    """A statement of many rows writes one entry per set of changed columns per 1,000 rows
+    (the keys in row_pks, GIN-indexed); `audit log --row-id`, the view audit.audit_entries
+    and the small statements' entries all read one row each."""
+    conn = audited
+    conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email, telefone) "
+        "SELECT 1, 'Bulk ' || i, 'bulk' || i || '@example.test', 'T' || i "
+        "FROM generate_series(1, 1500) i"
+    )
+    conn.execute("UPDATE usuarios SET ultimo_acesso = '2026-05-01' WHERE nome LIKE 'Bulk %'")
+    logged = conn.execute(
+        "SELECT operation, cardinality(row_pks), row_pk FROM audit.audit_log "
+        "WHERE table_name = 'public.usuarios' AND row_pks IS NOT NULL ORDER BY operation, 2"
+    ).fetchall()
+    # 1,500 rows: two entries a statement (1,000 + 500), the keys in the array
+    assert logged == [
+        ("INSERT", 500, None),
+        ("INSERT", 1000, None),
+        ("UPDATE", 500, None),
+        ("UPDATE", 1000, None),
+    ]
+    pk = conn.execute("SELECT id FROM usuarios WHERE nome = 'Bulk 1234'").fetchone()[0]
+    out = cli("audit", "log", "--table", "usuarios", "--row-id", str(pk), "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    got = {e["operation"]: e for e in json.loads(out.stdout)}
+    assert set(got) == {"INSERT", "UPDATE"} and all(e["row_pk"] == str(pk) for e in got.values())
+    assert got["UPDATE"]["changed_columns"] == ["ultimo_acesso"]
+    assert got["UPDATE"]["old_values"] == {"ultimo_acesso": None}
+    assert got["UPDATE"]["new_values"] == {"ultimo_acesso": "2026-05-01T00:00:00+00:00"}
+    assert got["INSERT"]["new_values"]["id"] == pk and "email" not in got["INSERT"]["new_values"]
+    assert set(got["INSERT"]["redacted_columns"]) == {"nome", "email", "telefone"}
+    (n,) = conn.execute(
+        "SELECT count(*) FROM audit.audit_entries WHERE table_name = 'public.usuarios' "
+        "AND operation = 'UPDATE' AND new_values = %s",
+        [json.dumps({"ultimo_acesso": "2026-05-01T00:00:00+00:00"})],
+    ).fetchone()
+    assert n == 1500
+    plan = conn.execute(
+        "EXPLAIN SELECT 1 FROM audit.audit_log WHERE row_pks @> ARRAY['1']::text[]"
+    ).fetchall()
+    assert "audit_log" in str(plan) and "row_pks" in str(plan)
+
+
+def test_enable_upgrades_a_log_from_before_grouped_entries_without_blocking_writes(cli, audited):
+    """A log without row_pks (an earlier auroractl's) gets the column, each partition's
+    GIN index built CONCURRENTLY and attached to the log's, then grouped entries."""
+    conn = audited
+    conn.execute("DROP VIEW audit.audit_entries")
+    conn.execute("ALTER TABLE audit.audit_log DROP COLUMN row_pks")
+    conn.execute("COMMENT ON FUNCTION audit.log_change() IS 'auroractl audit v3 sha256=old'")
+    dry = cli("audit", "enable", "usuarios", "--dry-run", "--format", "json")
+    sql = [s["sql"] for s in json.loads(dry.stdout)["steps"]]
+    assert any("ADD COLUMN IF NOT EXISTS row_pks" in s for s in sql)
+    assert sum("CREATE INDEX CONCURRENTLY" in s for s in sql) == len(
+        conn.execute(
+            "SELECT 1 FROM pg_inherits WHERE inhparent = 'audit.audit_log'::regclass"
+        ).fetchall()
+    )
+    assert cli("audit", "enable", "usuarios", "--yes").exit_code == 0
+    conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email) "
+        "SELECT 1, 'U' || i, 'u' || i || '@example.test' FROM generate_series(1, 100) i"
+    )
+    (valid,) = conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = 'audit.audit_log_rows_idx'::regclass"
+    ).fetchone()
+    assert valid
+    conn.execute("UPDATE usuarios SET ultimo_acesso = '2026-06-01'")
+    (grouped,) = conn.execute(
+        "SELECT count(*) FROM audit.audit_log WHERE row_pks IS NOT NULL AND operation = 'UPDATE'"
+    ).fetchone()
+    total = conn.execute("SELECT count(*) FROM usuarios").fetchone()[0]
+    assert grouped == -(-total // 1000)  # every row changed ultimo_acesso: one set of columns
+    again = cli("audit", "enable", "usuarios", "--dry-run", "--format", "json")
+    assert "nothing to do" in json.loads(again.stdout)["summary"]

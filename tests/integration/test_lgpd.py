@@ -545,3 +545,34 @@ def test_forget_after_the_shipped_migrations(cli, dsn, conn):
         "SELECT nome, dispositivos_autorizados::text FROM usuarios WHERE id = 7"
     ).fetchone()
     assert row[0] == "erased-7" and "203.0.113.9" not in row[1]
+
+
+def test_forget_scrubs_the_grouped_entry_of_a_large_statement(cli, planted, tmp_path):
+    """A grouped entry (a statement of many rows) holding the subject's values of a column
+    the map names personal only now is exported as the subject's own entry, and loses that
+    column on forget, found through row_pks."""
+    conn, su = planted
+    conn.execute(
+        "INSERT INTO usuarios (empresa_id, nome, email) "
+        "SELECT 1, 'Many ' || i, 'many' || i || '@example.test' FROM generate_series(1, 80) i"
+    )
+    # logged with its values: telefone was not personal when audit started
+    conn.execute("UPDATE usuarios SET telefone = 'GROUPED-' || id || '-END'")
+    (held,) = su.execute(
+        "SELECT count(*) FROM audit.audit_log WHERE row_pks @> ARRAY['7'] "
+        "AND new_values ? 'telefone'"
+    ).fetchone()
+    assert held == 1 and survivors(su, ["GROUPED-7-END"])
+    export = tmp_path / "titular.json"
+    assert cli("lgpd", "export", "7", "--output", str(export)).exit_code == 0
+    logged = json.loads(export.read_text())["audit_log"]
+    (grouped,) = [e for e in logged if e["new_values"] == {"telefone": "GROUPED-7-END"}]
+    assert grouped["row_pk"] == "7" and grouped["operation"] == "UPDATE"
+    assert grouped["old_values"] == {"telefone": canaries(0)["telefone"]}
+    result = cli("lgpd", "forget", "7", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert survivors(su, ["GROUPED-7-END"]) == []
+    (left,) = su.execute(
+        "SELECT count(*) FROM audit.audit_entries WHERE row_pk = '7' AND new_values ? 'telefone'"
+    ).fetchone()
+    assert left == 0

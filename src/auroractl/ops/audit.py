@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from auroractl import templates
 from auroractl.errors import InvalidInput, NotFound, Precondition
 from auroractl.ops.shared.catalog import SchemaNamed
-from auroractl.ops.shared.objects import AUDIT_LOG, personal_in
+from auroractl.ops.shared.objects import AUDIT_ENTRY_VALUES, AUDIT_LOG, personal_in
 from auroractl.plan import Plan, Step
 
 if TYPE_CHECKING:
@@ -34,9 +34,12 @@ if TYPE_CHECKING:
 SCHEMA = "audit"
 LOG = (SCHEMA, "audit_log")
 LOG_LABEL = AUDIT_LOG
+ROWS_INDEX = "audit_log_rows_idx"  # GIN on row_pks: the rows of grouped entries
 FUNCTION = (SCHEMA, "log_change")  # per row: partitioned tables
 STATEMENT_FUNCTION = (SCHEMA, "log_changes")  # per statement: plain tables
 BULK_SQL = (SCHEMA, "log_changes_sql")  # its statement for many rows, by the table's columns
+ENTRY_VALUES = AUDIT_ENTRY_VALUES  # a grouped entry's values of one of its rows
+ENTRIES = (SCHEMA, "audit_entries")  # the view: every entry one row each
 ROW_TRIGGERS = {
     "auroractl_audit_row": "audit/create_row_trigger.sql.j2",
     "auroractl_audit_update": "audit/create_update_trigger.sql.j2",
@@ -152,6 +155,14 @@ def log_exists(conn: psycopg.Connection) -> bool:
     return conn.execute("SELECT to_regclass(%s) IS NOT NULL", [LOG_LABEL]).fetchone()[0]
 
 
+_LOG_PH = {n: f"%({n})s" for n in ("table", "since", "user", "row_id", "limit")}
+
+
+def _grouped(conn: psycopg.Connection) -> bool:
+    """Whether the log holds grouped entries (row_pks); False for a log from before."""
+    return read_log(conn).has_row_pks
+
+
 @dataclass(frozen=True)
 class LogFacts:
     """What setting up the log depends on, read in one round trip."""
@@ -160,10 +171,14 @@ class LogFacts:
     function_tag: str | None  # the COMMENT on audit.log_change(): its version
     hstore_schema: str | None
     today: dt.date
+    has_row_pks: bool = True  # False: a log from before grouped entries
+    rows_index_valid: bool | None = True  # audit_log_rows_idx: None when missing
+    partitions: tuple[tuple[str, str | None], ...] = ()  # (name, its row_pks index state)
 
 
 def read_log(conn: psycopg.Connection) -> LogFacts:
-    return LogFacts(*conn.execute(templates.load("audit/log_facts.sql")).fetchone())
+    *head, partitions = conn.execute(templates.load("audit/log_facts.sql")).fetchone()
+    return LogFacts(*head, tuple((name, state) for name, state in partitions))
 
 
 def _select(
@@ -181,6 +196,8 @@ def _select(
 
 
 _FUNCTIONS = (
+    ("audit/entry_values.sql.j2", ENTRY_VALUES),
+    ("audit/entries_view.sql.j2", ENTRIES),
     ("audit/function.sql.j2", FUNCTION),
     ("audit/bulk_sql.sql.j2", BULK_SQL),
     ("audit/statement_function.sql.j2", STATEMENT_FUNCTION),
@@ -190,7 +207,15 @@ _FUNCTIONS = (
 def _function_sqls(hstore: str) -> list[str]:
     """The trigger functions (one tag covers them, kept on audit.log_change())."""
     return [
-        templates.render(template, function=function, table=LOG, hstore=hstore, builder=BULK_SQL)
+        templates.render(
+            template,
+            function=function,
+            table=LOG,
+            hstore=hstore,
+            builder=BULK_SQL,
+            view=ENTRIES,
+            entry=ENTRY_VALUES,
+        )
         for template, function in _FUNCTIONS
     ]
 
@@ -225,14 +250,24 @@ def setup_steps(facts: LogFacts) -> list[Step]:
                 txn="setup",
             ),
         ]
+        # the primary key (changed_at, id) orders the log; row_pk and row_pks have theirs
         steps += [
             Step(
-                templates.render("audit/create_index.sql.j2", index=index, table=LOG, columns=cols),
+                templates.render(
+                    "audit/create_index.sql.j2",
+                    index="audit_log_row_idx",
+                    table=LOG,
+                    columns=["table_name", "row_pk"],
+                ),
                 txn="setup",
-            )
-            # the primary key (changed_at, id) orders the log; row_pk has its own
-            for index, cols in (("audit_log_row_idx", ["table_name", "row_pk"]),)
+            ),
+            Step(
+                templates.render("audit/create_rows_index.sql.j2", index=ROWS_INDEX, table=LOG),
+                txn="setup",
+            ),
         ]
+    elif not facts.has_row_pks:
+        steps.append(Step(templates.render("audit/add_row_pks.sql.j2", table=LOG), txn="setup"))
     hstore = facts.hstore_schema
     if hstore is None:
         hstore = SCHEMA
@@ -250,7 +285,11 @@ def setup_steps(facts: LogFacts) -> list[Step]:
         from psycopg import sql
 
         steps += [
-            Step(q, txn="setup", comment=f"function {SCHEMA}.{f[1]}()")
+            Step(
+                q,
+                txn="setup",
+                comment=f"view {SCHEMA}.{f[1]}" if f == ENTRIES else f"function {SCHEMA}.{f[1]}()",
+            )
             for q, (_, f) in zip(function_sqls, _FUNCTIONS, strict=True)
         ]
         steps.append(
@@ -261,6 +300,51 @@ def setup_steps(facts: LogFacts) -> list[Step]:
                 txn="setup",
             )
         )
+    if facts.exists and facts.rows_index_valid is not True:
+        steps += rows_index_steps(facts)
+    return steps
+
+
+def _leaf_index(partition: str) -> str:
+    return f"{partition}_row_pks_idx"[:63]
+
+
+def rows_index_steps(facts: LogFacts) -> list[Step]:
+    """The GIN index on row_pks for a log that has partitions already: each partition's
+    built CONCURRENTLY (an INVALID leftover dropped first), then the log's own created ON
+    ONLY and each attached — audited writes are never blocked by the build."""
+    steps: list[Step] = []
+    for name, state in facts.partitions:
+        index = (SCHEMA, _leaf_index(name))
+        lock = {"locks": (f"{SCHEMA}.{name}",), "autocommit": True}
+        if state == "invalid":
+            steps.append(
+                Step(templates.render("audit/drop_leaf_index.sql.j2", index=index), **lock)
+            )
+        if state != "valid":
+            sql = templates.render(
+                "audit/create_rows_index.sql.j2",
+                index=index[1],
+                table=(SCHEMA, name),
+                concurrently=True,
+            )
+            steps.append(Step(sql, comment=f"{SCHEMA}.{name}: keys of grouped entries", **lock))
+    if facts.rows_index_valid is None:
+        sql = templates.render(
+            "audit/create_rows_index.sql.j2", index=ROWS_INDEX, table=LOG, only=True
+        )
+        steps.append(Step(sql, locks=(LOG_LABEL,)))
+    steps += [
+        Step(
+            templates.render(
+                "audit/attach_index.sql.j2",
+                index=(SCHEMA, ROWS_INDEX),
+                partition_index=(SCHEMA, _leaf_index(name)),
+            ),
+            locks=(LOG_LABEL,),
+        )
+        for name, _ in facts.partitions
+    ]
     return steps
 
 
@@ -538,7 +622,9 @@ def log(
     if table:
         table = _logged_table(conn, table)
     rows = conn.execute(
-        templates.load("audit/log.sql"),
+        templates.render(
+            "audit/log.sql.j2", grouped=_grouped(conn), entry=ENTRY_VALUES, ph=_LOG_PH
+        ),
         {"table": table, "since": since_value, "user": user, "row_id": row_id, "limit": limit},
     ).fetchall()
     return [LogEntry(*r) for r in rows]

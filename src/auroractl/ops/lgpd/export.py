@@ -13,6 +13,7 @@ from auroractl.errors import InvalidInput, NotFound
 from auroractl.ops.lgpd import PH, ErasureMap, Target
 from auroractl.ops.lgpd.forget import operator
 from auroractl.ops.shared import keys, state
+from auroractl.ops.shared.objects import AUDIT_ENTRY_VALUES
 
 if TYPE_CHECKING:
     import psycopg
@@ -127,7 +128,13 @@ def _audit_entries(
     if em.audit_log is None:
         return []
     pks = [_row_pk(r, t.info.pk) for r in rows]
-    sql = templates.render("lgpd/audit_entries.sql.j2", table=em.audit_log.qualified, ph=PH)
+    sql = templates.render(
+        "lgpd/audit_entries.sql.j2",
+        table=em.audit_log.qualified,
+        ph=PH,
+        grouped="row_pks" in em.audit_log.columns,
+        entry=AUDIT_ENTRY_VALUES,
+    )
     return [e[0] for e in conn.execute(sql, {"label": t.label, "pks": pks})]
 
 

@@ -186,7 +186,7 @@ def _scrubs(em: ErasureMap, t: Target) -> list[Action]:
                 log.label,
                 f"scrubbed (entries about {t.label})",
                 "lgpd/scrub_audit.sql.j2",
-                {"table": log.qualified, "ph": PH},
+                {"table": log.qualified, "ph": PH, "grouped": "row_pks" in log.columns},
                 {"label": t.label, "cols": cols, "pks": "(row_pk of each row above)"},
                 scrub_of=t.label,
             )

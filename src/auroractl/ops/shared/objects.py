@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 AUDIT_LOG = "audit.audit_log"  # the audit trail (`audit setup`); lgpd scrubs it
+# a grouped audit entry's values of one of its rows (the readers of the log join with it)
+AUDIT_ENTRY_VALUES = ("audit", "entry_values")
 
 # `encrypt backfill` writes the ciphertext of column X into X_encrypted by default. A
 # ciphertext of personal data is personal data: it is redacted and erased like X.
