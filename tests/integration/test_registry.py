@@ -82,6 +82,7 @@ SPLIT = """
 educacional = ["escolas", "alunos", "professores"]
 administrativo = ["empresas", "contratos"]
 """
+DEMO_CONFIG += SPLIT  # the demo's layout, told as any database's would be
 
 MUTATING: dict[str, Case] = {
     "partition create": Case(("partition", "create", "contratos", "--year", "2031")),
