@@ -107,7 +107,7 @@ CREATE TABLE bench_grouped_log (
 CREATE TABLE bench_grouped_log_now PARTITION OF bench_grouped_log
     FOR VALUES FROM ('2000-01-01') TO ('2100-01-01');
 CREATE INDEX ON bench_grouped_log (table_name, row_pk);
-CREATE INDEX ON bench_grouped_log USING gin (row_pks) WITH (fastupdate = off)
+CREATE INDEX ON bench_grouped_log USING gin (row_pks)
     WHERE row_pks IS NOT NULL;
 ALTER TABLE bench_grouped_log OWNER TO {owner};
 CREATE FUNCTION bench_grouped_update() RETURNS trigger
