@@ -205,7 +205,8 @@ _FUNCTIONS = (
 
 
 def _function_sqls(hstore: str) -> list[str]:
-    """The trigger functions (one tag covers them, kept on audit.log_change())."""
+    """The trigger functions and the entries view (one tag covers them, kept on
+    audit.log_change())."""
     return [
         templates.render(
             template,
