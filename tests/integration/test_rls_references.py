@@ -152,6 +152,15 @@ def test_a_partitioned_table_gets_its_key_through_its_partitions(cli, conn, two_
     assert "contratos_default" in leaves and "contratos_2024" in leaves
     assert all(validated for _, validated, _ in rows)
     assert "contratos_aluno_id_fkey" not in keys(conn, "contratos")
+    # an index leading with the new key on contratos: each partition's built CONCURRENTLY,
+    # the parent's attaching them (valid once every partition's is attached)
+    (valid, attached, parts) = conn.execute(
+        "SELECT i.indisvalid, (SELECT count(*) FROM pg_inherits WHERE inhparent = i.indexrelid), "
+        "(SELECT count(*) FROM pg_inherits WHERE inhparent = 'contratos'::regclass) "
+        "FROM pg_index i WHERE i.indrelid = 'contratos'::regclass AND "
+        "pg_get_indexdef(i.indexrelid) LIKE '%%(empresa_id, aluno_id)'"
+    ).fetchone()
+    assert valid and attached == parts > 1
     with maintenance(conn):
         aluno = "SELECT min(id) FROM alunos WHERE empresa_id = %s"
         aluno_of_other = conn.execute(aluno, [other]).fetchone()[0]

@@ -146,6 +146,7 @@ class LookupIndex:
     name: str
     columns: tuple[str, ...]
     leftover: bool
+    partitioned: bool = False  # a partitioned table's: its partitions' indexes attached
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,7 @@ class Fix:
     keys: tuple[NewKey, ...]  # the table's own, or one per leaf partition
     parent_key: str | None  # a partitioned table: its key, added once its leaves have theirs
     offending: int
-    index: LookupIndex | None = None  # None: an index leads with the key already
+    index: tuple[LookupIndex, ...] = ()  # empty: an index leads with the key already
 
 
 class Names:
@@ -340,22 +341,33 @@ def read_fix(conn: psycopg.Connection, ref: CrossRef, names: Names, planned: set
     return Fix(ref, uniques, keys, parent, offending(conn, ref), index)
 
 
+def _index_keys(conn: psycopg.Connection, table: tuple[str, str]) -> list[tuple[str, ...]]:
+    rows = conn.execute(templates.load(T + "tenant_refs_indexes.sql"), {"table": _q(table)})
+    return [tuple(r[0]) for r in rows.fetchall()]
+
+
 def _lookup_index(
     conn: psycopg.Connection, names: Names, ref: CrossRef, planned: set[tuple]
-) -> LookupIndex | None:
-    """An index leading with (tenant, columns) on a plain referencing table, unless one
-    exists (a partitioned table's partitions keep theirs; PostGraphile trusts a parent)."""
+) -> tuple[LookupIndex, ...]:
+    """An index leading with (tenant, columns) on the referencing table, unless one exists.
+    A partitioned table's: each partition's built online (or its index of exactly those
+    columns kept), then the table's own, which only attaches them."""
     cols = (ref.tenant_column, *ref.columns)
-    if ref.partitioned or (ref.qualified, "index", frozenset(cols)) in planned:
-        return None
-    rows = conn.execute(
-        templates.load(T + "tenant_refs_indexes.sql"), {"table": _q(ref.qualified)}
-    ).fetchall()
-    if any(set(keys[: len(cols)]) == set(cols) for keys in (tuple(r[0]) for r in rows)):
-        return None
+    if (ref.qualified, "index", frozenset(cols)) in planned:
+        return ()
+    if any(set(keys[: len(cols)]) == set(cols) for keys in _index_keys(conn, ref.qualified)):
+        return ()
     planned.add((ref.qualified, "index", frozenset(cols)))
-    name, leftover = _index_name(conn, names, ref.qualified, cols, "idx")
-    return LookupIndex(ref.qualified, name, cols, leftover)
+    if not ref.partitioned:
+        name, leftover = _index_name(conn, names, ref.qualified, cols, "idx")
+        return (LookupIndex(ref.qualified, name, cols, leftover),)
+    leaves = []
+    for leaf in _leaves(conn, ref.qualified):
+        if cols not in _index_keys(conn, leaf):
+            name, leftover = _index_name(conn, names, leaf, cols, "idx")
+            leaves.append(LookupIndex(leaf, name, cols, leftover))
+    parent = LookupIndex(ref.qualified, names.pick(ref.qualified, cols, "idx"), cols, False, True)
+    return (*leaves, parent)
 
 
 # ---------------------------------------------------------------- the fix: steps (pure)
@@ -389,8 +401,14 @@ def fix_steps(fix: Fix) -> tuple[list[Step], list[str]]:
         for u in fix.uniques
         if u.partitioned
     ]
-    if fix.index is not None:
-        steps += _index_steps(fix.index)
+    for ix in fix.index:
+        steps += _index_steps(ix)
+    notes += [
+        f"{_label(ix.table)} is partitioned: its index ({', '.join(ix.columns)}) attaches its "
+        "partitions' indexes, each built beforehand, CONCURRENTLY (a brief SHARE lock)"
+        for ix in fix.index
+        if ix.partitioned
+    ]
     for key in fix.keys:
         steps += _key_steps(key, ref, not_valid=True)
     if fix.parent_key is not None:
@@ -463,7 +481,17 @@ def _unique_steps(u: Unique, ref: CrossRef) -> list[Step]:
 
 
 def _index_steps(ix: LookupIndex) -> list[Step]:
-    return _build_online(ix.table, ix.name, ix.columns, ix.leftover, unique=False)
+    if not ix.partitioned:
+        return _build_online(ix.table, ix.name, ix.columns, ix.leftover, unique=False)
+    label = _label(ix.table)
+    sql = templates.render(
+        T + "tenant_refs_parent_index.sql.j2",
+        index=ix.name,
+        table=ix.table,
+        columns=list(ix.columns),
+    )
+    return [Step(sql, comment=f"{ix.name} on {label}: attach its partitions' indexes",
+                 locks=(label,), txn=f"{label} {ix.name}")]  # fmt: skip
 
 
 def _build_online(
