@@ -91,3 +91,33 @@ def test_config_follows_the_maps_tenant_key_on_another_schema(cli, en_dsn, en_ma
     assert "empresa" not in config
     manifest = json.loads((out / "auroractl-graphql.json").read_text())
     assert manifest["schemas"] == ["shop"] and "shop.people" in manifest["hidden"]
+
+
+def _kinds(res) -> set[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return {(f["relation"], f["kind"]) for f in json.loads(res.stdout)["findings"]}
+
+
+def test_a_security_definer_function_the_role_may_run_is_blocking(cli, conn, dbname, demo_map):
+    """PostGraphile serves a function of the schema as a field, and a SECURITY DEFINER one
+    runs as its owner: every tenant's escolas, whatever the token. Revoking EXECUTE (or
+    SECURITY INVOKER) clears it; trigger functions are not served."""
+    role = f"gql_{dbname}"  # roles are cluster-wide: one per test database
+    conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    check = ("graphql", "check", "--role", role, "--format", "json")
+    conn.execute(
+        "CREATE FUNCTION todas_escolas() RETURNS SETOF escolas LANGUAGE sql STABLE "
+        "SECURITY DEFINER SET search_path = public AS 'SELECT * FROM escolas'"
+    )
+    conn.execute(
+        "CREATE FUNCTION minhas_escolas() RETURNS SETOF escolas LANGUAGE sql STABLE "
+        "AS 'SELECT * FROM escolas'"
+    )
+    found = _kinds(cli(*check))
+    assert ("public.todas_escolas()", "definer_function") in found
+    assert not [f for f in found if f[0].startswith("public.minhas_escolas")]
+    assert not [f for f in found if f[1] == "definer_function" and "webhook" in f[0]]
+    conn.execute("REVOKE EXECUTE ON FUNCTION todas_escolas() FROM PUBLIC")
+    found = _kinds(cli(*check))
+    conn.execute("DROP FUNCTION todas_escolas(), minhas_escolas()")
+    conn.execute(f'DROP ROLE "{role}"')
+    assert not [f for f in found if f[1] == "definer_function"]

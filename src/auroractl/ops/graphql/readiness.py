@@ -137,6 +137,9 @@ def check(conn: psycopg.Connection, target: Target) -> Readiness:
     served = {r.label for r in relations if r.served}
     findings += _foreign_key_findings(fks, served)
     findings += [f for f in _cross_tenant_findings(conn, target) if f.relation in served]
+    findings += _definer_findings(
+        conn.execute(templates.load("graphql/definer_functions.sql"), params)
+    )
     findings = _role_findings(target, role_exists) + _config_findings(target) + findings
     return Readiness(
         target.app_role,
@@ -404,6 +407,24 @@ def _served_findings(
             )
         )
     return out
+
+
+def _definer_findings(rows) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """A SECURITY DEFINER function the role may execute is served, and runs as its owner:
+    row security is then checked as the owner (who, owning the tables or with BYPASSRLS,
+    sees every tenant), not as the role the token gave."""
+    return [
+        Finding(
+            f"{schema}.{name}({args})",
+            "definer_function",
+            True,
+            f"SECURITY DEFINER, runs as {owner}: row security is checked as {owner}, not as "
+            f"the request's role; REVOKE EXECUTE ON FUNCTION {schema}.{name}({args}) FROM "
+            "PUBLIC (and the role), or make it SECURITY INVOKER",
+            objects=((schema, name),),
+        )
+        for schema, name, args, owner in rows
+    ]
 
 
 def _cross_tenant_findings(conn: psycopg.Connection, target: Target) -> list[Finding]:
