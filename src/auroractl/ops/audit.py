@@ -231,42 +231,11 @@ def _function_tag(sqls: list[str]) -> str:
 
 def setup_steps(facts: LogFacts) -> list[Step]:
     """The log table (partitioned by month, DEFAULT as a safety net), its indexes, the
-    trigger function (again when its version tag differs)."""
+    trigger functions (again when their version tag differs)."""
     schema = Step(templates.render("audit/create_schema.sql.j2", schema=SCHEMA), txn="setup")
     steps: list[Step] = []
     if not facts.exists:
-        steps += [
-            schema,
-            Step(
-                templates.render("audit/create_log.sql.j2", table=LOG),
-                txn="setup",
-                comment="audit.audit_log, partitioned by month",
-            ),
-            Step(
-                templates.render(
-                    "audit/create_default.sql.j2",
-                    table=LOG,
-                    partition=(SCHEMA, "audit_log_default"),
-                ),
-                txn="setup",
-            ),
-        ]
-        # the primary key (changed_at, id) orders the log; row_pk and row_pks have theirs
-        steps += [
-            Step(
-                templates.render(
-                    "audit/create_index.sql.j2",
-                    index="audit_log_row_idx",
-                    table=LOG,
-                    columns=["table_name", "row_pk"],
-                ),
-                txn="setup",
-            ),
-            Step(
-                templates.render("audit/create_rows_index.sql.j2", index=ROWS_INDEX, table=LOG),
-                txn="setup",
-            ),
-        ]
+        steps += [schema, *_log_steps()]
     elif not facts.has_row_pks:
         steps.append(Step(templates.render("audit/add_row_pks.sql.j2", table=LOG), txn="setup"))
     hstore = facts.hstore_schema
@@ -280,30 +249,63 @@ def setup_steps(facts: LogFacts) -> list[Step]:
                 comment="hstore, to diff OLD and NEW",
             )
         )
-    function_sqls = _function_sqls(hstore)
-    tag = _function_tag(function_sqls)
-    if facts.function_tag != tag:
-        from psycopg import sql
-
-        steps += [
-            Step(
-                q,
-                txn="setup",
-                comment=f"view {SCHEMA}.{f[1]}" if f == ENTRIES else f"function {SCHEMA}.{f[1]}()",
-            )
-            for q, (_, f) in zip(function_sqls, _FUNCTIONS, strict=True)
-        ]
-        steps.append(
-            Step(
-                sql.SQL("COMMENT ON FUNCTION {}() IS {}")
-                .format(sql.Identifier(*FUNCTION), sql.Literal(tag))
-                .as_string(None),
-                txn="setup",
-            )
-        )
+    steps += _function_steps(hstore, facts.function_tag)
     if facts.exists and facts.rows_index_valid is not True:
         steps += rows_index_steps(facts)
     return steps
+
+
+def _log_steps() -> list[Step]:
+    """A new log: the table, its DEFAULT partition and its indexes (the primary key
+    (changed_at, id) orders it; row_pk and row_pks have theirs)."""
+    return [
+        Step(
+            templates.render("audit/create_log.sql.j2", table=LOG),
+            txn="setup",
+            comment="audit.audit_log, partitioned by month",
+        ),
+        Step(
+            templates.render(
+                "audit/create_default.sql.j2", table=LOG, partition=(SCHEMA, "audit_log_default")
+            ),
+            txn="setup",
+        ),
+        Step(
+            templates.render(
+                "audit/create_index.sql.j2",
+                index="audit_log_row_idx",
+                table=LOG,
+                columns=["table_name", "row_pk"],
+            ),
+            txn="setup",
+        ),
+        Step(
+            templates.render("audit/create_rows_index.sql.j2", index=ROWS_INDEX, table=LOG),
+            txn="setup",
+        ),
+    ]
+
+
+def _function_steps(hstore: str, installed_tag: str | None) -> list[Step]:
+    """The functions and the entries view, tagged, when the installed tag differs."""
+    from psycopg import sql
+
+    function_sqls = _function_sqls(hstore)
+    tag = _function_tag(function_sqls)
+    if installed_tag == tag:
+        return []
+    steps = [
+        Step(
+            q,
+            txn="setup",
+            comment=f"view {SCHEMA}.{f[1]}" if f == ENTRIES else f"function {SCHEMA}.{f[1]}()",
+        )
+        for q, (_, f) in zip(function_sqls, _FUNCTIONS, strict=True)
+    ]
+    comment = sql.SQL("COMMENT ON FUNCTION {}() IS {}").format(
+        sql.Identifier(*FUNCTION), sql.Literal(tag)
+    )
+    return [*steps, Step(comment.as_string(None), txn="setup")]
 
 
 def _leaf_index(partition: str) -> str:
