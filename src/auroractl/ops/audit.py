@@ -158,11 +158,6 @@ def log_exists(conn: psycopg.Connection) -> bool:
 _LOG_PH = {n: f"%({n})s" for n in ("table", "since", "user", "row_id", "limit")}
 
 
-def _grouped(conn: psycopg.Connection) -> bool:
-    """Whether the log holds grouped entries (row_pks); False for a log from before."""
-    return read_log(conn).has_row_pks
-
-
 @dataclass(frozen=True)
 class LogFacts:
     """What setting up the log depends on, read in one round trip."""
@@ -322,7 +317,7 @@ def rows_index_steps(facts: LogFacts) -> list[Step]:
         lock = {"locks": (f"{SCHEMA}.{name}",), "autocommit": True}
         if state == "invalid":
             steps.append(
-                Step(templates.render("audit/drop_leaf_index.sql.j2", index=index), **lock)
+                Step(templates.render("shared/drop_invalid_index.sql.j2", index=index), **lock)
             )
         if state != "valid":
             sql = templates.render(
@@ -620,14 +615,14 @@ def log(
             raise InvalidInput(f"--since {since!r} is not a date like 2026-01-31") from None
         if since_value.tzinfo is None:
             since_value = since_value.replace(tzinfo=dt.UTC)
-    if not log_exists(conn):
+    # one round trip: whether the log exists, and holds grouped entries (row_pks)
+    exists, grouped = conn.execute(templates.load("audit/log_state.sql")).fetchone()
+    if not exists:
         raise NotFound("audit.audit_log does not exist", hint="run: auroractl audit enable")
     if table:
         table = _logged_table(conn, table)
     rows = conn.execute(
-        templates.render(
-            "audit/log.sql.j2", grouped=_grouped(conn), entry=ENTRY_VALUES, ph=_LOG_PH
-        ),
+        templates.render("audit/log.sql.j2", grouped=grouped, entry=ENTRY_VALUES, ph=_LOG_PH),
         {"table": table, "since": since_value, "user": user, "row_id": row_id, "limit": limit},
     ).fetchall()
     return [LogEntry(*r) for r in rows]

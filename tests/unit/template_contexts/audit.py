@@ -51,6 +51,5 @@ CONTEXTS = {
         "ph": {n: "NULL" for n in ("table", "since", "user", "row_id", "limit")},
     },
     "audit/add_row_pks.sql.j2": {"table": None},
-    "audit/drop_leaf_index.sql.j2": {"index": None},
     "audit/attach_index.sql.j2": {"index": None, "partition_index": None},
 }

@@ -21,7 +21,7 @@ CONTEXTS = {
         "columns": None,
         "unique": True,
     },
-    "shared/tenant_refs_drop_index.sql.j2": {"index": ("public", "i")},
+    "shared/drop_invalid_index.sql.j2": {"index": ("public", "i")},
     "shared/tenant_refs_parent_index.sql.j2": {"index": None, "table": None, "columns": None},
     "shared/tenant_refs_unique_using.sql.j2": {"table": None, "name": None},
     "shared/tenant_refs_unique.sql.j2": {"table": None, "name": None, "columns": None},

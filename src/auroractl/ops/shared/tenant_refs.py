@@ -503,7 +503,7 @@ def _build_online(
     if leftover:
         steps.append(
             Step(
-                templates.render(T + "tenant_refs_drop_index.sql.j2", index=(table[0], name)),
+                templates.render("shared/drop_invalid_index.sql.j2", index=(table[0], name)),
                 autocommit=True,
                 comment=f"drop the INVALID leftover index {name}",
                 locks=(label,),
